@@ -1,0 +1,165 @@
+"""
+Access-log lines in the Combined Log Format, and the client address they name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from zope.interface import provider
+
+from twisted_web_re.iweb import IAccessLogFormatter
+
+_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f-\xff]')
+
+_MONTHS = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+
+_logDateCache: tuple[int, str] = (-1, "")
+
+
+def datetimeToLogString(msSinceEpoch: float | None = None) -> str:
+    """
+    Return a time (default: now) as a Common Log Format timestamp,
+    C{[21/Nov/2026:10:17:00 +0000]}; the current time is formatted once a second.
+    """
+    global _logDateCache
+    if msSinceEpoch is None:
+        now = int(time.time())
+        if _logDateCache[0] == now:
+            return _logDateCache[1]
+        stamp = _formatLogDate(now)
+        _logDateCache = (now, stamp)
+        return stamp
+    return _formatLogDate(msSinceEpoch)
+
+
+def _formatLogDate(when: float) -> str:
+    t = time.gmtime(when)
+    return "[%02d/%s/%04d:%02d:%02d:%02d +0000]" % (
+        t.tm_mday,
+        _MONTHS[t.tm_mon - 1],
+        t.tm_year,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+    )
+
+
+def _escape(value: bytes | str | None) -> str:
+    """Render peer-controlled bytes safely inside a double-quoted log field."""
+    if value is None:
+        return "-"
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(lambda m: "\\x%02x" % ord(m.group()), text)
+
+
+def _formatLine(host: str, timestamp: str, request: Any) -> str:
+    length = request.sentLength
+    headers = request.requestHeaders._raw
+    referer = headers.get(b"referer")
+    agent = headers.get(b"user-agent")
+    return '%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
+        host,
+        timestamp,
+        _escape(request.method),
+        _escape(request.uri),
+        _escape(request.clientproto),
+        request.code,
+        length if length else "-",
+        _escape(referer[-1]) if referer else "-",
+        _escape(agent[-1]) if agent else "-",
+    )
+
+
+@provider(IAccessLogFormatter)
+def combinedLogFormatter(timestamp: str, request: Any) -> str:
+    """
+    Format C{request} as one line of the Combined Log Format, naming the peer
+    that connected.
+    """
+    return _formatLine(
+        getattr(request.getClientAddress(), "host", "-"), timestamp, request
+    )
+
+
+@provider(IAccessLogFormatter)
+def proxiedLogFormatter(timestamp: str, request: Any) -> str:
+    """
+    Format C{request} like L{combinedLogFormatter}, but naming the client a
+    trusted proxy forwarded for (see L{forwardedClientHost}).
+    """
+    factory = getattr(getattr(request, "channel", None), "factory", None)
+    trusted = getattr(factory, "trustedProxies", ())
+    return _formatLine(forwardedClientHost(request, trusted), timestamp, request)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parseTrustedProxies(proxies: Iterable[str]) -> tuple[Network, ...]:
+    """
+    Parse proxy addresses or networks (C{"10.0.0.1"}, C{"10.0.0.0/8"}, C{"::1"}).
+
+    @raise ValueError: one is neither.
+    """
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _isTrusted(host: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in trusted)
+
+
+def forwardedClientHost(request: Any, trusted: tuple[Network, ...]) -> str:
+    """
+    Return the host of the client behind any trusted proxies.
+
+    C{X-Forwarded-For} is read only when the connecting peer is a trusted
+    proxy, and then from the right: the first address that is not itself a
+    trusted proxy is the client (addresses further left are client-supplied
+    and could be forged).
+    """
+    host = str(getattr(request.getClientAddress(), "host", "-"))
+    if not trusted or not _isTrusted(host, trusted):
+        return host
+    values = request.requestHeaders.getRawHeaders(b"x-forwarded-for") or []
+    hops = [
+        hop.strip().decode("latin-1") for value in values for hop in value.split(b",")
+    ]
+    for hop in reversed(hops):
+        if not hop:
+            continue
+        if not _isTrusted(hop, trusted):
+            return hop if _isAddress(hop) else host
+        host = hop
+    return host
+
+
+def _isAddress(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,533 @@
+"""
+L{HTTPChannel}: the Twisted protocol that serves HTTP/1.1 on one connection.
+
+It feeds received bytes to the wire layer, hands each request to its
+L{Request}, answers pipelined requests strictly one after another, keeps the
+connection alive or closes it, enforces the idle, head and body timeouts, and
+routes back-pressure between the transport and the response's producer.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import interfaces
+from twisted.internet._producer_helpers import _PullToPush
+from twisted.internet.interfaces import IDelayedCall, IPullProducer, IPushProducer
+from twisted.internet.protocol import Protocol
+from twisted.internet.tcp import Connection
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._request import SERVER_NAME, Request
+from twisted_web_re._wire.errors import RequestTimeout, WireError
+from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
+from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
+from twisted_web_re._wire.parser import (
+    CHUNKED,
+    RequestHead,
+    checkIncompleteHead,
+    findHeadEnd,
+    parseHead,
+    skipEmptyLines,
+)
+from twisted_web_re._wire.serialise import httpDate
+from twisted_web_re._wire.status import reasonPhrase
+from twisted_web_re.http_headers import Headers
+
+if TYPE_CHECKING:
+    from twisted_web_re.http import HTTPFactory
+
+_log = Logger()
+
+#: Bytes of pipelined input buffered while a request is answered before the
+#: channel stops reading from the socket.
+PIPELINE_BUFFER = 64 * 1024
+
+#: Seconds a connection closed for an error keeps draining the client's input,
+#: so the error response is not destroyed by a TCP reset (RFC 9112 section 9.6).
+LINGER_SECONDS = 2.0
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_LINE_ENDS = (0x0D, 0x0A)
+
+
+class _State(enum.IntEnum):
+    """
+    Where a connection is in its request/response cycle.
+
+    ::
+
+        IDLE --bytes--> HEAD --head, body--> BODY --body done--> RESPONDING
+        IDLE/HEAD --whole head, no body--> RESPONDING
+        RESPONDING --finished, keep-alive--> IDLE
+        any --error, timeout, close--> CLOSING
+    """
+
+    IDLE = 0
+    HEAD = 1
+    BODY = 2
+    RESPONDING = 3
+    CLOSING = 4
+
+
+_TRANSITIONS: dict[_State, frozenset[_State]] = {
+    _State.IDLE: frozenset({_State.HEAD, _State.BODY, _State.RESPONDING}),
+    _State.HEAD: frozenset({_State.BODY, _State.RESPONDING}),
+    _State.BODY: frozenset({_State.RESPONDING}),
+    _State.RESPONDING: frozenset({_State.IDLE}),
+    _State.CLOSING: frozenset(),
+}
+
+
+@implementer(IPushProducer, interfaces.IHalfCloseableProtocol)
+class HTTPChannel(Protocol):
+    """
+    An HTTP/1.1 server connection.
+
+    @cvar requestFactory: called with the channel to make each L{Request}.
+    """
+
+    requestFactory: Any = Request
+    factory: HTTPFactory | None = None
+
+    def __init__(self) -> None:
+        self._state = _State.IDLE
+        self._buffer = b""
+        self._request: Request | None = None
+        self._decoder: BodyDecoder | None = None
+        self._parsing = False
+        self._readPaused = False
+        self._readClosed = False
+        self._writePaused = False
+        self._producer: IPushProducer | None = None
+        self._timer: IDelayedCall | None = None
+        self._since = 0.0
+        self._directSend = False
+        self._lingering = False
+        self._limits: Limits = DEFAULT_LIMITS
+        self._reactor: Any = None
+        self._peer: Any = None
+
+    # -- connection life ------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        """
+        Adopt the factory's limits and reactor, and start the idle timer.
+        """
+        factory = self.factory
+        self._limits = getattr(factory, "limits", DEFAULT_LIMITS)
+        reactor = resolveReactor(getattr(factory, "_reactor", None))
+        self._reactor = reactor
+        transport = self.transport
+        self._directSend = isinstance(transport, Connection) and not getattr(
+            transport, "TLS", False
+        )
+        transport.registerProducer(self, True)  # type: ignore[union-attr]
+        self._since = reactor.seconds()
+        self._armTimer(self._limits.idleTimeout)
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        """
+        Cancel timers, and tell an unfinished request that it was abandoned.
+        """
+        self._state = _State.CLOSING
+        timer, self._timer = self._timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        request, self._request = self._request, None
+        self._producer = None
+        self._buffer = b""
+        if request is not None and not request.finished:
+            request.connectionLost(
+                reason or Failure(ConnectionError("connection lost"))
+            )
+
+    def readConnectionLost(self) -> None:
+        """
+        The client will send nothing more: answer what was received in full,
+        then close.
+        """
+        self._readClosed = True
+        if self._state is not _State.RESPONDING:
+            self._close()
+
+    def writeConnectionLost(self) -> None:
+        """
+        Our half of the connection closed (after an error response); finish
+        closing once the client's input is drained or the linger time is up.
+        """
+
+    def isSecure(self) -> bool:
+        """
+        Return whether the connection is over TLS.
+        """
+        return interfaces.ISSLTransport(self.transport, None) is not None
+
+    def getPeer(self) -> Any:
+        """Return the client's address (asked of the transport once)."""
+        peer = self._peer
+        if peer is None:
+            peer = self._peer = self.transport.getPeer()  # type: ignore[union-attr]
+        return peer
+
+    def getHost(self) -> Any:
+        """Return the local address."""
+        return self.transport.getHost()  # type: ignore[union-attr]
+
+    # -- timers -----------------------------------------------------------------
+
+    def _setState(self, state: _State) -> None:
+        if state not in _TRANSITIONS[self._state] and state is not _State.CLOSING:
+            raise RuntimeError(f"bad channel transition {self._state} -> {state}")
+        self._state = state
+
+    def _armTimer(self, timeout: float | None) -> None:
+        """Make sure the timer fires no later than C{timeout} from now."""
+        if timeout is None:
+            return
+        timer = self._timer
+        if timer is None:
+            self._timer = self._reactor.callLater(timeout, self._timerFired)
+        elif timer.getTime() > self._since + timeout:
+            timer.reset(timeout)
+
+    def _deadline(self) -> float | None:
+        """The time by which the current state must have moved on."""
+        limits = self._limits
+        state = self._state
+        if state is _State.IDLE:
+            timeout = limits.idleTimeout
+        elif state is _State.HEAD:
+            timeout = limits.headTimeout
+        elif state is _State.BODY:
+            if limits.bodyTimeout is None:
+                return None
+            received = self._decoder.received if self._decoder is not None else 0
+            return self._since + limits.bodyTimeout + received / limits.bodyMinRate
+        elif state is _State.CLOSING and self._lingering:
+            return self._since + LINGER_SECONDS
+        else:
+            return None
+        return None if timeout is None else self._since + timeout
+
+    def _timerFired(self) -> None:
+        self._timer = None
+        deadline = self._deadline()
+        if deadline is None:
+            return
+        now = self._reactor.seconds()
+        if now < deadline:
+            self._timer = self._reactor.callLater(deadline - now, self._timerFired)
+            return
+        state = self._state
+        if state is _State.IDLE:
+            self._close()
+        elif state is _State.CLOSING:
+            self.transport.abortConnection()  # type: ignore[union-attr]
+        else:
+            self._reject(RequestTimeout("request not received in time"))
+
+    # -- input ------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Parse what arrived, answering every complete request in order.
+        """
+        state = self._state
+        if state is _State.CLOSING:
+            return
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        if state is _State.RESPONDING:
+            self._buffer = data
+            if len(data) > PIPELINE_BUFFER and not self._readPaused:
+                self._readPaused = True
+                self.transport.pauseProducing()  # type: ignore[union-attr]
+            return
+        self._parse(data)
+
+    def _parse(self, buf: bytes) -> None:
+        self._parsing = True
+        pos = 0
+        end = len(buf)
+        try:
+            while pos < end:
+                state = self._state
+                if state is _State.IDLE or state is _State.HEAD:
+                    if buf[pos] in _LINE_ENDS:
+                        pos = skipEmptyLines(buf, pos)
+                        if pos == end:
+                            if state is _State.IDLE:
+                                self._enterHead()
+                            break
+                    fieldsEnd, headEnd = findHeadEnd(buf, pos)
+                    if headEnd < 0:
+                        checkIncompleteHead(buf, pos, self._limits)
+                        if state is _State.IDLE:
+                            self._enterHead()
+                        break
+                    head = parseHead(buf, pos, fieldsEnd, headEnd, self._limits)
+                    pos = headEnd
+                    self._startRequest(head)
+                elif state is _State.BODY:
+                    decoder = self._decoder
+                    assert decoder is not None
+                    pieces: list[bytes] = []
+                    pos = decoder.decode(buf, pos, pieces)
+                    request = self._request
+                    assert request is not None
+                    for piece in pieces:
+                        request.handleContentChunk(piece)
+                    if not decoder.done:
+                        break
+                    self._decoder = None
+                    self._dispatch(request)
+                else:
+                    break
+        except WireError as error:
+            self._parsing = False
+            self._reject(error)
+            return
+        self._parsing = False
+        if pos < end and self._state is not _State.CLOSING:
+            self._buffer = buf[pos:] if pos else buf
+            if (
+                self._state is _State.RESPONDING
+                and len(self._buffer) > PIPELINE_BUFFER
+                and not self._readPaused
+            ):
+                self._readPaused = True
+                self.transport.pauseProducing()  # type: ignore[union-attr]
+        elif self._readClosed and self._state is not _State.RESPONDING:
+            self._close()
+
+    def _enterHead(self) -> None:
+        self._setState(_State.HEAD)
+        self._since = self._reactor.seconds()
+        self._armTimer(self._limits.headTimeout)
+
+    def _startRequest(self, head: RequestHead) -> None:
+        request = self.requestFactory(self)
+        request.requestHeaders = Headers._fromParsed(head.headers)
+        request.method = head.method
+        request.uri = head.target
+        request.clientproto = head.version
+        request._keepAlive = head.keepAlive
+        self._request = request
+        length = head.bodyLength
+        if not length:
+            request.gotLength(0)
+            self._dispatch(request)
+            return
+        declared = None if length == CHUNKED else length
+        factory = self.factory
+        refusal = factory.refuseBody(request, declared) if factory is not None else None
+        if refusal is not None:
+            self._request = None
+            self._sendError(refusal, "request body refused")
+            return
+        request.gotLength(declared)
+        if head.expectContinue:
+            self._send(_CONTINUE)
+        self._decoder = (
+            ChunkedDecoder(self._limits) if declared is None else LengthDecoder(length)
+        )
+        self._setState(_State.BODY)
+        self._since = self._reactor.seconds()
+        self._armTimer(self._limits.bodyTimeout)
+
+    def _dispatch(self, request: Request) -> None:
+        self._setState(_State.RESPONDING)
+        request._holding = True
+        try:
+            request.requestReceived(request.method, request.uri, request.clientproto)
+        except Exception:
+            self._processingFailed(request, Failure())
+            return
+        if request._holding:
+            request._release()
+
+    def _processingFailed(self, request: Request, failure: Failure) -> None:
+        """
+        The application raised while processing C{request}: log it, and answer
+        500 if nothing was sent yet; the client never sees the traceback.
+        """
+        _log.failure("Unhandled error processing {request!r}", failure, request=request)
+        if request.finished or self._state is _State.CLOSING:
+            return
+        request._holding = False
+        if request._head is None and request.startedWriting:
+            request.finished = 1
+            self._request = None
+            self.transport.abortConnection()  # type: ignore[union-attr]
+            return
+        request.finished = 1
+        self._request = None
+        request.connectionLost(failure)
+        self._sendError(500, "the server failed to process the request", linger=False)
+
+    # -- output -----------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        """
+        Write C{data} to the client now.
+
+        Twisted's transports queue every write until the next reactor turn
+        (two epoll_ctl calls per response); when nothing is queued on a plain TCP
+        socket, send at once and queue only what the socket did not take.
+        """
+        transport: Any = self.transport
+        if (
+            self._directSend
+            and not transport._tempDataLen
+            and not transport.dataBuffer
+            and transport.connected
+            and not transport.disconnecting
+            and not transport._writeDisconnected
+        ):
+            sent = transport.writeSomeData(data)
+            if isinstance(sent, int):
+                if sent == len(data):
+                    return
+                data = data[sent:]
+        transport.write(data)
+
+    def _requestDone(self, request: Request) -> None:
+        """
+        C{request} finished: log it, then move on to the next request or close.
+        """
+        if request is not self._request:
+            return
+        self._request = None
+        self._producer = None
+        factory = self.factory
+        if factory is not None:
+            factory.log(request)
+        if not request._keepAlive or self._state is _State.CLOSING:
+            self._close()
+            return
+        self._setState(_State.IDLE)
+        self._since = self._reactor.seconds()
+        self._armTimer(self._limits.idleTimeout)
+        if self._parsing:
+            return
+        if self._readPaused:
+            self._readPaused = False
+            self.transport.resumeProducing()  # type: ignore[union-attr]
+        buffered, self._buffer = self._buffer, b""
+        if buffered:
+            self._parse(buffered)
+        elif self._readClosed:
+            self._close()
+
+    def _close(self) -> None:
+        """Close the connection once everything written has been sent."""
+        self._state = _State.CLOSING
+        self._buffer = b""
+        transport: Any = self.transport
+        transport.unregisterProducer()
+        transport.loseConnection()
+
+    def _reject(self, error: WireError) -> None:
+        """Answer a peer error with its status, then close."""
+        _log.info(
+            "Rejected request from {peer}: {status} {reason}",
+            peer=self.getPeer(),
+            status=error.status,
+            reason=error.reason,
+        )
+        request, self._request = self._request, None
+        if request is not None and not request.finished:
+            request.connectionLost(Failure(error))
+        self._sendError(error.status, error.reason)
+
+    def _sendError(self, status: int, reason: str, linger: bool = True) -> None:
+        """
+        Send a minimal plain-text error response and close the connection,
+        draining input for a while first when C{linger} so that the client
+        reads the response rather than a reset.
+        """
+        phrase = reasonPhrase(status)
+        body = b"%d %s: %s\n" % (status, phrase, reason.encode("ascii", "replace"))
+        self._send(
+            b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\nDate: %s\r\n"
+            b"Server: %s\r\n\r\n%s"
+            % (status, phrase, len(body), httpDate(), SERVER_NAME, body)
+        )
+        self._buffer = b""
+        self._decoder = None
+        self._state = _State.CLOSING
+        transport: Any = self.transport
+        transport.unregisterProducer()
+        loseWrite = getattr(transport, "loseWriteConnection", None)
+        if linger and loseWrite is not None and not self._readClosed:
+            if self._readPaused:
+                self._readPaused = False
+                transport.resumeProducing()
+            loseWrite()
+            self._lingering = True
+            self._since = self._reactor.seconds()
+            self._armTimer(LINGER_SECONDS)
+        else:
+            transport.loseConnection()
+
+    # -- back-pressure ----------------------------------------------------------
+
+    def registerProducer(
+        self, producer: IPushProducer | IPullProducer, streaming: bool
+    ) -> None:
+        """
+        Make C{producer} the source of the current response's body.
+
+        @raise RuntimeError: a producer is already registered.
+        """
+        if self._producer is not None:
+            raise RuntimeError(
+                f"cannot register {producer!r}: {self._producer!r} is registered"
+            )
+        if streaming:
+            push: Any = producer
+        else:
+            push = _PullToPush(producer, self)
+            push.startStreaming()
+        self._producer = push
+        if self._writePaused:
+            push.pauseProducing()
+
+    def unregisterProducer(self) -> None:
+        """
+        Forget the current response's producer.
+        """
+        producer, self._producer = self._producer, None
+        if isinstance(producer, _PullToPush):
+            producer.stopStreaming()
+
+    def pauseProducing(self) -> None:
+        """
+        The transport's buffer is full: pause the response's producer.
+        """
+        self._writePaused = True
+        if self._producer is not None:
+            self._producer.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        """
+        The transport's buffer drained: resume the response's producer.
+        """
+        self._writePaused = False
+        if self._producer is not None:
+            self._producer.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """
+        The transport is going away: stop the response's producer.
+        """
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.stopProducing()

@@ -1,0 +1,274 @@
+"""
+The HTTP/1.1 server protocol: L{HTTPChannel}, L{Request}, L{HTTPFactory}, the
+access log, status codes and date helpers, under twisted.web.http's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from twisted.internet.protocol import ServerFactory
+from twisted.logger import Logger
+from twisted.python import logfile
+
+from twisted_web_re._accesslog import (
+    combinedLogFormatter,
+    datetimeToLogString,
+    parseTrustedProxies,
+    proxiedLogFormatter,
+)
+from twisted_web_re._channel import HTTPChannel
+from twisted_web_re._headerparse import parseHTTPDate
+from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._request import CACHED, Request
+from twisted_web_re._wire.limits import DEFAULT_LIMITS, IDLE_TIMEOUT, Limits
+from twisted_web_re._wire.serialise import LAST_CHUNK, chunk, httpDate
+from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
+
+__all__ = [
+    "CACHED",
+    "NO_BODY_CODES",
+    "RESPONSES",
+    "HTTPChannel",
+    "HTTPFactory",
+    "Request",
+    "combinedLogFormatter",
+    "datetimeToLogString",
+    "datetimeToString",
+    "fromChunk",
+    "proxiedLogFormatter",
+    "stringToDatetime",
+    "toChunk",
+]
+
+_log = Logger()
+
+CONTINUE = 100
+SWITCHING = 101
+OK = 200
+CREATED = 201
+ACCEPTED = 202
+NON_AUTHORITATIVE_INFORMATION = 203
+NO_CONTENT = 204
+RESET_CONTENT = 205
+PARTIAL_CONTENT = 206
+MULTI_STATUS = 207
+MULTIPLE_CHOICE = 300
+MOVED_PERMANENTLY = 301
+FOUND = 302
+SEE_OTHER = 303
+NOT_MODIFIED = 304
+USE_PROXY = 305
+TEMPORARY_REDIRECT = 307
+PERMANENT_REDIRECT = 308
+BAD_REQUEST = 400
+UNAUTHORIZED = 401
+PAYMENT_REQUIRED = 402
+FORBIDDEN = 403
+NOT_FOUND = 404
+NOT_ALLOWED = 405
+NOT_ACCEPTABLE = 406
+PROXY_AUTH_REQUIRED = 407
+REQUEST_TIMEOUT = 408
+CONFLICT = 409
+GONE = 410
+LENGTH_REQUIRED = 411
+PRECONDITION_FAILED = 412
+REQUEST_ENTITY_TOO_LARGE = 413
+REQUEST_URI_TOO_LONG = 414
+UNSUPPORTED_MEDIA_TYPE = 415
+REQUESTED_RANGE_NOT_SATISFIABLE = 416
+EXPECTATION_FAILED = 417
+IM_A_TEAPOT = 418
+REQUEST_HEADER_FIELDS_TOO_LARGE = 431
+INTERNAL_SERVER_ERROR = 500
+NOT_IMPLEMENTED = 501
+BAD_GATEWAY = 502
+SERVICE_UNAVAILABLE = 503
+GATEWAY_TIMEOUT = 504
+HTTP_VERSION_NOT_SUPPORTED = 505
+INSUFFICIENT_STORAGE_SPACE = 507
+NOT_EXTENDED = 510
+
+#: The protocol version this server speaks.
+protocol_version = "HTTP/1.1"
+
+
+def datetimeToString(msSinceEpoch: float | None = None) -> bytes:
+    """
+    Return a time (default: now) as an HTTP date, e.g.
+    C{b"Sat, 21 Nov 2026 10:17:00 GMT"}.
+    """
+    return httpDate(msSinceEpoch)
+
+
+def stringToDatetime(dateString: bytes) -> int:
+    """
+    Parse an HTTP date in any of its three forms into seconds since the epoch.
+
+    @raise ValueError: C{dateString} is not an HTTP date.
+    """
+    parsed = parseHTTPDate(dateString)
+    if parsed is None:
+        raise ValueError(f"not an HTTP date: {dateString!r}")
+    return parsed
+
+
+def toChunk(data: bytes) -> tuple[bytes, ...]:
+    """
+    Return C{data} framed as one chunk of a chunked body (empty C{data} gives
+    the last chunk).
+    """
+    return (chunk(data),) if data else (LAST_CHUNK,)
+
+
+def fromChunk(data: bytes) -> tuple[bytes, bytes]:
+    """
+    Split the first chunk off a chunked body.
+
+    @return: C{(chunkData, rest)}.
+    @raise ValueError: C{data} does not start with a complete, valid chunk.
+    """
+    line, sep, rest = data.partition(b"\r\n")
+    size = line.split(b";", 1)[0].strip()
+    if not sep or not size or any(c not in b"0123456789abcdefABCDEF" for c in size):
+        raise ValueError(f"invalid chunk-size line {line!r}")
+    length = int(size, 16)
+    if rest[length : length + 2] != b"\r\n":
+        raise ValueError("chunk data not followed by CRLF")
+    return rest[:length], rest[length + 2 :]
+
+
+_UNSET: Any = object()
+
+
+class HTTPFactory(ServerFactory):
+    """
+    A factory of L{HTTPChannel}s, holding what every connection shares: its
+    limits, its reactor and its access log.
+
+    @ivar limits: the L{Limits} applied to every connection.
+    @ivar timeOut: seconds an idle connection is kept (C{None}: forever).
+    @ivar trustedProxies: networks whose C{X-Forwarded-For} is believed.
+    """
+
+    protocol = HTTPChannel  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        logPath: str | None = None,
+        timeout: float | None = _UNSET,
+        logFormatter: Callable[[str, Any], str] | None = None,
+        reactor: Any = None,
+        *,
+        maxRequestLine: int = DEFAULT_LIMITS.maxRequestLine,
+        maxHeadSize: int = DEFAULT_LIMITS.maxHeadSize,
+        maxHeaderCount: int = DEFAULT_LIMITS.maxHeaderCount,
+        maxBodySize: int | None = DEFAULT_LIMITS.maxBodySize,
+        headTimeout: float | None = DEFAULT_LIMITS.headTimeout,
+        bodyTimeout: float | None = DEFAULT_LIMITS.bodyTimeout,
+        bodyMinRate: int = DEFAULT_LIMITS.bodyMinRate,
+        bodyMemoryLimit: int = DEFAULT_LIMITS.bodyMemoryLimit,
+        trustedProxies: Iterable[str] = (),
+    ) -> None:
+        """
+        @param logPath: a file to append the access log to; C{None} sends it to
+            the Twisted log instead.
+        @param timeout: seconds an idle keep-alive connection is kept open.
+        @param logFormatter: makes each access-log line; by default
+            L{combinedLogFormatter}.
+        @param reactor: the reactor for timers; the global one by default.
+        @param trustedProxies: addresses or networks of proxies whose
+            C{X-Forwarded-For} may name the real client.
+        @raise ValueError: a limit or proxy address is invalid.
+        """
+        self.logPath = logPath
+        self.timeOut = IDLE_TIMEOUT if timeout is _UNSET else timeout
+        self._logFormatter = logFormatter or combinedLogFormatter
+        self._reactor = reactor
+        self.trustedProxies = parseTrustedProxies(trustedProxies)
+        self._limits = Limits(
+            maxRequestLine=maxRequestLine,
+            maxHeadSize=maxHeadSize,
+            maxHeaderCount=maxHeaderCount,
+            maxBodySize=maxBodySize,
+            idleTimeout=self.timeOut,
+            headTimeout=headTimeout,
+            bodyTimeout=bodyTimeout,
+            bodyMinRate=bodyMinRate,
+            bodyMemoryLimit=bodyMemoryLimit,
+        )
+        self.logFile: Any = None
+        self._pendingLines: list[str] = []
+
+    @property
+    def limits(self) -> Limits:
+        """The limits every new connection applies (follows L{timeOut})."""
+        if self._limits.idleTimeout != self.timeOut:
+            self._limits = self._limits.replace(idleTimeout=self.timeOut)
+        return self._limits
+
+    def buildProtocol(self, addr: Any) -> HTTPChannel:  # type: ignore[override]
+        """
+        Make a channel for a new connection.
+        """
+        channel: HTTPChannel = self.protocol()
+        channel.factory = self
+        return channel
+
+    def startFactory(self) -> None:
+        """
+        Open the access log file, if one was named.
+        """
+        if self.logPath is not None and self.logFile is None:
+            self.logFile = logfile.LogFile.fromFullPath(self.logPath)
+
+    def stopFactory(self) -> None:
+        """
+        Close the access log file.
+        """
+        self.flushLog()
+        logFile, self.logFile = self.logFile, None
+        if logFile is not None:
+            logFile.close()
+
+    def refuseBody(self, request: Request, length: int | None) -> int | None:
+        """
+        Decide, from the head alone, whether to read a request's body.
+
+        Called for every request that has a body, before any of it is read and
+        before C{100 Continue} is sent.  Override to refuse early (e.g. 401 for
+        an upload without credentials, 413 for a smaller per-path limit).
+
+        @param length: the declared Content-Length, or C{None} when chunked.
+        @return: C{None} to read the body, or the status code to answer with
+            at once (the connection is then closed).
+        """
+        return None
+
+    def log(self, request: Request) -> None:
+        """
+        Queue the access-log line for a finished C{request}.
+
+        Lines are written together once per reactor turn: to the log file as
+        one write, or to the Twisted log as one event holding every line (a
+        logger event costs about as much as serving a small request).
+        """
+        pending = self._pendingLines
+        pending.append(self._logFormatter(datetimeToLogString(), request))
+        if len(pending) == 1:
+            resolveReactor(self._reactor).callLater(0, self.flushLog)
+
+    def flushLog(self) -> None:
+        """
+        Write the queued access-log lines now.
+        """
+        lines, self._pendingLines = self._pendingLines, []
+        if not lines:
+            return
+        text = "\n".join(lines)
+        if self.logFile is not None:
+            self.logFile.write(text + "\n")
+        else:
+            _log.info("{log_access}", log_access=text, count=len(lines))
