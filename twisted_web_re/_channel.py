@@ -36,7 +36,6 @@ from twisted_web_re._wire.parser import (
 )
 from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re._wire.status import reasonPhrase
-from twisted_web_re.http_headers import Headers
 
 if TYPE_CHECKING:
     from twisted_web_re.http import HTTPFactory
@@ -313,7 +312,7 @@ class HTTPChannel(Protocol):
 
     def _startRequest(self, head: RequestHead) -> None:
         request = self.requestFactory(self)
-        request.requestHeaders = Headers._fromParsed(head.headers)
+        request.requestHeaders._raw = head.headers
         request.method = head.method
         request.uri = head.target
         request.clientproto = head.version

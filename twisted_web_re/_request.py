@@ -150,6 +150,9 @@ class Request:
         Prepare L{content} for a body of C{length} bytes (C{None}: unknown,
         chunked).  Called once the head has arrived, before any body bytes.
         """
+        if length == 0:
+            self.content = BytesIO()
+            return
         limit = getattr(
             getattr(self.channel, "_limits", None), "bodyMemoryLimit", BODY_MEMORY_LIMIT
         )

@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import AnyStr, TypeVar, overload
 
-from twisted_web_re._wire.serialise import (
-    canonicalName,
-    checkFieldName,
-    checkFieldValue,
-)
+from twisted_web_re._wire.serialise import BAD_VALUE, canonicalName, checkFieldName
 
 _T = TypeVar("_T")
+
+_BAD_VALUE = BAD_VALUE.search
 
 _nameCache: dict[str | bytes, bytes] = {}
 _NAME_CACHE_SIZE = 2048
@@ -54,14 +52,16 @@ def _encodeValue(value: str | bytes) -> bytes:
     @raise ValueError: it holds CR, LF or NUL.
     @raise TypeError: it is neither C{bytes} nor C{str}.
     """
-    if isinstance(value, str):
-        raw = value.encode("utf-8")
-    elif isinstance(value, bytes):
-        raw = value
-    else:
-        raise TypeError(f"header value must be bytes or str, not {value!r}")
-    checkFieldValue(raw)
-    return raw
+    if type(value) is not bytes:
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        elif isinstance(value, bytes):
+            value = bytes(value)
+        else:
+            raise TypeError(f"header value must be bytes or str, not {value!r}")
+    if _BAD_VALUE(value) is not None:
+        raise ValueError(f"header value {value!r} contains CR, LF or NUL")
+    return value
 
 
 class Headers:
@@ -131,7 +131,10 @@ class Headers:
         @raise TypeError: C{values} is a single string or holds non-strings.
         @raise ValueError: a name or value could break the message head.
         """
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        kind = type(values)
+        if (kind is not list and kind is not tuple) and (
+            isinstance(values, (str, bytes)) or not isinstance(values, Iterable)
+        ):
             raise TypeError(
                 f"header values for {name!r} must be a list, not {values!r}"
             )

@@ -9,7 +9,8 @@ import re
 import time
 from email.utils import formatdate
 
-_BAD_VALUE = re.compile(rb"[\x00\r\n]")
+#: Matches what no field value may hold: CR, LF (header injection) and NUL.
+BAD_VALUE = re.compile(rb"[\x00\r\n]")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _REASON = re.compile(rb"[\t \x21-\x7e\x80-\xff]*")
 
@@ -57,7 +58,7 @@ def checkFieldValue(value: bytes) -> None:
     @raise ValueError: C{value} holds CR, LF or NUL, which could inject
         another header or end the head early.
     """
-    if _BAD_VALUE.search(value) is not None:
+    if BAD_VALUE.search(value) is not None:
         raise ValueError(f"header value {value!r} contains CR, LF or NUL")
 
 
