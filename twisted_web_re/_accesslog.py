@@ -14,7 +14,8 @@ from zope.interface import provider
 
 from twisted_web_re.iweb import IAccessLogFormatter
 
-_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f-\xff]')
+# Bytes that could end a quoted log field, forge a line, or are not ASCII.
+_UNSAFE_BYTES = re.compile(rb'["\\\x00-\x1f\x7f-\xff]')
 
 _MONTHS = [
     "Jan",
@@ -62,14 +63,9 @@ def _formatLogDate(when: float) -> str:
     )
 
 
-def _escape(value: bytes | str | None) -> str:
+def _escape(value: bytes) -> bytes:
     """Render peer-controlled bytes safely inside a double-quoted log field."""
-    if value is None:
-        return "-"
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    if _UNSAFE.search(text) is None:
-        return text
-    return _UNSAFE.sub(lambda m: "\\x%02x" % ord(m.group()), text)
+    return _UNSAFE_BYTES.sub(lambda m: b"\\x%02x" % m.group()[0], value)
 
 
 def _formatLine(host: str, timestamp: str, request: Any) -> str:
@@ -77,17 +73,29 @@ def _formatLine(host: str, timestamp: str, request: Any) -> str:
     headers = request.requestHeaders._raw
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    return '%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
-        host,
-        timestamp,
-        _escape(request.method),
-        _escape(request.uri),
-        _escape(request.clientproto),
-        request.code,
-        length if length else "-",
-        _escape(referer[-1]) if referer else "-",
-        _escape(agent[-1]) if agent else "-",
+    fields: tuple[bytes, ...] = (
+        request.method,
+        request.uri,
+        request.clientproto,
+        referer[-1] if referer else b"-",
+        agent[-1] if agent else b"-",
     )
+    unsafe = _UNSAFE_BYTES.search
+    if any(unsafe(field) for field in fields):
+        fields = tuple(_escape(field) for field in fields)
+    method, uri, proto, refererValue, agentValue = fields
+    line = b'%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
+        host.encode("ascii", "backslashreplace"),
+        timestamp.encode("ascii", "backslashreplace"),
+        method,
+        uri,
+        proto,
+        request.code,
+        b"%d" % length if length else b"-",
+        refererValue,
+        agentValue,
+    )
+    return line.decode("ascii")
 
 
 @provider(IAccessLogFormatter)

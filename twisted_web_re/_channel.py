@@ -99,6 +99,7 @@ class HTTPChannel(Protocol):
         self._request: Request | None = None
         self._decoder: BodyDecoder | None = None
         self._parsing = False
+        self._corked: list[bytes] | None = None
         self._readPaused = False
         self._readClosed = False
         self._writePaused = False
@@ -126,6 +127,14 @@ class HTTPChannel(Protocol):
             transport, "TLS", False
         )
         transport.registerProducer(self, True)  # type: ignore[union-attr]
+        # Responses are written whole, so Nagle's algorithm could only hold a
+        # response back waiting for the client's delayed ACK.
+        setNoDelay = getattr(transport, "setTcpNoDelay", None)
+        if setNoDelay is not None:
+            try:
+                setNoDelay(True)
+            except OSError:
+                pass
         self._since = reactor.seconds()
         self._armTimer(self._limits.idleTimeout)
 
@@ -252,6 +261,7 @@ class HTTPChannel(Protocol):
 
     def _parse(self, buf: bytes) -> None:
         self._parsing = True
+        self._corked = []
         pos = 0
         end = len(buf)
         try:
@@ -292,7 +302,9 @@ class HTTPChannel(Protocol):
             self._parsing = False
             self._reject(error)
             return
-        self._parsing = False
+        finally:
+            self._parsing = False
+            self._uncork()
         if pos < end and self._state is not _State.CLOSING:
             self._buffer = buf[pos:] if pos else buf
             if (
@@ -341,7 +353,7 @@ class HTTPChannel(Protocol):
         self._armTimer(self._limits.bodyTimeout)
 
     def _dispatch(self, request: Request) -> None:
-        self._setState(_State.RESPONDING)
+        self._state = _State.RESPONDING  # from HEAD, BODY or IDLE: all allowed
         request._holding = True
         try:
             request.requestReceived(request.method, request.uri, request.clientproto)
@@ -374,7 +386,25 @@ class HTTPChannel(Protocol):
 
     def _send(self, data: bytes) -> None:
         """
-        Write C{data} to the client now.
+        Write C{data} to the client: at once, or, while the channel is parsing
+        one read's worth of input, together with every other response that
+        read produces (one send for a pipelined batch).
+        """
+        corked = self._corked
+        if corked is not None:
+            corked.append(data)
+        else:
+            self._write(data)
+
+    def _uncork(self) -> None:
+        """Send what was held back while parsing."""
+        corked, self._corked = self._corked, None
+        if corked:
+            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
+
+    def _write(self, data: bytes) -> None:
+        """
+        Write C{data} to the transport now.
 
         Twisted's transports queue every write until the next reactor turn
         (two epoll_ctl calls per response); when nothing is queued on a plain TCP
@@ -410,9 +440,12 @@ class HTTPChannel(Protocol):
         if not request._keepAlive or self._state is _State.CLOSING:
             self._close()
             return
-        self._setState(_State.IDLE)
+        self._state = _State.IDLE  # from RESPONDING, the only way in
         self._since = self._reactor.seconds()
-        self._armTimer(self._limits.idleTimeout)
+        # Any timer still pending fires before the new idle deadline, and will
+        # re-arm itself; only a missing one needs scheduling.
+        if self._timer is None:
+            self._armTimer(self._limits.idleTimeout)
         if self._parsing:
             return
         if self._readPaused:
@@ -426,6 +459,7 @@ class HTTPChannel(Protocol):
 
     def _close(self) -> None:
         """Close the connection once everything written has been sent."""
+        self._uncork()
         self._state = _State.CLOSING
         self._buffer = b""
         transport: Any = self.transport
@@ -459,6 +493,7 @@ class HTTPChannel(Protocol):
             b"Server: %s\r\n\r\n%s"
             % (status, phrase, len(body), httpDate(), SERVER_NAME, body)
         )
+        self._uncork()
         self._buffer = b""
         self._decoder = None
         self._state = _State.CLOSING

@@ -530,10 +530,12 @@ class Request:
                 self._chunked = True
             else:
                 self._keepAlive = False
-        elif code >= 200 and code != 204:
-            length = declared if declared is not None else knownLength
-            if length is not None and (code != 304 or declared is not None):
-                framing = b"Content-Length: %d\r\n" % length
+        elif declared is not None:
+            if code >= 200 and code != 204:
+                framing = b"Content-Length: %d\r\n" % declared
+        elif knownLength and code >= 200 and code not in NO_BODY_CODES:
+            # A HEAD answered by writing the body GET would send.
+            framing = b"Content-Length: %d\r\n" % knownLength
 
         keepAlive = self._keepAlive
         connection = self.responseHeaders._raw.get(b"connection")

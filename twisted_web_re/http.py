@@ -142,6 +142,12 @@ def fromChunk(data: bytes) -> tuple[bytes, bytes]:
 
 _UNSET: Any = object()
 
+#: Seconds an access-log line may wait to be written with others.
+LOG_FLUSH_DELAY = 0.25
+
+#: Access-log lines that are written at once, however little time has passed.
+LOG_FLUSH_LINES = 1000
+
 
 class HTTPFactory(ServerFactory):
     """
@@ -251,14 +257,18 @@ class HTTPFactory(ServerFactory):
         """
         Queue the access-log line for a finished C{request}.
 
-        Lines are written together once per reactor turn: to the log file as
-        one write, or to the Twisted log as one event holding every line (a
-        logger event costs about as much as serving a small request).
+        Lines are written together, L{LOG_FLUSH_DELAY} seconds after the first
+        of them (or at once when L{LOG_FLUSH_LINES} are waiting): to the log
+        file as one write, or to the Twisted log as one event holding every
+        line.  A Twisted logger event costs about as much as serving a small
+        request, so one event per request would halve the server's speed.
         """
         pending = self._pendingLines
         pending.append(self._logFormatter(datetimeToLogString(), request))
         if len(pending) == 1:
-            resolveReactor(self._reactor).callLater(0, self.flushLog)
+            resolveReactor(self._reactor).callLater(LOG_FLUSH_DELAY, self.flushLog)
+        elif len(pending) >= LOG_FLUSH_LINES:
+            self.flushLog()
 
     def flushLog(self) -> None:
         """

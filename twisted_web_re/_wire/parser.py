@@ -41,8 +41,12 @@ _PARTIAL_REQUEST_LINE = re.compile(
 # does not match), no CTL but HTAB in the value (which also rules out bare CR).
 # Anchored at line starts, so the number of matches equals the number of lines
 # exactly when every line is a valid field line.
+# The value is greedy but must end in a non-blank byte, so trailing OWS is left
+# out with one step of backtracking instead of a lazy scan.
 _FIELD_LINE = re.compile(
-    rb"^(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*\r?\n",
+    rb"^(" + _TOKEN + rb"):[ \t]*"
+    rb"((?:[^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)?)"
+    rb"[ \t]*\r?\n",
     re.MULTILINE,
 )
 
@@ -215,7 +219,7 @@ def parseHead(
     if hosts is None:
         if version == b"HTTP/1.1":
             raise BadRequest("missing Host header")
-    elif len(hosts) != 1 or _HOST.fullmatch(hosts[0]) is None:
+    elif len(hosts) != 1 or (hosts[0] not in _validHosts and not _checkHost(hosts[0])):
         raise BadRequest("invalid Host header")
 
     if b"transfer-encoding" in headers or b"content-length" in headers:
@@ -235,6 +239,22 @@ def parseHead(
         keepAlive,
         b"expect" in headers and _expectContinue(headers) and version == b"HTTP/1.1",
     )
+
+
+_validHosts: set[bytes] = set()
+_VALID_HOSTS_CACHE = 256
+
+
+def _checkHost(host: bytes) -> bool:
+    """
+    Return whether C{host} is a valid C{Host} value, remembering the first few
+    valid ones (a server sees the same few names again and again).
+    """
+    if _HOST.fullmatch(host) is None:
+        return False
+    if len(_validHosts) < _VALID_HOSTS_CACHE:
+        _validHosts.add(host)
+    return True
 
 
 def _checkTarget(method: bytes, target: bytes) -> None:
