@@ -251,13 +251,22 @@ class HTTPChannel(Protocol):
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
-        if state is _State.RESPONDING:
+        if state is _State.RESPONDING or self._writePaused:
             self._buffer = data
-            if len(data) > PIPELINE_BUFFER and not self._readPaused:
-                self._readPaused = True
-                self.transport.pauseProducing()  # type: ignore[union-attr]
+            if self._writePaused or len(data) > PIPELINE_BUFFER:
+                self._pauseReading()
             return
         self._parse(data)
+
+    def _pauseReading(self) -> None:
+        if not self._readPaused:
+            self._readPaused = True
+            self.transport.pauseProducing()  # type: ignore[union-attr]
+
+    def _resumeReading(self) -> None:
+        if self._readPaused:
+            self._readPaused = False
+            self.transport.resumeProducing()  # type: ignore[union-attr]
 
     def _parse(self, buf: bytes) -> None:
         self._parsing = True
@@ -268,6 +277,10 @@ class HTTPChannel(Protocol):
             while pos < end:
                 state = self._state
                 if state is _State.IDLE or state is _State.HEAD:
+                    if self._writePaused:
+                        # The client is not reading its responses: answer no
+                        # more until it does (Twisted ticket 8868).
+                        break
                     if buf[pos] in _LINE_ENDS:
                         pos = skipEmptyLines(buf, pos)
                         if pos == end:
@@ -307,13 +320,10 @@ class HTTPChannel(Protocol):
             self._uncork()
         if pos < end and self._state is not _State.CLOSING:
             self._buffer = buf[pos:] if pos else buf
-            if (
-                self._state is _State.RESPONDING
-                and len(self._buffer) > PIPELINE_BUFFER
-                and not self._readPaused
+            if self._writePaused or (
+                self._state is _State.RESPONDING and len(self._buffer) > PIPELINE_BUFFER
             ):
-                self._readPaused = True
-                self.transport.pauseProducing()  # type: ignore[union-attr]
+                self._pauseReading()
         elif self._readClosed and self._state is not _State.RESPONDING:
             self._close()
 
@@ -331,6 +341,9 @@ class HTTPChannel(Protocol):
         request._keepAlive = head.keepAlive
         self._request = request
         length = head.bodyLength
+        if length:
+            # The hooks that see the head before the body see its path too.
+            request._setTarget(head.target)
         if not length:
             request.gotLength(0)
             self._dispatch(request)
@@ -365,18 +378,14 @@ class HTTPChannel(Protocol):
 
     def _processingFailed(self, request: Request, failure: Failure) -> None:
         """
-        The application raised while processing C{request}: log it, and answer
-        500 if nothing was sent yet; the client never sees the traceback.
+        The application raised while processing C{request}: log it and answer
+        500.  What C{process()} wrote is still held then, so none of it is sent,
+        and the client never sees the traceback.
         """
         _log.failure("Unhandled error processing {request!r}", failure, request=request)
         if request.finished or self._state is _State.CLOSING:
             return
         request._holding = False
-        if request._head is None and request.startedWriting:
-            request.finished = 1
-            self._request = None
-            self.transport.abortConnection()  # type: ignore[union-attr]
-            return
         request.finished = 1
         self._request = None
         request.connectionLost(failure)
@@ -446,11 +455,12 @@ class HTTPChannel(Protocol):
         # re-arm itself; only a missing one needs scheduling.
         if self._timer is None:
             self._armTimer(self._limits.idleTimeout)
-        if self._parsing:
-            return
-        if self._readPaused:
-            self._readPaused = False
-            self.transport.resumeProducing()  # type: ignore[union-attr]
+        if not self._parsing and not self._writePaused:
+            self._continue()
+
+    def _continue(self) -> None:
+        """Read again, and answer what was buffered while we could not."""
+        self._resumeReading()
         buffered, self._buffer = self._buffer, b""
         if buffered:
             self._parse(buffered)
@@ -459,6 +469,12 @@ class HTTPChannel(Protocol):
 
     def _close(self) -> None:
         """Close the connection once everything written has been sent."""
+        if self._state is _State.CLOSING:
+            if self._lingering:
+                # The client finished sending while we drained its input.
+                self._lingering = False
+                self.transport.loseConnection()  # type: ignore[union-attr]
+            return
         self._uncork()
         self._state = _State.CLOSING
         self._buffer = b""
@@ -501,9 +517,7 @@ class HTTPChannel(Protocol):
         transport.unregisterProducer()
         loseWrite = getattr(transport, "loseWriteConnection", None)
         if linger and loseWrite is not None and not self._readClosed:
-            if self._readPaused:
-                self._readPaused = False
-                transport.resumeProducing()
+            self._resumeReading()
             loseWrite()
             self._lingering = True
             self._since = self._reactor.seconds()
@@ -557,6 +571,9 @@ class HTTPChannel(Protocol):
         self._writePaused = False
         if self._producer is not None:
             self._producer.resumeProducing()
+        state = self._state
+        if (state is _State.IDLE or state is _State.HEAD) and not self._parsing:
+            self._continue()
 
     def stopProducing(self) -> None:
         """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import datetime
 import re
 import time
 
@@ -81,11 +82,12 @@ def parseHTTPDate(value: bytes) -> int | None:
     if monthNumber is None:
         return None
     try:
-        return calendar.timegm(
-            (int(year), monthNumber, int(day), int(hh), int(mm), int(ss), 0, 0, 0)
+        parsed = datetime.datetime(
+            int(year), monthNumber, int(day), int(hh), int(mm), int(ss)
         )
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
+    return calendar.timegm(parsed.timetuple())
 
 
 def formatHTTPDate(when: float | None = None) -> bytes:
@@ -95,6 +97,8 @@ def formatHTTPDate(when: float | None = None) -> bytes:
     return httpDate(when)
 
 
+# RFC 9110 section 5.6.1: a recipient accepts empty list elements.
+_EMPTY_ELEMENT = re.compile(rb"[ \t]*,")
 _ETAG = re.compile(rb'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
 
 
@@ -111,6 +115,10 @@ def parseETags(value: bytes) -> list[tuple[bool, bytes]] | None:
     tags: list[tuple[bool, bytes]] = []
     pos = 0
     while pos < len(stripped):
+        empty = _EMPTY_ELEMENT.match(stripped, pos)
+        if empty is not None:
+            pos = empty.end()
+            continue
         match = _ETAG.match(stripped, pos)
         if match is None or match.end() == pos:
             return []
@@ -177,7 +185,8 @@ def parseBasicAuth(value: bytes) -> tuple[bytes, bytes] | None:
 
 _COOKIE_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # RFC 6265 section 4.1.1: cookie-octet, optionally in double quotes.
-_COOKIE_VALUE = re.compile(rb'"?[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"?')
+_COOKIE_OCTETS = rb"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"
+_COOKIE_VALUE = re.compile(rb'"' + _COOKIE_OCTETS + rb'"|' + _COOKIE_OCTETS)
 _ATTRIBUTE_VALUE = re.compile(rb"[\x20-\x3a\x3c-\x7e]*")
 _SAME_SITE = {b"lax": b"Lax", b"strict": b"Strict", b"none": b"None"}
 

@@ -185,15 +185,20 @@ class Request:
         self.method = command
         self.uri = path
         self.clientproto = version
-        target, _, self._query = path.partition(b"?")
-        if target[:1] != b"/" and b"://" in target:
+        self._setTarget(path)
+        self.process()
+
+    def _setTarget(self, target: bytes) -> None:
+        """Set L{path} and the query string from a request-target."""
+        path, _, self._query = target.partition(b"?")
+        if path[:1] != b"/" and b"://" in path:
             # RFC 9112 section 3.2.2: absolute-form; the path is what follows
             # the authority.
-            rest = target.split(b"://", 1)[1]
+            rest = path.split(b"://", 1)[1]
             slash = rest.find(b"/")
-            target = rest[slash:] if slash >= 0 else b"/"
-        self.path = target
-        self.process()
+            path = rest[slash:] if slash >= 0 else b"/"
+        self.path = path
+        self._args = None
 
     def process(self) -> None:
         """

@@ -107,6 +107,7 @@ class ChunkedDecoder(BodyDecoder):
     """
 
     __slots__ = (
+        "_announced",
         "_limits",
         "_remaining",
         "_state",
@@ -121,6 +122,7 @@ class ChunkedDecoder(BodyDecoder):
         self._state = _Chunk.SIZE
         self._remaining = 0
         self._trailerBytes = 0
+        self._announced = 0
         self.received = 0
         self.done = False
         self.trailers: list[tuple[bytes, bytes]] = []
@@ -134,25 +136,28 @@ class ChunkedDecoder(BodyDecoder):
                 take = min(end - pos, self._remaining)
                 out.append(buf[pos : pos + take])
                 pos += take
+                self.received += take
                 self._remaining -= take
                 if not self._remaining:
                     self._state = _Chunk.DATA_END
             elif state is _Chunk.SIZE:
                 lineEnd = buf.find(b"\n", pos)
+                maxLine = self._limits.maxChunkLine
                 if lineEnd < 0:
-                    if end - pos > self._limits.maxChunkLine:
+                    # The limit counts size and extensions, not the CRLF.
+                    if end - pos - (buf[end - 1] == 0x0D) > maxLine:
                         raise BadRequest("chunk-size line too long")
                     return pos
-                if lineEnd + 1 - pos > self._limits.maxChunkLine:
+                if lineEnd - 1 - pos > maxLine:
                     raise BadRequest("chunk-size line too long")
                 match = _CHUNK_LINE.fullmatch(buf, pos, lineEnd + 1)
                 if match is None:
                     raise BadRequest("malformed chunk-size line")
                 size = int(match.group(1), 16)
                 pos = lineEnd + 1
-                self.received += size
+                self._announced += size
                 maxBody = self._limits.maxBodySize
-                if maxBody is not None and self.received > maxBody:
+                if maxBody is not None and self._announced > maxBody:
                     raise ContentTooLarge("request body too large")
                 if size:
                     self._remaining = size

@@ -150,6 +150,14 @@ def findHeadEnd(buf: bytes, pos: int) -> tuple[int, int]:
     return -1, -1
 
 
+def _lineLength(buf: bytes, pos: int, lineEnd: int) -> int:
+    """The length of the line at C{pos} ending at the LF at C{lineEnd}, less
+    its CR LF or LF."""
+    if lineEnd > pos and buf[lineEnd - 1] == 0x0D:
+        return lineEnd - 1 - pos
+    return lineEnd - pos
+
+
 def checkIncompleteHead(buf: bytes, pos: int, limits: Limits) -> None:
     """
     Reject an incomplete head that can already be seen to be bad.
@@ -163,12 +171,21 @@ def checkIncompleteHead(buf: bytes, pos: int, limits: Limits) -> None:
     """
     lineEnd = buf.find(b"\n", pos)
     if lineEnd < 0:
-        if len(buf) - pos > limits.maxRequestLine:
+        if buf[pos:] == b"\r":
+            return
+        size = len(buf) - pos
+        if buf.endswith(b"\r"):
+            size -= 1
+        if size > limits.maxRequestLine:
             raise URITooLong("request line too long")
         if _PARTIAL_REQUEST_LINE.fullmatch(buf, pos) is None:
             raise BadRequest("malformed request line")
-    elif lineEnd - pos > limits.maxRequestLine:
+    elif _lineLength(buf, pos, lineEnd) > limits.maxRequestLine:
         raise URITooLong("request line too long")
+    elif _REQUEST_LINE.match(buf, pos) is None:
+        # A complete line that is no request line (an HTTP/0.9 "GET /", say)
+        # will not become one.
+        raise BadRequest("malformed request line")
     if len(buf) - pos > limits.maxHeadSize:
         raise HeaderFieldsTooLarge("request head too large")
 
@@ -183,17 +200,16 @@ def parseHead(
     @param headEnd: from L{findHeadEnd}.
     @raise WireError: a subclass naming the status the request earns.
     """
-    if headEnd - pos > limits.maxHeadSize:
-        raise HeaderFieldsTooLarge("request head too large")
     line = _REQUEST_LINE.match(buf, pos)
     if line is None:
-        lineEnd = buf.find(b"\n", pos)
-        if lineEnd - pos > limits.maxRequestLine:
+        if _lineLength(buf, pos, buf.find(b"\n", pos)) > limits.maxRequestLine:
             raise URITooLong("request line too long")
         raise BadRequest("malformed request line")
-    lineEnd = line.end()
-    if lineEnd - pos > limits.maxRequestLine:
+    if line.end(4) - pos > limits.maxRequestLine:
         raise URITooLong("request line too long")
+    if headEnd - pos > limits.maxHeadSize:
+        raise HeaderFieldsTooLarge("request head too large")
+    lineEnd = line.end()
     method, target, major, minor = line.groups()
     if major != b"1":
         raise VersionNotSupported("only HTTP/1.x is supported")

@@ -5,6 +5,7 @@ values the server adds to every response: C{Date} and canonical field names.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from email.utils import formatdate
@@ -109,7 +110,7 @@ def httpDate(when: float | None = None) -> bytes:
     """
     global _dateCache
     if when is not None:
-        return formatdate(when, usegmt=True).encode("ascii")
+        return formatdate(math.floor(when), usegmt=True).encode("ascii")
     now = int(time.time())
     cached = _dateCache
     if cached[0] == now:

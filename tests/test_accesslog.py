@@ -1,0 +1,354 @@
+"""
+Tests for the access log: the Combined Log Format lines, where they go (a
+file or the Twisted log), and which client address they name behind proxies.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _httpparse import Server
+from twisted.logger import globalLogPublisher
+
+from twisted_web_re import http
+
+HOST = b"Host: example.com\r\n"
+
+# The request the line format is checked with, and the line it earns.
+GET_FULL = (
+    b"GET /path HTTP/1.1\r\n" + HOST + b"Referer: http://example.com/from\r\n"
+    b"User-Agent: Agent/1.0 (test)\r\n\r\n"
+)
+TIMESTAMP = "[21/Nov/2026:10:17:00 +0000]"
+FULL_LINE = (
+    '127.0.0.1 - - [21/Nov/2026:10:17:00 +0000] "GET /path HTTP/1.1" 200 13 '
+    '"http://example.com/from" "Agent/1.0 (test)"'
+)
+# Access-log lines are written in batches, shortly after the request finishes;
+# the tests let this much (test clock) time pass for that.
+LOG_WAIT = 1.0
+
+GET_BARE = b"GET /bare HTTP/1.0\r\n\r\n"
+GET_QUOTE = b'GET /a"b\\c HTTP/1.1\r\n' + HOST + b'User-Agent: evil" "x\t\xff\r\n\r\n'
+
+# A Combined Log Format line, loosely: host, two dashes, timestamp, request,
+# status, size, referer, agent.
+LINE = re.compile(
+    r"(?P<host>\S+) - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "
+    r'"(?P<request>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-) '
+    r'"(?P<referer>[^"]*)" "(?P<agent>[^"]*)"'
+)
+
+
+def hello(request: http.Request) -> None:
+    """Answer with a 13-byte body."""
+    request.write(b"Hello, world!")
+    request.finish()
+
+
+def served(raw: bytes, **factoryArgs: Any) -> tuple[Server, http.Request]:
+    """Serve C{raw} (one request) and return the server and the request."""
+    server = Server(hello, **factoryArgs)
+    server.feed(raw)
+    [request] = server.processed
+    return server, request
+
+
+class _Events:
+    """Collects Twisted log events that carry access-log lines."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if "log_access" in event:
+            self.events.append(event)
+
+
+@pytest.fixture
+def accessEvents() -> Any:
+    """The access-log events published to the Twisted log during the test."""
+    observer = _Events()
+    globalLogPublisher.addObserver(observer)
+    yield observer.events
+    globalLogPublisher.removeObserver(observer)
+
+
+# -- the line format -----------------------------------------------------------------
+
+
+def test_combinedLineFormat() -> None:
+    """
+    C{combinedLogFormatter} makes a Combined Log Format line: client address,
+    timestamp, request line, status, body size, referer and user agent.
+    """
+    _, request = served(GET_FULL)
+    assert http.combinedLogFormatter(TIMESTAMP, request) == FULL_LINE
+
+
+def test_absentFieldsAreDashes() -> None:
+    """
+    A request without referer or user agent, answered with no body, logs "-"
+    for each of them.
+    """
+
+    def empty(request: http.Request) -> None:
+        request.setResponseCode(204)
+        request.finish()
+
+    server = Server(empty)
+    server.feed(GET_BARE)
+    [request] = server.processed
+    assert http.combinedLogFormatter(TIMESTAMP, request) == (
+        '127.0.0.1 - - [21/Nov/2026:10:17:00 +0000] "GET /bare HTTP/1.0" 204 - "-" "-"'
+    )
+
+
+def test_quotesAndControlBytesEscaped() -> None:
+    """
+    Quotes, backslashes, control bytes and non-ASCII bytes the client sent in
+    the target or user agent are escaped, so a line always has exactly its six
+    field quotes and no raw control characters.
+    """
+    _, request = served(GET_QUOTE)
+    line = http.combinedLogFormatter(TIMESTAMP, request)
+    assert line.count('"') == 6
+    assert "\t" not in line
+    assert "\xff" not in line
+    assert "/a\\x22b\\x5cc" in line
+    assert "evil\\x22 \\x22x\\x09\\xff" in line
+    assert LINE.fullmatch(line)
+
+
+def test_controlBytesInUriEscaped() -> None:
+    """
+    An application-rewritten URI holding newlines or escape sequences cannot
+    split the log line or colour a terminal.
+    """
+    _, request = served(GET_FULL)
+    request.uri = b"/x\r\nFAKE LINE\x1b[31m\x7f"
+    line = http.combinedLogFormatter(TIMESTAMP, request)
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\x1b" not in line
+    assert "\x7f" not in line
+    assert "/x\\x0d\\x0aFAKE LINE\\x1b[31m\\x7f" in line
+
+
+def test_logTimestampFormat() -> None:
+    """
+    C{datetimeToLogString} formats a time as a Common Log Format timestamp in
+    UTC.
+    """
+    assert http.datetimeToLogString(1795256220) == TIMESTAMP
+    assert re.fullmatch(
+        r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\]",
+        http.datetimeToLogString(),
+    )
+
+
+# -- where lines go ------------------------------------------------------------------
+
+
+def test_logFileWritten(tmp_path: Path) -> None:
+    """
+    With C{logPath}, each finished request's line is appended to that file
+    shortly after the request finishes.
+    """
+    path = tmp_path / "access.log"
+    server = Server(hello, logPath=str(path))
+    server.factory.doStart()
+    try:
+        server.feed(GET_FULL + GET_FULL.replace(b"/path", b"/other"))
+        server.clock.advance(LOG_WAIT)
+        lines = path.read_text().splitlines()
+    finally:
+        server.factory.doStop()
+    assert len(lines) == 2
+    first, second = (LINE.fullmatch(line) for line in lines)
+    assert first is not None
+    assert second is not None
+    assert first["request"] == "GET /path HTTP/1.1"
+    assert second["request"] == "GET /other HTTP/1.1"
+    assert first["host"] == "127.0.0.1"
+    assert first["status"] == "200"
+    assert first["size"] == "13"
+    assert first["agent"] == "Agent/1.0 (test)"
+
+
+def test_logFileFlushedOnStop(tmp_path: Path) -> None:
+    """
+    Lines still queued when the factory stops are written before the file is
+    closed.
+    """
+    path = tmp_path / "access.log"
+    server = Server(hello, logPath=str(path))
+    server.factory.doStart()
+    server.feed(GET_FULL)
+    server.factory.doStop()
+    assert len(path.read_text().splitlines()) == 1
+
+
+def test_flushLogWritesAtOnce(tmp_path: Path) -> None:
+    """
+    C{flushLog} writes the queued lines without waiting for the reactor.
+    """
+    path = tmp_path / "access.log"
+    server = Server(hello, logPath=str(path))
+    server.factory.doStart()
+    try:
+        server.feed(GET_FULL)
+        server.factory.flushLog()
+        assert len(path.read_text().splitlines()) == 1
+        server.clock.advance(LOG_WAIT)
+        assert len(path.read_text().splitlines()) == 1
+    finally:
+        server.factory.doStop()
+
+
+def test_logFileAppends(tmp_path: Path) -> None:
+    """
+    An existing log file is appended to, not replaced.
+    """
+    path = tmp_path / "access.log"
+    path.write_text("earlier line\n")
+    server = Server(hello, logPath=str(path))
+    server.factory.doStart()
+    try:
+        server.feed(GET_FULL)
+        server.clock.advance(LOG_WAIT)
+    finally:
+        server.factory.doStop()
+    lines = path.read_text().splitlines()
+    assert lines[0] == "earlier line"
+    assert len(lines) == 2
+
+
+def test_defaultLogIsOneTwistedEvent(accessEvents: list[dict[str, Any]]) -> None:
+    """
+    Without C{logPath}, the lines of requests finished together go to the
+    Twisted log, shortly afterwards, as one event whose C{log_access} holds
+    every line.
+    """
+    server = Server(hello)
+    server.feed(GET_FULL + GET_FULL.replace(b"/path", b"/other"))
+    assert accessEvents == []
+    server.clock.advance(LOG_WAIT)
+    [event] = accessEvents
+    lines = event["log_access"].split("\n")
+    assert len(lines) == 2
+    assert all(LINE.fullmatch(line) for line in lines)
+    assert '"GET /other HTTP/1.1"' in lines[1]
+    server.feed(GET_FULL)
+    server.clock.advance(LOG_WAIT)
+    assert len(accessEvents) == 2
+
+
+def test_customFormatter(accessEvents: list[dict[str, Any]]) -> None:
+    """
+    A C{logFormatter} given to the factory makes the lines.
+    """
+
+    def formatter(timestamp: str, request: Any) -> str:
+        return f"custom {request.method.decode()} {request.code}"
+
+    server = Server(hello, logFormatter=formatter)
+    server.feed(GET_FULL)
+    server.clock.advance(LOG_WAIT)
+    [event] = accessEvents
+    assert event["log_access"] == "custom GET 200"
+
+
+def test_rejectedRequestNotLoggedAsServed(accessEvents: list[dict[str, Any]]) -> None:
+    """
+    A request rejected before it reached the application is not logged as a
+    served request.
+    """
+    server = Server(hello)
+    server.feed(b"GET / HTTP/1.1\r\n\r\n")
+    server.clock.advance(LOG_WAIT)
+    assert all('" 200 ' not in e["log_access"] for e in accessEvents)
+
+
+# -- the client behind proxies ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "client"),
+    [
+        pytest.param(
+            ["127.0.0.1"], [b"1.2.3.4, 5.6.7.8"], "5.6.7.8", id="rightmost-untrusted"
+        ),
+        pytest.param(
+            ["127.0.0.0/8", "10.0.0.0/8"],
+            [b"1.2.3.4, 10.1.1.1"],
+            "1.2.3.4",
+            id="cidr-skips-trusted-hops",
+        ),
+        pytest.param(
+            ["127.0.0.1"], [b"1.2.3.4", b"5.6.7.8"], "5.6.7.8", id="several-fields"
+        ),
+        pytest.param(["127.0.0.1"], [b"2001:db8::1"], "2001:db8::1", id="ipv6-client"),
+        pytest.param(["10.0.0.0/8"], [b"1.2.3.4"], "127.0.0.1", id="peer-not-trusted"),
+        pytest.param([], [b"1.2.3.4"], "127.0.0.1", id="no-trusted-proxies"),
+        pytest.param(["127.0.0.1"], [], "127.0.0.1", id="no-header"),
+        pytest.param(
+            ["127.0.0.1"], [b"1.2.3.4, not-an-address"], "127.0.0.1", id="garbage"
+        ),
+    ],
+)
+def test_proxiedFormatterClient(
+    trusted: list[str], forwarded: list[bytes], client: str
+) -> None:
+    """
+    C{proxiedLogFormatter} names the client from C{X-Forwarded-For} only when
+    the connecting peer is a trusted proxy, and then the right-most address
+    that is not itself trusted (addresses further left could be forged); a
+    hop that is not an address is never logged.
+    """
+    fields = b"".join(b"X-Forwarded-For: " + value + b"\r\n" for value in forwarded)
+    raw = b"GET / HTTP/1.1\r\n" + HOST + fields + b"\r\n"
+    _, request = served(
+        raw, trustedProxies=trusted, logFormatter=http.proxiedLogFormatter
+    )
+    line = http.proxiedLogFormatter(TIMESTAMP, request)
+    assert line.split(" ", 1)[0] == client
+    assert "not-an-address" not in line
+
+
+def test_proxiedFormatterUsedByFactory(accessEvents: list[dict[str, Any]]) -> None:
+    """
+    A factory given C{proxiedLogFormatter} and trusted proxies logs the
+    forwarded client.
+    """
+    server = Server(
+        hello, trustedProxies=["127.0.0.1"], logFormatter=http.proxiedLogFormatter
+    )
+    server.feed(b"GET / HTTP/1.1\r\n" + HOST + b"X-Forwarded-For: 203.0.113.9\r\n\r\n")
+    server.clock.advance(LOG_WAIT)
+    [event] = accessEvents
+    assert event["log_access"].startswith("203.0.113.9 - - [")
+
+
+def test_combinedFormatterIgnoresForwardedFor() -> None:
+    """
+    C{combinedLogFormatter} always names the connecting peer, even when it is
+    a trusted proxy sending C{X-Forwarded-For}.
+    """
+    _, request = served(
+        b"GET / HTTP/1.1\r\n" + HOST + b"X-Forwarded-For: 1.2.3.4\r\n\r\n",
+        trustedProxies=["127.0.0.1"],
+    )
+    assert http.combinedLogFormatter(TIMESTAMP, request).startswith("127.0.0.1 ")
+
+
+@pytest.mark.parametrize("proxy", ["not an address", "10.0.0.0/33", ""])
+def test_invalidTrustedProxyRejected(proxy: str) -> None:
+    """
+    An invalid trusted proxy address or network raises C{ValueError}.
+    """
+    with pytest.raises(ValueError):
+        http.HTTPFactory(trustedProxies=[proxy])
