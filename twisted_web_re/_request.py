@@ -28,6 +28,7 @@ from twisted_web_re._version import __version__
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import connectionTokens
 from twisted_web_re._wire.serialise import (
+    CANONICAL_NAMES,
     LAST_CHUNK,
     canonicalName,
     checkReason,
@@ -47,6 +48,7 @@ CACHED = b"cached"
 
 #: The C{Server} header value sent unless the application sets its own.
 SERVER_NAME = b"TwistedWebRe/" + __version__.encode("ascii")
+_SERVER_LINE = b"\r\nServer: " + SERVER_NAME + b"\r\n"
 
 _log = Logger()
 
@@ -385,7 +387,7 @@ class Request:
         """
         Set response header C{name} to C{value}, replacing earlier values.
         """
-        self.responseHeaders.setRawHeaders(name, [value])  # type: ignore[arg-type]
+        self.responseHeaders._setOne(name, value)
 
     def addCookie(
         self,
@@ -484,20 +486,24 @@ class Request:
             code >= 200 and code not in NO_BODY_CODES and self.method != b"HEAD"
         )
         raw = self.responseHeaders._raw
-        lines = [_statusLine(code, self.code_message)]
+        line = _STATUS_LINES.get((code, self.code_message))
+        lines = [line or _statusLine(code, self.code_message)]
         append = lines.append
         for name, values in raw.items():
             if name in _MANAGED:
                 continue
-            canonical = canonicalName(name)
+            canonical = CANONICAL_NAMES.get(name) or canonicalName(name)
             for value in values:
                 append(canonical + b": " + value + b"\r\n")
         for cookie in self.cookies:
             append(b"Set-Cookie: " + cookie + b"\r\n")
         if b"date" not in raw:
-            append(b"Date: " + httpDate() + b"\r\n")
-        if b"server" not in raw:
-            append(b"Server: " + SERVER_NAME + b"\r\n")
+            if b"server" not in raw:
+                append(b"Date: " + httpDate() + _SERVER_LINE)
+            else:
+                append(b"Date: " + httpDate() + b"\r\n")
+        elif b"server" not in raw:
+            append(_SERVER_LINE[2:])
         self._head = b"".join(lines)
 
     def _declaredLength(self) -> int | None:
@@ -522,7 +528,11 @@ class Request:
         head = self._head
         assert head is not None
         code = self.code
-        declared = self._declaredLength()
+        declared = (
+            self._declaredLength()
+            if b"content-length" in self.responseHeaders._raw
+            else None
+        )
         framing = b""
         if self._bodyAllowed:
             if declared is not None:
@@ -650,7 +660,11 @@ class Request:
             body = b"".join(held)
             out = self._finishHead(len(body))
             if body and self._bodyAllowed:
-                out += self._frameBody(body)
+                if self._lengthLeft is None:
+                    self.sentLength += len(body)
+                    out += body
+                else:
+                    out += self._frameBody(body)
         elif self._chunked:
             out = LAST_CHUNK
         else:

@@ -140,6 +140,15 @@ class Headers:
             )
         self._raw[_lowerName(name)] = [_encodeValue(v) for v in values]
 
+    def _setOne(self, name: str | bytes, value: str | bytes) -> None:
+        """Set C{name} to the single C{value}: L{setRawHeaders}' fast path."""
+        lower = _nameCache.get(name)
+        if lower is None:
+            lower = _lowerName(name)
+        if type(value) is not bytes or _BAD_VALUE(value) is not None:
+            value = _encodeValue(value)
+        self._raw[lower] = [value]
+
     def addRawHeader(self, name: str | bytes, value: str | bytes) -> None:
         """
         Append C{value} to the values of C{name}.

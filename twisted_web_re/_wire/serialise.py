@@ -29,7 +29,9 @@ _SPECIAL_NAMES = {
     b"x-webkit-csp": b"X-WebKit-CSP",
 }
 
-_canonicalCache: dict[bytes, bytes] = dict(_SPECIAL_NAMES)
+#: Lower-cased field names already spelled by L{canonicalName}; read-only
+#: outside this module (a hot path looks names up here directly).
+CANONICAL_NAMES: dict[bytes, bytes] = dict(_SPECIAL_NAMES)
 _CANONICAL_CACHE_SIZE = 4096
 
 
@@ -38,11 +40,11 @@ def canonicalName(lowerName: bytes) -> bytes:
     Return the conventional spelling of a lower-cased field name, such as
     C{Content-Type} for C{content-type}.
     """
-    name = _canonicalCache.get(lowerName)
+    name = CANONICAL_NAMES.get(lowerName)
     if name is None:
         name = b"-".join(part.capitalize() for part in lowerName.split(b"-"))
-        if len(_canonicalCache) < _CANONICAL_CACHE_SIZE:
-            _canonicalCache[lowerName] = name
+        if len(CANONICAL_NAMES) < _CANONICAL_CACHE_SIZE:
+            CANONICAL_NAMES[lowerName] = name
     return name
 
 
@@ -91,8 +93,11 @@ def fieldLines(fields: dict[bytes, list[bytes]]) -> list[bytes]:
 
 def chunk(data: bytes) -> bytes:
     """
-    Return C{data} framed as one chunk of a chunked body.
+    Return C{data} framed as one chunk of a chunked body; empty C{data} gives
+    C{b""}, since an empty chunk would end the body.
     """
+    if not data:
+        return b""
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
