@@ -824,12 +824,14 @@ def test_chunked(value: bytes, mode: str) -> None:
         pytest.param(b"Content-Length: \xd9\xa5\r\n", BadRequest, id="cl-arabic"),
         pytest.param(b"Content-Length: 1_0\r\n", BadRequest, id="cl-underscore"),
         pytest.param(
-            b"Content-Length: 1000000000000000000\r\n", BadRequest, id="cl-19-digits"
+            b"Content-Length: 1000000000000000000\r\n",
+            ContentTooLarge,
+            id="cl-19-digits",
         ),
         pytest.param(
-            b"Content-Length: 0000000000000000005\r\n",
-            BadRequest,
-            id="cl-19-digits-padded",
+            b"Content-Length: " + b"9" * 5000 + b"\r\n",
+            ContentTooLarge,
+            id="cl-5000-digits",
         ),
         pytest.param(
             b"Transfer-Encoding: chunked, chunked\r\n",
@@ -1099,3 +1101,33 @@ def test_errorReasonsDoNotEchoPeer(data: bytes) -> None:
     with pytest.raises(WireError) as info:
         feedHead(data, "whole")
     assert "script" not in info.value.reason
+
+
+def test_contentLengthLeadingZeros() -> None:
+    """
+    Leading zeros do not make a Content-Length invalid or large (RFC 9110
+    section 8.6: 1*DIGIT).
+    """
+    head = parseHead(
+        *_headArgs(
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0000000000000000005\r\n\r\n"
+        )
+    )
+    assert head.bodyLength == 5
+
+
+def test_contentLengthHugeWithoutLimit() -> None:
+    """
+    Without a body limit, a length beyond any storable body is refused as
+    invalid rather than parsed.
+    """
+    limits = DEFAULT_LIMITS.replace(maxBodySize=None)
+    data = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + b"9" * 40 + b"\r\n\r\n"
+    fieldsEnd, headEnd = findHeadEnd(data, 0)
+    with pytest.raises(BadRequest):
+        parseHead(data, 0, fieldsEnd, headEnd, limits)
+
+
+def _headArgs(data: bytes) -> tuple[bytes, int, int, int, Limits]:
+    fieldsEnd, headEnd = findHeadEnd(data, 0)
+    return data, 0, fieldsEnd, headEnd, DEFAULT_LIMITS

@@ -3,7 +3,7 @@ Named limits on what a peer may send, with their defaults.
 
 Every limit is enforced by the wire layer and answered with the status code named
 beside it.  A user overrides any of them with keyword arguments to
-C{HTTPFactory}/C{Site}; see C{doc/limits.md}.
+C{HTTPFactory}/C{Site}; C{doc/http.md} lists them.
 """
 
 from __future__ import annotations

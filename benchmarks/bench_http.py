@@ -1,0 +1,846 @@
+"""
+Side-by-side HTTP benchmark: twisted.web against twisted_web_re, in one run.
+
+For each kind of workload (see L{servers.KINDS}) and each implementation, the
+driver starts the server from L{servers} pinned to CPU core 0, drives load from
+core 1, and reports requests per second and p99 latency (keep-alive and
+pipelined), server CPU time per request, and server memory per idle keep-alive
+connection, printing both figures and their ratio (ours / twisted.web).
+Quote ratios, not absolute figures: the machines are shared and noisy.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_http.py [--kinds request,site,deep]
+        [--duration 5] [--connections 50] [--repeat 1] [--profile]
+
+See C{benchmarks/README.md} for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import functools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+
+import servers  # noqa: E402
+from _loadgen import (  # noqa: E402
+    LoadError,
+    LoadGenerator,
+    LoadResult,
+    PythonLoad,
+    Wrk,
+    checkServer,
+    idleMemory,
+)
+
+READY_TIMEOUT = 30.0
+"""Seconds a server gets to print its READY line."""
+STOP_TIMEOUT = 10.0
+"""Seconds a server (or profiler) gets to exit after being signalled."""
+WARMUP_SECONDS = 1.0
+"""Unmeasured load each server gets before its first measured run."""
+IDLE_WARMUP = 20
+"""Connections used and closed before the idle-memory baseline."""
+
+_LINE_NUMBER = re.compile(r":\d+\)$")
+
+LABELS = {"twisted_web": "twisted.web", "twisted_web_re": "twisted_web_re"}
+
+
+@dataclasses.dataclass
+class Cores:
+    """
+    Where things run: the server on one core, the load on another.
+
+    @ivar server: the server's core, or L{None} not to pin it.
+    @ivar load: the load generator's (and driver's) core, or L{None}.
+    """
+
+    server: int | None = 0
+    load: int | None = 1
+
+    def prefix(self, core: int | None) -> list[str]:
+        """
+        @param core: a core, or L{None}.
+        @return: a command prefix pinning a command to C{core}, possibly empty.
+        """
+        if core is None or shutil.which("taskset") is None:
+            return []
+        return ["taskset", "-c", str(core)]
+
+
+# -- /proc ---------------------------------------------------------------------
+
+
+def cpuSeconds(pid: int) -> float:
+    """
+    Read a process's user+system CPU time from C{/proc/PID/stat}.
+
+    @param pid: the process.
+    @return: CPU seconds consumed so far.
+    """
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command name may hold spaces and parentheses, so split after the last
+    # ")"; utime and stime are fields 14 and 15 of the whole line (proc(5)).
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rssKiB(pid: int) -> int:
+    """
+    Read a process's resident set size.
+
+    @param pid: the process.
+    @return: RSS in KiB, from C{smaps_rollup} when the kernel has it, else
+        C{VmRSS} from C{/proc/PID/status}.
+    @raise RuntimeError: if neither file gives a figure.
+    """
+    for name, key in (("smaps_rollup", "Rss:"), ("status", "VmRSS:")):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    raise RuntimeError(f"no RSS figure for pid {pid}")
+
+
+# -- server processes ------------------------------------------------------------
+
+
+class ServerUnavailableError(Exception):
+    """
+    The implementation cannot serve this kind yet (the server said so).
+    """
+
+
+class ServerFailedError(Exception):
+    """
+    The server process failed to start or to answer correctly.
+    """
+
+
+@dataclasses.dataclass
+class Server:
+    """
+    A running benchmark server.
+
+    @ivar impl: the implementation name.
+    @ivar kind: the kind of workload.
+    @ivar process: the process we started.
+    @ivar port: the port it listens on.
+    @ivar pid: the server's own process id, as it reported it (C{taskset}
+        execs the server, so this is C{process.pid}).
+    @ivar log: the file holding its standard output and error.
+    """
+
+    impl: str
+    kind: str
+    process: subprocess.Popen[bytes]
+    port: int
+    pid: int
+    log: Path
+
+    @property
+    def path(self) -> str:
+        """
+        @return: the URL path the hello-world answer lives at.
+        """
+        return servers.PATHS[self.kind]
+
+    @property
+    def label(self) -> str:
+        """
+        @return: the implementation's display name.
+        """
+        return LABELS.get(self.impl, self.impl)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    """
+    @return: the last lines of a log file, indented for a report.
+    """
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+def stopProcess(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """
+    Stop a process we started: signal it, wait with a deadline, then kill it.
+
+    The process was started in a session of its own, so anything it started
+    is killed with it.
+
+    @param process: the process.
+    @param sig: the first signal to send.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_TIMEOUT)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def runServer(
+    impl: str, kind: str, cores: Cores, workdir: Path, extra: Sequence[str] = ()
+) -> Iterator[Server]:
+    """
+    Run a benchmark server for the duration of a block, then stop it.
+
+    @param impl: the implementation name.
+    @param kind: the kind of workload.
+    @param cores: where to pin it.
+    @param workdir: where to keep the server's log.
+    @param extra: more arguments for L{servers.main}.
+    @raise ServerUnavailableError: if the implementation lacks the kind.
+    @raise ServerFailedError: if the server does not start.
+    """
+    fd, name = tempfile.mkstemp(prefix=f"{impl}-{kind}-", suffix=".log", dir=workdir)
+    log = Path(name)
+    argv = [
+        *cores.prefix(cores.server),
+        sys.executable,
+        str(_HERE / "servers.py"),
+        impl,
+        kind,
+        "0",
+        *extra,
+    ]
+    with os.fdopen(fd, "wb") as out:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        port, pid = _awaitReady(process, log)
+        yield Server(impl, kind, process, port, pid, log)
+    finally:
+        stopProcess(process)
+
+
+def _awaitReady(process: subprocess.Popen[bytes], log: Path) -> tuple[int, int]:
+    """
+    Wait, with a deadline, for a server to say it is ready.
+
+    @return: its port and process id.
+    @raise ServerUnavailableError: if it said it cannot serve the kind.
+    @raise ServerFailedError: if it exited or stayed silent.
+    """
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("READY "):
+                _, port, pid = line.split()
+                return int(port), int(pid)
+            if line.startswith("UNAVAILABLE "):
+                raise ServerUnavailableError(line.removeprefix("UNAVAILABLE "))
+        if process.poll() is not None:
+            raise ServerFailedError(
+                f"server exited with status {process.returncode}:\n{_tail(log)}"
+            )
+        time.sleep(0.05)
+    raise ServerFailedError(f"server not ready after {READY_TIMEOUT}s:\n{_tail(log)}")
+
+
+def startChecked(
+    stack: contextlib.ExitStack, impl: str, kind: str, cores: Cores, workdir: Path
+) -> Server:
+    """
+    Start a server inside C{stack} and check that it answers correctly.
+
+    @raise ServerUnavailableError: if the implementation lacks the kind.
+    @raise ServerFailedError: if it does not start or answers wrongly.
+    """
+    server = stack.enter_context(runServer(impl, kind, cores, workdir))
+    problem = checkServer(server.port, server.path, servers.BODY)
+    if problem:
+        raise ServerFailedError(
+            f"wrong answer from http://127.0.0.1:{server.port}{server.path}:"
+            f" {problem}\n{_tail(server.log)}"
+        )
+    return server
+
+
+def measureLoad(
+    load: LoadGenerator, server: Server, connections: int, seconds: float, depth: int
+) -> LoadResult:
+    """
+    Run one load and charge the server's CPU time during it to its requests.
+
+    @return: the load result with C{cpuSeconds} filled in.
+    """
+    before = cpuSeconds(server.pid)
+    result = load.run(server.port, server.path, connections, seconds, depth)
+    result.cpuSeconds = cpuSeconds(server.pid) - before
+    if server.process.poll() is not None:
+        raise LoadError(f"server died:\n{_tail(server.log)}")
+    return result
+
+
+# -- the report ----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Row:
+    """
+    One line of the report: a figure for each implementation.
+
+    @ivar figures: by implementation slot (0 = theirs, 1 = ours), a number or
+        a word saying why there is none.
+    @ivar goal: the target for ours / twisted.web, for the reader.
+    """
+
+    kind: str
+    mode: str
+    unit: str
+    goal: str = ""
+    figures: dict[int, float | str] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def _fmt(value: float | str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def columnNames(impls: Sequence[str]) -> list[str]:
+    """
+    @return: display names for the two implementations, told apart even when
+        both are the same one.
+    """
+    names = [LABELS.get(i, i) for i in impls]
+    if names[0] == names[1]:
+        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    return names
+
+
+def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
+    """
+    Print the report: kind, mode, both figures, ratio ours / theirs, goal.
+    """
+    names = columnNames(impls)
+    table = [["kind", "mode", names[0], names[1], "ratio", "goal"]]
+    for row in rows:
+        a, b = row.figures.get(0), row.figures.get(1)
+        ratio = "-"
+        if isinstance(a, float) and isinstance(b, float) and a > 0:
+            ratio = f"{b / a:.2f}x"
+        table.append(
+            [row.kind, f"{row.mode} ({row.unit})", _fmt(a), _fmt(b), ratio, row.goal]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for n, cells in enumerate(table):
+        line = "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        print(line.rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    print(
+        "ratio = twisted_web_re / twisted.web (column 2 / column 1);"
+        " req/s: higher is better; ms, us/req, KiB/conn: lower is better.",
+        file=out,
+    )
+    notes = [f"{row.kind} {row.mode}: {note}" for row in rows for note in row.notes]
+    if notes:
+        print("notes:", file=out)
+        for note in notes:
+            print(f"  {note}", file=out)
+
+
+# -- the runs ------------------------------------------------------------------
+
+
+def runKind(
+    kind: str,
+    args: argparse.Namespace,
+    cores: Cores,
+    load: LoadGenerator,
+    workdir: Path,
+    log: IO[str],
+) -> list[Row]:
+    """
+    Benchmark one kind on both implementations, interleaving their runs.
+
+    Both servers are up at once (the idle one waits in epoll and costs
+    nothing); each repetition runs one then the other, so drift in the
+    machine's load spreads over both.
+
+    @return: the report rows for this kind.
+    """
+    depth = args.pipeline
+    rows = {
+        "ka": Row(kind, "keep-alive", "req/s", ">=3x"),
+        "ka99": Row(kind, "keep-alive p99", "ms"),
+        "kacpu": Row(kind, "keep-alive server CPU", "us/req"),
+        "pl": Row(kind, f"pipelined x{depth}", "req/s", ">=5x"),
+        "pl99": Row(kind, f"pipelined x{depth} p99/batch", "ms"),
+        "plcpu": Row(kind, f"pipelined x{depth} server CPU", "us/req"),
+    }
+
+    def mark(slot: int, word: str) -> None:
+        for row in rows.values():
+            row.figures.setdefault(slot, word)
+
+    with contextlib.ExitStack() as stack:
+        running: dict[int, Server] = {}
+        for slot, impl in enumerate(args.impls):
+            label = LABELS.get(impl, impl)
+            try:
+                server = startChecked(stack, impl, kind, cores, workdir)
+                load.run(server.port, server.path, args.connections, WARMUP_SECONDS, 1)
+            except ServerUnavailableError as e:
+                print(f"  {kind}: {label} not available yet ({e})", file=log)
+                mark(slot, "n/a")
+                continue
+            except (ServerFailedError, LoadError) as e:
+                print(f"  {kind}: {label} FAILED: {e}", file=log)
+                mark(slot, "FAILED")
+                continue
+            running[slot] = server
+
+        for mode, perWrite in (("ka", 1), ("pl", depth)):
+            results: dict[int, list[LoadResult]] = {slot: [] for slot in running}
+            for _ in range(args.repeat):
+                for slot, server in running.items():
+                    try:
+                        r = measureLoad(
+                            load, server, args.connections, args.duration, perWrite
+                        )
+                    except LoadError as e:
+                        print(f"  {kind} {mode}: {server.label} FAILED: {e}", file=log)
+                        continue
+                    results[slot].append(r)
+                    print(
+                        f"  {kind:8} {rows[mode].mode:14} {server.label:15}"
+                        f" {r.rps:9,.0f} req/s  p99 {r.p99Ms:7.2f} ms"
+                        f"  cpu {r.cpuMicrosPerRequest:6.1f} us/req"
+                        f" (busy {100 * r.cpuSeconds / r.seconds:3.0f}%)"
+                        f"  errors {r.errors}",
+                        file=log,
+                        flush=True,
+                    )
+            for slot, got in results.items():
+                if not got:
+                    for key in (mode, mode + "99", mode + "cpu"):
+                        rows[key].figures[slot] = "FAILED"
+                    continue
+                median = sorted(got, key=lambda r: r.rps)[len(got) // 2]
+                rows[mode].figures[slot] = median.rps
+                rows[mode + "99"].figures[slot] = median.p99Ms
+                rows[mode + "cpu"].figures[slot] = median.cpuMicrosPerRequest
+                errors = sum(r.errors for r in got)
+                if errors:
+                    rows[mode].notes.append(
+                        f"{running[slot].label}: {errors} socket errors"
+                        " or non-2xx/3xx responses"
+                    )
+    return list(rows.values())
+
+
+def runIdleMemory(
+    kind: str,
+    args: argparse.Namespace,
+    cores: Cores,
+    workdir: Path,
+    log: IO[str],
+) -> Row:
+    """
+    Measure memory per idle keep-alive connection, each on a fresh server.
+
+    @return: the report row.
+    """
+    count = args.idle_connections
+    row = Row(kind, f"idle keep-alive x{count}", "KiB/conn", "<=1x")
+    for slot, impl in enumerate(args.impls):
+        label = LABELS.get(impl, impl)
+        try:
+            with contextlib.ExitStack() as stack:
+                server = startChecked(stack, impl, kind, cores, workdir)
+                idle = idleMemory(
+                    server.port,
+                    server.path,
+                    count,
+                    IDLE_WARMUP,
+                    functools.partial(rssKiB, server.pid),
+                )
+        except ServerUnavailableError:
+            row.figures[slot] = "n/a"
+            continue
+        except (ServerFailedError, LoadError, OSError, RuntimeError) as e:
+            print(f"  {kind} idle: {label} FAILED: {e}", file=log)
+            row.figures[slot] = "FAILED"
+            continue
+        row.figures[slot] = idle.kibPerConnection
+        print(
+            f"  {kind:8} {'idle':14} {label:15} RSS {idle.before:,} -> {idle.after:,}"
+            f" KiB over {idle.open} open connections:"
+            f" {idle.kibPerConnection:.2f} KiB/conn",
+            file=log,
+            flush=True,
+        )
+        if idle.open < count:
+            row.notes.append(
+                f"{label}: only {idle.open} of {count} connections"
+                f" open when measured ({idle.established} established)"
+            )
+    return row
+
+
+def runProfile(
+    kinds: Sequence[str],
+    args: argparse.Namespace,
+    cores: Cores,
+    load: LoadGenerator,
+    workdir: Path,
+    log: IO[str],
+) -> None:
+    """
+    Profile our server (the second implementation) under load, per kind.
+
+    Uses py-spy, attached to the running server, when installed, else
+    pyinstrument inside the server.  These runs are separate from the
+    measured ones: a profiler slows the server down.
+    """
+    impl = args.impls[1]
+    outdir = Path(args.profile_dir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    pyspy = None
+    if args.profiler in ("auto", "py-spy"):
+        pyspy = shutil.which("py-spy") or _besideInterpreter("py-spy")
+        if pyspy is None and args.profiler == "py-spy":
+            print("  py-spy is not installed; using pyinstrument", file=log)
+    suffix = {"raw": ".txt", "flamegraph": ".svg", "speedscope": ".json"}
+    for kind in kinds:
+        stem = f"{impl}-{kind}"
+        if pyspy:
+            target = outdir / f"{stem}.py-spy{suffix[args.profile_format]}"
+            extra: list[str] = []
+        else:
+            target = outdir / f"{stem}.pyinstrument.txt"
+            extra = ["--pyinstrument", str(target)]
+        try:
+            with runServer(impl, kind, cores, workdir, extra) as server:
+                spy = _startPySpy(pyspy, server, target, args, cores) if pyspy else None
+                try:
+                    for perWrite in (1, args.pipeline):
+                        load.run(
+                            server.port,
+                            server.path,
+                            args.connections,
+                            args.duration,
+                            perWrite,
+                        )
+                finally:
+                    if spy is not None:
+                        # py-spy writes its output when interrupted.
+                        stopProcess(spy, signal.SIGINT)
+        except ServerUnavailableError as e:
+            print(
+                f"  {kind}: {LABELS.get(impl, impl)} not available yet ({e})", file=log
+            )
+            continue
+        except (ServerFailedError, LoadError) as e:
+            print(f"  {kind}: profiling FAILED: {e}", file=log)
+            continue
+        if not target.exists():
+            print(f"  {kind}: no profile written to {target}", file=log)
+            continue
+        print(f"  {kind}: profile of {LABELS.get(impl, impl)} in {target}", file=log)
+        if pyspy and args.profile_format == "raw":
+            summariseCollapsed(target, log)
+
+
+def _startPySpy(
+    pyspy: str, server: Server, target: Path, args: argparse.Namespace, cores: Cores
+) -> subprocess.Popen[bytes]:
+    """
+    Attach py-spy to a running server, writing its profile to C{target}.
+    """
+    spy = subprocess.Popen(
+        [
+            *cores.prefix(cores.load),
+            pyspy,
+            "record",
+            "--pid",
+            str(server.pid),
+            "--rate",
+            "250",
+            "--format",
+            args.profile_format,
+            "--output",
+            str(target),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(1.0)  # let it attach before the load starts
+    return spy
+
+
+def _besideInterpreter(name: str) -> str | None:
+    """
+    @return: a tool installed beside the running interpreter, if there is one.
+    """
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else None
+
+
+def summariseCollapsed(path: Path, out: IO[str], top: int = 15) -> None:
+    """
+    Print the hottest functions of a py-spy C{raw} (collapsed stacks) profile.
+
+    @param path: the profile: one C{frame;frame;... count} line per stack.
+    @param out: where to print.
+    @param top: how many functions to list.
+    """
+    selfCounts: Counter[str] = Counter()
+    totalCounts: Counter[str] = Counter()
+    samples = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        # Count functions, not lines: "f (file.py:12)" -> "f (file.py)".
+        frames = [_LINE_NUMBER.sub(")", frame) for frame in stack.split(";")]
+        samples += n
+        selfCounts[frames[-1]] += n
+        for frame in set(frames):
+            totalCounts[frame] += n
+    if not samples:
+        print("    (no samples)", file=out)
+        return
+    # Frames on (nearly) every stack are the reactor's scaffolding: skip them.
+    inclusive = Counter(
+        {frame: n for frame, n in totalCounts.items() if n < 0.9 * samples}
+    )
+    for title, counts in (("self", selfCounts), ("inclusive", inclusive)):
+        print(f"    top {top} functions by {title} time ({samples} samples):", file=out)
+        for frame, n in counts.most_common(top):
+            print(f"      {100 * n / samples:5.1f}%  {frame}", file=out)
+
+
+# -- the command line --------------------------------------------------------------
+
+
+def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """
+    @return: the parsed command line.
+    """
+    parser = argparse.ArgumentParser(
+        description="Benchmark twisted.web and twisted_web_re side by side.",
+    )
+    parser.add_argument(
+        "--kinds",
+        default=",".join(servers.KINDS),
+        help="comma-separated workloads to run (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="seconds per load run (default 5)"
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=50,
+        help="concurrent keep-alive connections (default 50)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        type=int,
+        default=16,
+        help="requests per write when pipelining (default 16)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="load runs per implementation and mode, interleaved; the median"
+        " is reported (default 1)",
+    )
+    parser.add_argument(
+        "--idle-connections",
+        type=int,
+        default=2000,
+        help="idle keep-alive connections for the memory figure; 0 skips it"
+        " (default 2000)",
+    )
+    parser.add_argument(
+        "--idle-kinds",
+        default="request,site",
+        help="kinds to measure idle-connection memory on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator; auto uses wrk when installed (default auto)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="afterwards, profile our server under load (py-spy, else pyinstrument)",
+    )
+    parser.add_argument(
+        "--profiler",
+        choices=("auto", "py-spy", "pyinstrument"),
+        default="auto",
+        help="profiler for --profile; auto prefers py-spy (default auto)",
+    )
+    parser.add_argument(
+        "--profile-dir",
+        default=str(Path(tempfile.gettempdir()) / "twisted_web_re-profiles"),
+        help="where profiles are written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--profile-format",
+        choices=("raw", "flamegraph", "speedscope"),
+        default="raw",
+        help="py-spy output format; raw (collapsed stacks) also prints the"
+        " hottest functions (default raw)",
+    )
+    # Debugging the driver before twisted_web_re can serve: for instance
+    # --impls twisted_web,twisted_web compares twisted.web with itself.
+    parser.add_argument(
+        "--impls", default="twisted_web,twisted_web_re", help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    args.kinds = _choices(parser, args.kinds, servers.KINDS, "--kinds")
+    args.idle_kinds = _choices(parser, args.idle_kinds, servers.KINDS, "--idle-kinds")
+    args.impls = _choices(parser, args.impls, tuple(servers.IMPLS), "--impls")
+    if len(args.impls) != 2:
+        parser.error("--impls takes exactly two implementations")
+    if min(args.duration, args.connections, args.pipeline, args.repeat) <= 0:
+        parser.error("--duration, --connections, --pipeline, --repeat must be > 0")
+    if args.idle_connections < 0:
+        parser.error("--idle-connections must not be negative")
+    return args
+
+
+def _choices(
+    parser: argparse.ArgumentParser, value: str, allowed: Sequence[str], flag: str
+) -> list[str]:
+    """
+    @return: the comma-separated items of C{value}, each checked.
+    """
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        if item not in allowed:
+            parser.error(f"{flag}: unknown {item!r}; choose from {', '.join(allowed)}")
+    return items
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """
+    Turn SIGTERM into an exception, so that cleanup code runs.
+    """
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """
+    Run the benchmark and print the report.
+
+    @return: the exit status.
+    """
+    args = parseArguments(argv)
+    log = sys.stdout
+    # Interrupted or terminated, unwind through the finally blocks that stop
+    # the servers and load generators (a shell may start us ignoring SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+
+    # The driver holds the client ends of the idle connections.
+    limit = servers.raiseFileLimit()
+    if args.idle_connections + 100 > limit:
+        args.idle_connections = max(0, limit - 100)
+        print(f"open-file limit {limit}: idle connections cut to", end=" ", file=log)
+        print(args.idle_connections, file=log)
+
+    cores = Cores()
+    if {0, 1} <= os.sched_getaffinity(0):
+        # The driver's own work (checks, the Python clients) belongs on the
+        # load core, away from the server.
+        os.sched_setaffinity(0, {1})
+    else:
+        print("fewer than two usable cores: server and load share one", file=log)
+        cores = Cores(None, None)
+
+    with tempfile.TemporaryDirectory(prefix="bench_http-") as tmp:
+        workdir = Path(tmp)
+        wrk = shutil.which("wrk")
+        load: LoadGenerator
+        if args.loadgen == "python" or (args.loadgen == "auto" and not wrk):
+            load = PythonLoad()
+        elif wrk:
+            load = Wrk(wrk, cores.prefix(cores.load), workdir)
+        else:
+            print("bench_http: wrk is not installed", file=sys.stderr)
+            return 2
+        names = columnNames(args.impls)
+        print(
+            f"bench_http: {names[0]} vs {names[1]}; load by {load.name},"
+            f" {args.connections} connections, {args.duration:g}s per run,"
+            f" pipeline depth {args.pipeline}, repeat {args.repeat};"
+            f" server on core {cores.server}, load on core {cores.load}",
+            file=log,
+            flush=True,
+        )
+        rows: list[Row] = []
+        for kind in args.kinds:
+            rows += runKind(kind, args, cores, load, workdir, log)
+            if args.idle_connections and kind in args.idle_kinds:
+                rows.append(runIdleMemory(kind, args, cores, workdir, log))
+        print(file=log)
+        printTable(rows, args.impls, log)
+        if args.profile:
+            print("\nprofiling (separate runs, not measured):", file=log)
+            runProfile(args.kinds, args, cores, load, workdir, log)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench_http: interrupted", file=sys.stderr)
+        sys.exit(130)

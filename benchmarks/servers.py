@@ -1,0 +1,233 @@
+"""
+Benchmark servers: one workload, served by C{twisted.web} or C{twisted_web_re}.
+
+Every server here is built by exactly the same code for both implementations;
+only the modules it imports differ (C{from twisted.web import http} versus
+C{from twisted_web_re import http}), so a difference in the figures is a
+difference between the implementations and nothing else.
+
+Run one server in its own process::
+
+    python benchmarks/servers.py IMPL KIND PORT [--pyinstrument PATH]
+
+C{IMPL} is one of L{IMPLS}, C{KIND} one of L{KINDS}, C{PORT} a TCP port on
+127.0.0.1 (0 picks a free one).  When the server listens it prints one line,
+C{READY <port> <pid>}, on standard output.  When the implementation lacks a
+module the kind needs, it prints C{UNAVAILABLE <reason>} and exits with
+L{EXIT_UNAVAILABLE} instead, so a driver can skip the kind rather than fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import resource as _rlimit
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, cast
+
+# Running "python benchmarks/servers.py" puts benchmarks/ on sys.path, not the
+# checkout: make twisted_web_re importable from the checkout it sits in.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+IMPLS: dict[str, str] = {
+    "twisted_web": "twisted.web",
+    "twisted_web_re": "twisted_web_re",
+}
+"""Implementation name on the command line -> the package it imports from."""
+
+KINDS: tuple[str, ...] = ("request", "site", "deep")
+"""Workloads, from the lowest level of the API to the highest."""
+
+PATHS: dict[str, str] = {"request": "/", "site": "/", "deep": "/a/b/c/d/e"}
+"""The URL path each kind answers with the hello-world body."""
+
+BODY = b"Hello, world!"
+"""The response body every kind sends."""
+
+EXIT_UNAVAILABLE = 3
+"""Exit status when the implementation cannot serve the kind (yet)."""
+
+LISTEN_BACKLOG = 1024
+"""Accept queue length; the same for both so neither drops SYNs under load."""
+
+
+class UnavailableError(Exception):
+    """
+    The implementation does not (yet) provide what a kind needs.
+    """
+
+
+def _importModule(impl: str, name: str) -> ModuleType:
+    """
+    Import one module of an implementation.
+
+    @param impl: a key of L{IMPLS}.
+    @param name: the module name inside the package, such as C{"http"}.
+    @return: the module.
+    @raise UnavailableError: if the module cannot be imported.
+    """
+    try:
+        package = IMPLS[impl]
+    except KeyError:
+        raise ValueError(f"unknown implementation {impl!r}") from None
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except Exception as e:
+        raise UnavailableError(f"{package}.{name}: {type(e).__name__}: {e}") from e
+
+
+def buildFactory(impl: str, kind: str) -> Any:
+    """
+    Build the server factory for one implementation and one kind of workload.
+
+    The classes are defined inside this function on purpose: the same source
+    text is bound to either implementation's modules.
+
+    @param impl: a key of L{IMPLS}.
+    @param kind: one of L{KINDS}.
+    @return: an C{HTTPFactory} (or C{Site}) ready for C{listenTCP}.
+    @raise UnavailableError: if the implementation lacks a module the kind needs.
+    """
+    if kind == "request":
+        http: Any = _importModule(impl, "http")
+
+        class HelloRequest(http.Request):
+            def process(self) -> None:
+                self.setHeader(b"Content-Type", b"text/plain")
+                self.write(BODY)
+                self.finish()
+
+        class HelloChannel(http.HTTPChannel):
+            requestFactory = HelloRequest
+
+        class HelloFactory(http.HTTPFactory):
+            protocol = HelloChannel
+
+        return HelloFactory(logPath=None)
+
+    if kind in ("site", "deep"):
+        server: Any = _importModule(impl, "server")
+        resource: Any = _importModule(impl, "resource")
+
+        class Hello(resource.Resource):
+            isLeaf = True
+
+            def render_GET(self, request: Any) -> bytes:
+                return BODY
+
+        if kind == "site":
+            root = Hello()
+        else:
+            root = resource.Resource()
+            parent = root
+            for name in (b"a", b"b", b"c", b"d"):
+                child = resource.Resource()
+                parent.putChild(name, child)
+                parent = child
+            parent.putChild(b"e", Hello())
+        return server.Site(root, logPath=None)
+
+    raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+
+
+def raiseFileLimit() -> int:
+    """
+    Raise this process's open-file soft limit as far as the hard limit allows.
+
+    @return: the soft limit now in force.
+    """
+    soft, hard = _rlimit.getrlimit(_rlimit.RLIMIT_NOFILE)
+    if hard == _rlimit.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft == _rlimit.RLIM_INFINITY or soft >= hard:
+        return soft
+    try:
+        _rlimit.setrlimit(_rlimit.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        return soft
+    return hard
+
+
+def _discardLogs() -> None:
+    """
+    Start the global log system with an observer that throws events away.
+
+    Both factories log each request through Twisted's logging system when
+    there is no log file; without an observer the events pile up in the
+    start-up buffer and would count as memory per connection.  Discarding them
+    keeps the cost of formatting and publishing the log line, but not a disk.
+    """
+    from twisted.logger import ILogObserver, LogEvent, globalLogBeginner
+
+    def discard(event: LogEvent) -> None:
+        pass
+
+    globalLogBeginner.beginLoggingTo(
+        [cast(ILogObserver, discard)], discardBuffer=True, redirectStandardIO=False
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Serve one kind of workload with one implementation until signalled.
+
+    @param argv: the command-line arguments, without the program name.
+    @return: the exit status.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("impl", choices=sorted(IMPLS))
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("port", type=int)
+    parser.add_argument(
+        "--pyinstrument",
+        metavar="PATH",
+        help="profile the reactor with pyinstrument and write a report to PATH",
+    )
+    args = parser.parse_args(argv)
+
+    # The reactor must be chosen before anything imports the default one.
+    from twisted.internet import epollreactor
+
+    epollreactor.install()
+    from twisted.internet import reactor
+    from twisted.internet.address import IPv4Address
+
+    raiseFileLimit()
+    _discardLogs()
+    try:
+        factory = buildFactory(args.impl, args.kind)
+    except UnavailableError as e:
+        print(f"UNAVAILABLE {e}", flush=True)
+        return EXIT_UNAVAILABLE
+
+    port = reactor.listenTCP(
+        args.port, factory, backlog=LISTEN_BACKLOG, interface="127.0.0.1"
+    )
+    address = port.getHost()
+    assert isinstance(address, IPv4Address), address
+    print(f"READY {address.port} {os.getpid()}", flush=True)
+
+    if args.pyinstrument:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        try:
+            reactor.run()
+        finally:
+            profiler.stop()
+            Path(args.pyinstrument).write_text(
+                profiler.output_text(unicode=True, color=False)
+            )
+    else:
+        reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
