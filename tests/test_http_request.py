@@ -698,3 +698,30 @@ def test_chunkHelpers() -> None:
         http.fromChunk(b"5\r\nhelloXXrest")
     with pytest.raises(ValueError):
         http.fromChunk(b"zz\r\n")
+
+
+def test_getClientIP() -> None:
+    """
+    getClientIP gives the peer's IP address as text, as older twisted.web code
+    expects, and None for a peer that has no IP address.
+    """
+    from twisted.internet.address import UNIXAddress
+
+    server = Server()
+    server.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    request = server.processed[0]
+    assert request.getClientIP() == request.getClientAddress().host
+    request.channel._peer = UNIXAddress(b"/tmp/sock")
+    assert request.getClientIP() is None
+
+
+def test_chunkedFlag() -> None:
+    """
+    The chunked flag says whether the response went out with chunked coding.
+    """
+    server = Server()
+    server.handler = lambda request: request.write(b"part")
+    server.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    request = server.processed[0]
+    assert request.chunked
+    request.finish()

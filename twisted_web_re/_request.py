@@ -16,7 +16,7 @@ from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
 from twisted.logger import Logger
@@ -301,6 +301,21 @@ class Request:
         Return the address of the peer this request came from.
         """
         return self.channel.getPeer()
+
+    def getClientIP(self) -> str | None:
+        """
+        Return the client's IP address as text, or C{None} when it connected
+        over something other than IPv4 or IPv6 (a UNIX socket, say).
+        """
+        address = self.getClientAddress()
+        if isinstance(address, (IPv4Address, IPv6Address)):
+            return address.host
+        return None
+
+    @property
+    def chunked(self) -> bool:
+        """Whether the response body is being sent with chunked coding."""
+        return self._chunked
 
     @property
     def client(self) -> IAddress:
