@@ -73,29 +73,37 @@ def _formatLine(host: str, timestamp: str, request: Any) -> str:
     headers = request.requestHeaders._raw
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    fields: tuple[bytes, ...] = (
-        request.method,
-        request.uri,
-        request.clientproto,
-        referer[-1] if referer else b"-",
-        agent[-1] if agent else b"-",
-    )
+    method = request.method
+    uri = request.uri
+    proto = request.clientproto
+    refererValue = referer[-1] if referer else b"-"
+    agentValue = agent[-1] if agent else b"-"
     unsafe = _UNSAFE_BYTES.search
-    if any(unsafe(field) for field in fields):
-        fields = tuple(_escape(field) for field in fields)
-    method, uri, proto, refererValue, agentValue = fields
-    line = b'%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
-        host.encode("ascii", "backslashreplace"),
-        timestamp.encode("ascii", "backslashreplace"),
-        method,
-        uri,
-        proto,
+    if (
+        unsafe(uri)
+        or unsafe(agentValue)
+        or unsafe(refererValue)
+        or unsafe(method)
+        or unsafe(proto)
+    ):
+        method, uri, proto, refererValue, agentValue = (
+            _escape(method),
+            _escape(uri),
+            _escape(proto),
+            _escape(refererValue),
+            _escape(agentValue),
+        )
+    return '%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
+        host,
+        timestamp,
+        method.decode("ascii"),
+        uri.decode("ascii"),
+        proto.decode("ascii"),
         request.code,
-        b"%d" % length if length else b"-",
-        refererValue,
-        agentValue,
+        length if length else "-",
+        refererValue.decode("ascii"),
+        agentValue.decode("ascii"),
     )
-    return line.decode("ascii")
 
 
 @provider(IAccessLogFormatter)
@@ -104,9 +112,12 @@ def combinedLogFormatter(timestamp: str, request: Any) -> str:
     Format C{request} as one line of the Combined Log Format, naming the peer
     that connected.
     """
-    return _formatLine(
-        getattr(request.getClientAddress(), "host", "-"), timestamp, request
-    )
+    return _formatLine(_peerHost(request), timestamp, request)
+
+
+def _peerHost(request: Any) -> str:
+    """The host part of the address C{request} came from, or C{"-"}."""
+    return str(getattr(request.getClientAddress(), "host", "-"))
 
 
 @provider(IAccessLogFormatter)
@@ -149,7 +160,7 @@ def forwardedClientHost(request: Any, trusted: tuple[Network, ...]) -> str:
     trusted proxy is the client (addresses further left are client-supplied
     and could be forged).
     """
-    host = str(getattr(request.getClientAddress(), "host", "-"))
+    host = _peerHost(request)
     if not trusted or not _isTrusted(host, trusted):
         return host
     values = request.requestHeaders.getRawHeaders(b"x-forwarded-for") or []

@@ -672,7 +672,7 @@ class Request:
         if self._head is not None:
             held = self._held or []
             self._held = None
-            body = b"".join(held)
+            body = held[0] if len(held) == 1 else b"".join(held)
             out = self._finishHead(len(body))
             if body and self._bodyAllowed:
                 if self._lengthLeft is None:
