@@ -333,15 +333,15 @@ def test_proxiedFormatterUsedByFactory(accessEvents: list[dict[str, Any]]) -> No
     assert event["log_access"].startswith("203.0.113.9 - - [")
 
 
-def test_combinedFormatterIgnoresForwardedFor() -> None:
+def test_combinedFormatterNamesForwardedClient() -> None:
     """
-    C{combinedLogFormatter} always names the connecting peer, even when it is
-    a trusted proxy sending C{X-Forwarded-For}.
+    C{combinedLogFormatter} names the client a trusted proxy forwarded for,
+    as C{getClientAddress} does; without trusted proxies, the peer.
     """
-    _, request = served(
-        b"GET / HTTP/1.1\r\n" + HOST + b"X-Forwarded-For: 1.2.3.4\r\n\r\n",
-        trustedProxies=["127.0.0.1"],
-    )
+    data = b"GET / HTTP/1.1\r\n" + HOST + b"X-Forwarded-For: 1.2.3.4\r\n\r\n"
+    _, request = served(data, trustedProxies=["127.0.0.1"])
+    assert http.combinedLogFormatter(TIMESTAMP, request).startswith("1.2.3.4 ")
+    _, request = served(data)
     assert http.combinedLogFormatter(TIMESTAMP, request).startswith("127.0.0.1 ")
 
 

@@ -4,10 +4,8 @@ Access-log lines in the Combined Log Format, and the client address they name.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from zope.interface import provider
@@ -123,62 +121,11 @@ def _peerHost(request: Any) -> str:
 @provider(IAccessLogFormatter)
 def proxiedLogFormatter(timestamp: str, request: Any) -> str:
     """
-    Format C{request} like L{combinedLogFormatter}, but naming the client a
-    trusted proxy forwarded for (see L{forwardedClientHost}).
+    Format C{request} like L{combinedLogFormatter}.
+
+    Kept for twisted.web compatibility: there it trusts C{X-Forwarded-For}
+    from anyone.  Here every formatter names the client behind the factory's
+    C{trustedProxies} (see L{twisted_web_re._forwarded}), and nobody else's
+    forwarding headers are believed.
     """
-    factory = getattr(getattr(request, "channel", None), "factory", None)
-    trusted = getattr(factory, "trustedProxies", ())
-    return _formatLine(forwardedClientHost(request, trusted), timestamp, request)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parseTrustedProxies(proxies: Iterable[str]) -> tuple[Network, ...]:
-    """
-    Parse proxy addresses or networks (C{"10.0.0.1"}, C{"10.0.0.0/8"}, C{"::1"}).
-
-    @raise ValueError: one is neither.
-    """
-    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
-def _isTrusted(host: str, trusted: tuple[Network, ...]) -> bool:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(address in network for network in trusted)
-
-
-def forwardedClientHost(request: Any, trusted: tuple[Network, ...]) -> str:
-    """
-    Return the host of the client behind any trusted proxies.
-
-    C{X-Forwarded-For} is read only when the connecting peer is a trusted
-    proxy, and then from the right: the first address that is not itself a
-    trusted proxy is the client (addresses further left are client-supplied
-    and could be forged).
-    """
-    host = _peerHost(request)
-    if not trusted or not _isTrusted(host, trusted):
-        return host
-    values = request.requestHeaders.getRawHeaders(b"x-forwarded-for") or []
-    hops = [
-        hop.strip().decode("latin-1") for value in values for hop in value.split(b",")
-    ]
-    for hop in reversed(hops):
-        if not hop:
-            continue
-        if not _isTrusted(hop, trusted):
-            return hop if _isAddress(hop) else host
-        host = hop
-    return host
-
-
-def _isAddress(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return _formatLine(_peerHost(request), timestamp, request)

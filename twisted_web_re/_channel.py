@@ -111,6 +111,7 @@ class HTTPChannel(Protocol):
         self._limits: Limits = DEFAULT_LIMITS
         self._reactor: Any = None
         self._peer: Any = None
+        self._trustedProxies: tuple[Any, ...] = ()
 
     # -- connection life ------------------------------------------------------
 
@@ -120,6 +121,7 @@ class HTTPChannel(Protocol):
         """
         factory = self.factory
         self._limits = getattr(factory, "limits", DEFAULT_LIMITS)
+        self._trustedProxies = getattr(factory, "trustedProxies", ())
         reactor = resolveReactor(getattr(factory, "_reactor", None))
         self._reactor = reactor
         transport = self.transport

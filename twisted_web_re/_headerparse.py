@@ -1,9 +1,10 @@
 """
 Typed header values: small parse/format functions over raw field values.
 
-Each function takes and returns plain values; none raises on peer data except
-where its docstring says so (C{None} or an empty result means "absent or
-malformed", which RFC 9110 tells a recipient to treat alike for these fields).
+Each function takes and returns plain values.  Parsers never raise on peer data:
+C{None} or an empty result means "absent or malformed", which RFC 9110 tells a
+recipient to treat alike for these fields.  Formatters raise C{ValueError} when
+the caller's value could not be sent without breaking the field's syntax.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import calendar
 import datetime
 import re
 import time
+from collections.abc import Mapping
 
 from twisted_web_re._wire.serialise import httpDate
 
@@ -97,6 +99,40 @@ def formatHTTPDate(when: float | None = None) -> bytes:
     return httpDate(when)
 
 
+_TOKEN_PATTERN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TOKEN = re.compile(_TOKEN_PATTERN)
+# RFC 9110 section 5.6.4: qdtext and quoted-pair.
+_QUOTED_PATTERN = (
+    rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+)
+_QUOTED_PAIR = re.compile(rb"\\(.)", re.DOTALL)
+_QUOTABLE = re.compile(rb"[\t \x21-\x7e\x80-\xff]*")
+
+
+def _unquote(value: bytes) -> bytes:
+    """
+    Return the content of a token or quoted-string, quoted-pairs resolved.
+    """
+    if value[:1] != b'"':
+        return value
+    return _QUOTED_PAIR.sub(rb"\1", value[1:-1])
+
+
+def _quote(value: bytes, always: bool = False) -> bytes:
+    """
+    Return C{value} as a token if it is one (and C{always} is false), else as a
+    quoted-string.
+
+    @raise ValueError: C{value} holds a control character (CR, LF, NUL...),
+        which no field value may carry.
+    """
+    if not always and _TOKEN.fullmatch(value) is not None:
+        return value
+    if _QUOTABLE.fullmatch(value) is None:
+        raise ValueError(f"cannot quote {value!r}")
+    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
 # RFC 9110 section 5.6.1: a recipient accepts empty list elements.
 _EMPTY_ELEMENT = re.compile(rb"[ \t]*,")
 _ETAG = re.compile(rb'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
@@ -142,6 +178,25 @@ def etagMatchesWeakly(etag: bytes, values: list[bytes]) -> bool:
     return False
 
 
+def etagMatchesStrongly(etag: bytes | None, values: list[bytes]) -> bool:
+    """
+    Return whether C{etag} matches any tag in the C{If-Match} field values
+    C{values} by strong comparison (RFC 9110 section 8.8.3.2), or they are C{*}.
+
+    Strong comparison: both tags are strong and their opaque tags are equal.
+
+    @param etag: The selected representation's entity tag, or C{None} if it
+        has none (then only C{*}, "any current representation", matches).
+    """
+    for value in values:
+        tags = parseETags(value)
+        if tags is None:
+            return True
+        if etag is not None and (False, etag) in tags:
+            return True
+    return False
+
+
 def parseCookies(values: list[bytes]) -> dict[bytes, bytes]:
     """
     Parse C{Cookie} field values into a name-to-value mapping.
@@ -163,6 +218,22 @@ def parseCookies(values: list[bytes]) -> dict[bytes, bytes]:
     return cookies
 
 
+def parseAuthorization(value: bytes) -> tuple[bytes, bytes] | None:
+    """
+    Split an C{Authorization} (or C{Proxy-Authorization}) value into its scheme
+    and credentials (RFC 9110 section 11.6.2).
+
+    @return: C{(scheme, credentials)}: the scheme lower-cased (schemes are
+        case-insensitive), the credentials (a token68 or auth-params) raw with
+        surrounding whitespace removed, possibly empty; C{None} if the value
+        does not start with a scheme token.
+    """
+    scheme, _, credentials = value.strip().partition(b" ")
+    if _TOKEN.fullmatch(scheme) is None:
+        return None
+    return scheme.lower(), credentials.strip()
+
+
 def parseBasicAuth(value: bytes) -> tuple[bytes, bytes] | None:
     """
     Parse an C{Authorization: Basic ...} value (RFC 7617).
@@ -170,11 +241,11 @@ def parseBasicAuth(value: bytes) -> tuple[bytes, bytes] | None:
     @return: C{(user, password)}, or C{None} if it is not valid Basic
         credentials.
     """
-    scheme, _, credentials = value.strip().partition(b" ")
-    if scheme.lower() != b"basic":
+    parsed = parseAuthorization(value)
+    if parsed is None or parsed[0] != b"basic":
         return None
     try:
-        decoded = base64.b64decode(credentials.strip(), validate=True)
+        decoded = base64.b64decode(parsed[1], validate=True)
     except (binascii.Error, ValueError):
         return None
     user, sep, password = decoded.partition(b":")
@@ -183,7 +254,6 @@ def parseBasicAuth(value: bytes) -> tuple[bytes, bytes] | None:
     return user, password
 
 
-_COOKIE_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # RFC 6265 section 4.1.1: cookie-octet, optionally in double quotes.
 _COOKIE_OCTETS = rb"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*"
 _COOKIE_VALUE = re.compile(rb'"' + _COOKIE_OCTETS + rb'"|' + _COOKIE_OCTETS)
@@ -219,7 +289,7 @@ def formatSetCookie(
     """
     rawName = _asBytes(name, "name")
     rawValue = _asBytes(value, "value")
-    if _COOKIE_NAME.fullmatch(rawName) is None:
+    if _TOKEN.fullmatch(rawName) is None:
         raise ValueError(f"invalid cookie name {rawName!r}")
     if _COOKIE_VALUE.fullmatch(rawValue) is None:
         raise ValueError(f"invalid cookie value {rawValue!r}")
@@ -247,3 +317,361 @@ def formatSetCookie(
             raise ValueError(f"SameSite must be Lax, Strict or None, not {sameSite!r}")
         parts.append(b"SameSite=" + canonical)
     return b"; ".join(parts)
+
+
+# -- byte ranges (RFC 9110 sections 14.1.1 and 14.4) -------------------------------
+
+_RANGE_SPEC = re.compile(rb"([0-9]+)-([0-9]*)|-([0-9]+)")
+_CONTENT_RANGE = re.compile(
+    rb"bytes (?:([0-9]+)-([0-9]+)/([0-9]+|\*)|\*/([0-9]+))", re.IGNORECASE
+)
+#: Where byte positions saturate: far beyond any body served from memory, and
+#: it keeps int() away from digit strings long enough to be refused or slow.
+_FAR_POSITION = 10**18
+_FAR_DIGITS = len(str(_FAR_POSITION)) - 1
+
+
+def _position(digits: bytes) -> int:
+    """
+    Read a run of ASCII digits as a byte position, saturating at L{_FAR_POSITION}.
+    """
+    significant = digits.lstrip(b"0")
+    if len(significant) > _FAR_DIGITS:
+        return _FAR_POSITION
+    return int(significant or b"0")
+
+
+def parseRange(value: bytes) -> list[tuple[int | None, int | None]] | None:
+    """
+    Parse a C{Range} value of unit C{bytes} (RFC 9110 section 14.1.1).
+
+    Positions longer than 18 digits are read as 10**18, beyond any body.
+
+    @return: one pair per range-spec, in the order sent: C{(first, last)} for
+        C{first-last}, C{(first, None)} for C{first-}, C{(None, length)} for
+        the suffix range C{-length}; C{None} if the unit is not C{bytes} or
+        the value is not a valid ranges-specifier, so that the field is
+        ignored (section 14.2).
+    """
+    unit, sep, rangeSet = value.strip().partition(b"=")
+    if not sep or unit.lower() != b"bytes":
+        return None
+    specs: list[tuple[int | None, int | None]] = []
+    for element in rangeSet.split(b","):
+        element = element.strip(b" \t")
+        if not element:
+            continue
+        match = _RANGE_SPEC.fullmatch(element)
+        if match is None:
+            return None
+        first, last, suffix = match.groups()
+        if suffix is not None:
+            specs.append((None, _position(suffix)))
+            continue
+        firstPos = _position(first)
+        lastPos = _position(last) if last else None
+        if lastPos is not None and lastPos < firstPos:
+            return None
+        specs.append((firstPos, lastPos))
+    return specs or None
+
+
+def formatContentRange(first: int, last: int, complete: int | None) -> bytes:
+    """
+    Build a C{Content-Range} value for the bytes C{first} to C{last} inclusive
+    of a representation C{complete} bytes long (C{None}: length unknown).
+
+    @raise ValueError: the range is empty, negative or outside the
+        representation.
+    """
+    if not 0 <= first <= last or (complete is not None and last >= complete):
+        raise ValueError(f"invalid range {first}-{last}/{complete}")
+    length = b"*" if complete is None else b"%d" % (complete,)
+    return b"bytes %d-%d/%s" % (first, last, length)
+
+
+def formatUnsatisfiedRange(complete: int) -> bytes:
+    """
+    Build the C{Content-Range} value of a 416 answer, C{bytes */complete}
+    (RFC 9110 section 15.5.17).
+
+    @raise ValueError: C{complete} is negative.
+    """
+    if complete < 0:
+        raise ValueError(f"invalid length {complete}")
+    return b"bytes */%d" % (complete,)
+
+
+def parseContentRange(value: bytes) -> tuple[int | None, int | None, int | None] | None:
+    """
+    Parse a C{Content-Range} value of unit C{bytes} (RFC 9110 section 14.4).
+
+    @return: C{(first, last, complete)}, C{complete} C{None} when sent as
+        C{*}; C{(None, None, complete)} for an unsatisfied-range
+        C{*/complete}; C{None} if the value is invalid: another unit, bad
+        syntax, C{last} before C{first}, or C{complete} not beyond C{last}.
+    """
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if match is None:
+        return None
+    first, last, complete, unsatisfied = match.groups()
+    if unsatisfied is not None:
+        return None, None, _position(unsatisfied)
+    firstPos, lastPos = _position(first), _position(last)
+    completePos = None if complete == b"*" else _position(complete)
+    if lastPos < firstPos or (completePos is not None and completePos <= lastPos):
+        return None
+    return firstPos, lastPos, completePos
+
+
+# -- media types and parameters (RFC 9110 sections 5.6.6 and 8.3.1) ----------------
+
+# Each parameter owns the whitespace after its ";" and after its value, so no
+# two repetitions can share whitespace: backtracking stays linear (no ReDoS).
+_PARAMETERS_PATTERN = (
+    rb"(?:;[ \t]*(?:"
+    + _TOKEN_PATTERN
+    + rb"=(?:"
+    + _TOKEN_PATTERN
+    + rb"|"
+    + _QUOTED_PATTERN
+    + rb")[ \t]*)?)*"
+)
+_PARAMETER = re.compile(
+    rb";[ \t]*(?:("
+    + _TOKEN_PATTERN
+    + rb")=("
+    + _TOKEN_PATTERN
+    + rb"|"
+    + _QUOTED_PATTERN
+    + rb")[ \t]*)?"
+)
+_MEDIA_TYPE = re.compile(
+    rb"("
+    + _TOKEN_PATTERN
+    + rb")/("
+    + _TOKEN_PATTERN
+    + rb")[ \t]*("
+    + _PARAMETERS_PATTERN
+    + rb")"
+)
+
+
+def _parameters(section: bytes) -> list[tuple[bytes, bytes]]:
+    """
+    Split a section matching L{_PARAMETERS_PATTERN} into (lower-cased name,
+    value as sent) pairs, in order.
+    """
+    return [
+        (match.group(1).lower(), match.group(2))
+        for match in _PARAMETER.finditer(section)
+        if match.group(1) is not None
+    ]
+
+
+def parseMediaType(value: bytes) -> tuple[bytes, bytes, dict[bytes, bytes]] | None:
+    """
+    Parse a media type such as a C{Content-Type} value (RFC 9110 section 8.3.1).
+
+    @return: C{(type, subtype, parameters)}: type, subtype and parameter names
+        lower-cased (they are case-insensitive), parameter values unquoted
+        with their case kept, the first of same-named parameters winning;
+        C{None} if the value is not a media type.
+    """
+    match = _MEDIA_TYPE.fullmatch(value.strip())
+    if match is None:
+        return None
+    parameters: dict[bytes, bytes] = {}
+    for name, parameterValue in _parameters(match.group(3)):
+        parameters.setdefault(name, _unquote(parameterValue))
+    return match.group(1).lower(), match.group(2).lower(), parameters
+
+
+def formatMediaType(
+    mainType: bytes, subtype: bytes, parameters: Mapping[bytes, bytes] | None = None
+) -> bytes:
+    """
+    Build a media type value, C{type/subtype; name=value}, quoting parameter
+    values that are not tokens.
+
+    @raise ValueError: the type, subtype or a parameter name is not a token, or
+        a parameter value holds a control character.
+    """
+    for part in (mainType, subtype, *(parameters or ())):
+        if _TOKEN.fullmatch(part) is None:
+            raise ValueError(f"invalid media type part {part!r}")
+    pieces = [mainType + b"/" + subtype]
+    for name, parameterValue in (parameters or {}).items():
+        pieces.append(name + b"=" + _quote(parameterValue))
+    return b"; ".join(pieces)
+
+
+# -- proactive negotiation (RFC 9110 section 12.5) ---------------------------------
+
+_ACCEPT_ELEMENT = re.compile(
+    rb"[ \t]*("
+    + _TOKEN_PATTERN
+    + rb"(?:/"
+    + _TOKEN_PATTERN
+    + rb")?)[ \t]*("
+    + _PARAMETERS_PATTERN
+    + rb")(?:,|\Z)"
+)
+# RFC 9110 section 12.4.2: at most three decimals, and never above 1.
+_QVALUE = re.compile(rb"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
+def _skipElement(value: bytes, pos: int) -> int:
+    """
+    Return where the list element after a malformed one at C{pos} starts.
+    """
+    comma = value.find(b",", pos)
+    return len(value) if comma == -1 else comma + 1
+
+
+def parseAccept(values: list[bytes]) -> list[tuple[bytes, float, dict[bytes, bytes]]]:
+    """
+    Parse C{Accept}, C{Accept-Encoding}, C{Accept-Language} or
+    C{Accept-Charset} field values: a list of elements with optional weights.
+
+    Elements that are malformed, or whose weight is not a valid qvalue (RFC
+    9110 section 12.4.2: C{0} to C{1} with at most three decimals), are
+    ignored; the others are kept.
+
+    @return: C{(value, q, parameters)} per element, in the order sent: the
+        value (C{text/html}, C{gzip}, C{en-gb}, C{*}...) lower-cased, since
+        all these are case-insensitive; q 1.0 when no weight is given; the
+        other parameters (lower-cased names, unquoted values), the first of
+        same-named ones winning.
+    """
+    elements: list[tuple[bytes, float, dict[bytes, bytes]]] = []
+    for value in values:
+        pos = 0
+        while pos < len(value):
+            empty = _EMPTY_ELEMENT.match(value, pos)
+            if empty is not None:
+                pos = empty.end()
+                continue
+            match = _ACCEPT_ELEMENT.match(value, pos)
+            if match is None:
+                pos = _skipElement(value, pos)
+                continue
+            pos = match.end()
+            quality: float | None = 1.0
+            parameters: dict[bytes, bytes] = {}
+            for name, parameterValue in _parameters(match.group(2)):
+                if name != b"q":
+                    parameters.setdefault(name, _unquote(parameterValue))
+                elif _QVALUE.fullmatch(parameterValue) is None:
+                    quality = None
+                    break
+                else:
+                    quality = float(parameterValue)
+            if quality is not None:
+                elements.append((match.group(1).lower(), quality, parameters))
+    return elements
+
+
+# RFC 9110 section 8.4.1: recipients treat these old names as their modern ones.
+_CODING_ALIASES = {b"x-gzip": b"gzip", b"x-compress": b"compress"}
+
+
+def acceptsEncoding(values: list[bytes], coding: bytes) -> bool:
+    """
+    Return whether a response may use content coding C{coding} (C{identity}
+    for none) given the request's C{Accept-Encoding} field values C{values}
+    (RFC 9110 section 12.5.3).
+
+      - No field (C{values} empty): any coding is acceptable.
+      - A coding listed is acceptable unless its weight is 0; C{*} stands for
+        every coding not listed; C{x-gzip} and C{x-compress} count as C{gzip}
+        and C{compress}.  When a coding is listed twice, the first wins.
+      - C{identity} is acceptable unless refused with q=0, directly or by
+        C{*;q=0} without C{identity} listed.
+      - Any other coding not covered by the list is not acceptable; so an
+        empty field (or one of nothing but malformed elements) leaves only
+        C{identity}.
+    """
+    if not values:
+        return True
+    wanted = coding.lower()
+    wanted = _CODING_ALIASES.get(wanted, wanted)
+    star: float | None = None
+    for listed, quality, _ in parseAccept(values):
+        listed = _CODING_ALIASES.get(listed, listed)
+        if listed == wanted:
+            return quality > 0
+        if listed == b"*" and star is None:
+            star = quality
+    if star is not None:
+        return star > 0
+    return wanted == b"identity"
+
+
+# -- Cache-Control (RFC 9111 section 5.2) ------------------------------------------
+
+_DIRECTIVE = re.compile(
+    rb"[ \t]*("
+    + _TOKEN_PATTERN
+    + rb")(?:=("
+    + _TOKEN_PATTERN
+    + rb"|"
+    + _QUOTED_PATTERN
+    + rb"))?[ \t]*(?:,|\Z)"
+)
+# RFC 9111 sections 5.2.2.4 and 5.2.2.7: senders quote these field-name lists
+# even when a single name would be a token.
+_QUOTED_DIRECTIVES = frozenset({b"no-cache", b"private"})
+
+
+def parseCacheControl(values: list[bytes]) -> dict[bytes, bytes | None]:
+    """
+    Parse C{Cache-Control} field values into a directive-to-argument mapping.
+
+    @return: directive names lower-cased (they are case-insensitive), each
+        mapped to its unquoted argument or C{None} if it has none; malformed
+        directives are skipped and the first of repeated directives wins.
+    """
+    directives: dict[bytes, bytes | None] = {}
+    for value in values:
+        pos = 0
+        while pos < len(value):
+            empty = _EMPTY_ELEMENT.match(value, pos)
+            if empty is not None:
+                pos = empty.end()
+                continue
+            match = _DIRECTIVE.match(value, pos)
+            if match is None:
+                pos = _skipElement(value, pos)
+                continue
+            pos = match.end()
+            name, argument = match.groups()
+            directives.setdefault(
+                name.lower(), None if argument is None else _unquote(argument)
+            )
+    return directives
+
+
+def formatCacheControl(directives: Mapping[bytes, bytes | int | None]) -> bytes:
+    """
+    Build a C{Cache-Control} value such as C{no-cache, max-age=3600}.
+
+    Arguments are sent as tokens when they can be (C{max-age=5}, as RFC 9111
+    section 5.2 asks), and always quoted for C{no-cache} and C{private}.
+
+    @param directives: directive name to argument: C{None} for none, an int
+        for delta-seconds.
+    @raise ValueError: a name is not a token, or an argument holds a control
+        character.
+    """
+    pieces = []
+    for name, argument in directives.items():
+        if _TOKEN.fullmatch(name) is None:
+            raise ValueError(f"invalid Cache-Control directive {name!r}")
+        if argument is None:
+            pieces.append(name)
+            continue
+        raw = b"%d" % (argument,) if isinstance(argument, int) else argument
+        quoted = _quote(raw, always=name.lower() in _QUOTED_DIRECTIVES)
+        pieces.append(name + b"=" + quoted)
+    return b", ".join(pieces)

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import _headerparse
+from twisted_web_re._forwarded import forwardedClientHost
 from twisted_web_re._version import __version__
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import connectionTokens
@@ -298,9 +299,20 @@ class Request:
 
     def getClientAddress(self) -> IAddress:
         """
-        Return the address of the peer this request came from.
+        Return the address of the client: the connecting peer, or, when that
+        peer is one of the factory's C{trustedProxies}, the client it forwarded
+        for (with port 0, which the forwarding headers do not give).
         """
-        return self.channel.getPeer()
+        peer = self.channel.getPeer()
+        trusted = getattr(self.channel, "_trustedProxies", None)
+        if not trusted:
+            return peer
+        host = forwardedClientHost(
+            getattr(peer, "host", ""), self.requestHeaders._raw, trusted
+        )
+        if host == getattr(peer, "host", None):
+            return peer
+        return (IPv6Address if ":" in host else IPv4Address)("TCP", host, 0)
 
     def getClientIP(self) -> str | None:
         """
@@ -634,6 +646,24 @@ class Request:
             out += self._frameBody(bytes(data))
         if out:
             self.channel._send(out)
+
+    def _resetResponse(self) -> bool:
+        """
+        Forget the response so far, if none of it has been sent.
+
+        @return: whether it could be forgotten (so another response, an error
+            page say, can be sent instead).
+        """
+        if self.finished or (self.startedWriting and self._head is None):
+            return False
+        self.startedWriting = 0
+        self._head = None
+        self._held = None
+        self.code = 200
+        self.code_message = b"OK"
+        self.responseHeaders = Headers()
+        self.cookies = []
+        return True
 
     def _release(self) -> None:
         """

@@ -15,10 +15,10 @@ from twisted.python import logfile
 from twisted_web_re._accesslog import (
     combinedLogFormatter,
     datetimeToLogString,
-    parseTrustedProxies,
     proxiedLogFormatter,
 )
 from twisted_web_re._channel import HTTPChannel
+from twisted_web_re._forwarded import parseTrustedProxies
 from twisted_web_re._headerparse import parseHTTPDate
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import CACHED, Request

@@ -1,0 +1,294 @@
+"""
+Resources: the objects a L{Site} publishes, one per URL segment.
+
+L{IResource} is what the publishing machinery asks of a resource; L{Resource} is
+the base class that dispatches rendering to C{render_<METHOD>} methods and keeps
+a dictionary of children.  The error resources answer with a status and a short
+HTML page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from zope.interface import Attribute, Interface, implementer
+
+__all__ = [
+    "EncodingResourceWrapper",
+    "ErrorPage",
+    "ForbiddenResource",
+    "IResource",
+    "NoResource",
+    "Resource",
+    "UnsupportedMethod",
+    "getChildForRequest",
+]
+
+
+class IResource(Interface):
+    """
+    A web resource: it renders requests for its URL and finds its children.
+    """
+
+    isLeaf = Attribute(
+        "True if this resource takes the rest of the URL itself: traversal "
+        "stops here and getChildWithDefault is never called."
+    )
+
+    def getChildWithDefault(name: bytes, request: Any) -> IResource:
+        """Return the child for path segment name, or an error resource."""
+
+    def putChild(path: bytes, child: IResource) -> None:
+        """Make child available at path segment path."""
+
+    def render(request: Any) -> bytes | int:
+        """Answer request: return the body, or NOT_DONE_YET and finish later."""
+
+
+class UnsupportedMethod(Exception):
+    """
+    A resource cannot render the request's method.
+
+    @ivar allowedMethods: the methods it can render, for the C{Allow} header.
+    """
+
+    def __init__(self, allowedMethods: Sequence[bytes]) -> None:
+        super().__init__(allowedMethods)
+        self.allowedMethods = list(allowedMethods)
+
+
+def getChildForRequest(resource: Any, request: Any) -> Any:
+    """
+    Walk from C{resource} along C{request.postpath}, moving each segment to
+    C{request.prepath}, until the path runs out or a leaf is reached.
+    """
+    postpath = request.postpath
+    prepath = request.prepath
+    while postpath and not resource.isLeaf:
+        segment = postpath.pop(0)
+        prepath.append(segment)
+        resource = resource.getChildWithDefault(segment, request)
+    return resource
+
+
+def _childAttributeName(path: bytes) -> str | None:
+    """The C{child_<name>} attribute for a segment, if it can be one."""
+    try:
+        name = path.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if name.isidentifier():
+        return "child_" + name
+    return None
+
+
+@implementer(IResource)
+class Resource:
+    """
+    A resource with a dictionary of children that renders by calling the
+    C{render_<METHOD>} method for the request's method.
+
+    @cvar isLeaf: see L{IResource.isLeaf}.
+    @cvar addSlash: if true, this resource stands for a directory: requested
+        without a trailing slash it redirects to the URL with one, and the
+        empty segment after the slash is the resource itself.
+    @ivar children: path segment to child resource, filled by L{putChild}.
+    """
+
+    isLeaf: bool | int = False
+    addSlash: bool = False
+    server: Any = None
+
+    def __init__(self) -> None:
+        self.children: dict[bytes, Any] = {}
+
+    def listStaticNames(self) -> list[bytes]:
+        """Return the names of the children given to L{putChild}."""
+        return list(self.children)
+
+    def listStaticEntities(self) -> list[tuple[bytes, Any]]:
+        """Return the C{(name, child)} pairs given to L{putChild}."""
+        return list(self.children.items())
+
+    def listNames(self) -> list[bytes]:
+        """Return the names of this resource's static children."""
+        return self.listStaticNames()
+
+    def listEntities(self) -> list[tuple[bytes, Any]]:
+        """Return this resource's static C{(name, child)} pairs."""
+        return self.listStaticEntities()
+
+    def getStaticEntity(self, name: bytes) -> Any:
+        """Return the child given to L{putChild} as C{name}, or C{None}."""
+        return self.children.get(name)
+
+    def delEntity(self, name: bytes) -> None:
+        """Remove the child C{name}."""
+        del self.children[name]
+
+    def getChild(self, path: bytes, request: Any) -> Any:
+        """
+        Return the child for a segment that is not a static child.  Override
+        this for dynamic children; by default there are none (404).
+        """
+        return NoResource("No such child resource.")
+
+    def getChildWithDefault(self, path: bytes, request: Any) -> Any:
+        """
+        Return the static child C{path}, else a C{child_<path>} attribute, else
+        (for L{addSlash} resources and the empty segment) this resource, else
+        what L{getChild} gives.
+        """
+        child = self.children.get(path)
+        if child is not None:
+            return child
+        attribute = _childAttributeName(path)
+        if attribute is not None:
+            child = getattr(self, attribute, None)
+            if child is not None:
+                return child
+        if not path and self.addSlash:
+            return self
+        return self.getChild(path, request)
+
+    def putChild(self, path: bytes, child: Any) -> None:
+        """
+        Make C{child} available at path segment C{path}.
+
+        @raise TypeError: C{path} is not bytes.
+        """
+        if not isinstance(path, bytes):
+            raise TypeError(f"path segment must be bytes, not {path!r}")
+        self.children[path] = child
+        child.server = self.server
+
+    def render(self, request: Any) -> Any:
+        """
+        Call C{render_<METHOD>} for the request's method (C{render_GET} for
+        HEAD when there is no C{render_HEAD}).
+
+        @raise UnsupportedMethod: there is no method to call; it names those
+            there are.
+        """
+        method = request.method
+        try:
+            name = "render_" + method.decode("ascii")
+        except UnicodeDecodeError:
+            name = ""
+        renderer = getattr(self, name, None) if name.isidentifier() else None
+        if renderer is None and method == b"HEAD":
+            renderer = getattr(self, "render_GET", None)
+        if renderer is None:
+            allowed = getattr(self, "allowedMethods", None)
+            raise UnsupportedMethod(allowed or _renderableMethods(self))
+        return renderer(request)
+
+
+def _renderableMethods(resource: object) -> list[bytes]:
+    """
+    The methods C{resource} can render: every C{render_<METHOD>} it has, with
+    HEAD wherever there is GET.
+    """
+    found = {
+        name[len("render_") :].encode("ascii")
+        for name in dir(resource)
+        if name.startswith("render_")
+        and name[len("render_") :].isupper()
+        and callable(getattr(resource, name, None))
+    }
+    if b"GET" in found:
+        found.add(b"HEAD")
+    return sorted(found)
+
+
+def _errorPage(code: int, brief: str, detail: str) -> bytes:
+    """The HTML of an error page; C{brief} and C{detail} are escaped."""
+    brief = html.escape(brief)
+    detail = html.escape(detail)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{code} {brief}</title></head>\n"
+        f"<body><h1>{brief}</h1>\n<p>{detail}</p></body></html>\n"
+    ).encode()
+
+
+class ErrorPage(Resource):
+    """
+    A resource that answers every request, for itself and every path below
+    it, with status C{code} and a short HTML page.
+
+    @ivar code: the status code.
+    @ivar brief: the page's heading.
+    @ivar detail: the page's explanation.
+    """
+
+    isLeaf = True
+
+    def __init__(self, status: int, brief: str, detail: str) -> None:
+        super().__init__()
+        self.code = status
+        self.brief = brief
+        self.detail = detail
+
+    def render(self, request: Any) -> bytes:
+        """Answer with the status and the page."""
+        request.setResponseCode(self.code)
+        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        return _errorPage(self.code, self.brief, self.detail)
+
+    def getChild(self, path: bytes, request: Any) -> Any:
+        """Every path below an error page is the same error."""
+        return self
+
+
+class NoResource(ErrorPage):
+    """A 404 Not Found page."""
+
+    def __init__(self, message: str = "Sorry. No luck finding that resource.") -> None:
+        super().__init__(404, "No Such Resource", message)
+
+
+class ForbiddenResource(ErrorPage):
+    """A 403 Forbidden page."""
+
+    def __init__(self, message: str = "Sorry, resource is forbidden.") -> None:
+        super().__init__(403, "Forbidden Resource", message)
+
+
+@implementer(IResource)
+class EncodingResourceWrapper:
+    """
+    Wraps a resource so that its responses are content-coded (gzip, say) when
+    the client accepts it.
+
+    Each encoder factory's C{encoderForRequest(request)} is asked in turn; the
+    first to return an encoder encodes the response's body.
+    """
+
+    def __init__(self, original: Any, encoders: Iterable[Any]) -> None:
+        self._original = original
+        self._encoders = list(encoders)
+
+    @property
+    def isLeaf(self) -> Any:
+        """The wrapped resource's L{IResource.isLeaf}."""
+        return self._original.isLeaf
+
+    def getChildWithDefault(self, name: bytes, request: Any) -> Any:
+        """The wrapped resource's child (not itself encoded)."""
+        return self._original.getChildWithDefault(name, request)
+
+    def putChild(self, path: bytes, child: Any) -> None:
+        """Give the wrapped resource a child."""
+        self._original.putChild(path, child)
+
+    def render(self, request: Any) -> Any:
+        """Choose an encoder for C{request}, then render the wrapped resource."""
+        for factory in self._encoders:
+            encoder = factory.encoderForRequest(request)
+            if encoder is not None:
+                request._encoder = encoder
+                break
+        return self._original.render(request)

@@ -1,0 +1,508 @@
+"""
+Object publishing: L{Site} serves a tree of resources, and its L{Request} finds
+the resource for each URL and renders it.
+
+A render method may return the body as bytes, return L{NOT_DONE_YET} and call
+C{request.write()}/C{request.finish()} itself (now or later), or return a
+Deferred that fires with the body.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.python.urlpath import URLPath
+
+from twisted_web_re import http, resource
+from twisted_web_re._conditional import ACCEPT_RANGES, applyRange, evaluatePreconditions
+from twisted_web_re._encoding import GzipEncoderFactory
+from twisted_web_re._formparse import (
+    DEFAULT_FORM_LIMITS,
+    FormError,
+    FormLimits,
+    FormPart,
+    FormTooLarge,
+    MalformedForm,
+    MultipartParser,
+    boundaryFromContentType,
+    formArgs,
+    formFiles,
+    parseUrlencoded,
+)
+from twisted_web_re._headerparse import parseHTTPDate
+from twisted_web_re._methods import KNOWN_METHODS
+from twisted_web_re._request import SERVER_NAME
+from twisted_web_re._session import Session, SiteSessions
+
+__all__ = [
+    "NOT_DONE_YET",
+    "GzipEncoderFactory",
+    "Request",
+    "Session",
+    "Site",
+    "version",
+]
+
+#: Returned by a render method that will finish the request itself.
+NOT_DONE_YET = 1
+
+#: The server's name and version, as sent in the C{Server} header.
+version = SERVER_NAME
+
+_log = Logger()
+
+#: The largest C{application/x-www-form-urlencoded} body parsed into
+#: C{request.args} (413 beyond): such a body is parsed in memory.
+URLENCODED_LIMIT = 16 * 1024 * 1024
+
+
+def _segments(path: bytes) -> list[bytes]:
+    """The percent-decoded segments of a path after its leading slash."""
+    if path == b"/":
+        return [b""]
+    return [
+        unquote_to_bytes(segment) if b"%" in segment else segment
+        for segment in path[1:].split(b"/")
+    ]
+
+
+class Request(http.Request):
+    """
+    A request to a L{Site}: it locates the resource for its URL and renders it.
+
+    @ivar site: the L{Site} the request arrived at.
+    @ivar prepath: the path segments already consumed by traversal.
+    @ivar postpath: the path segments still to be consumed.
+    @ivar sitepath: the segments leading to the site's root (when a site is
+        published below another resource).
+    @ivar session: the L{Session} of the request, once L{getSession} made one.
+    @cvar defaultContentType: the C{Content-Type} every response starts with.
+    """
+
+    defaultContentType: bytes | None = b"text/html"
+    site: Any = None
+    files: dict[bytes, list[FormPart]] = {}
+    _formParser: MultipartParser | None = None
+    _formError: FormError | None = None
+    _urlencoded = False
+    session: Session | None = None
+    appRootURL: bytes | None = None
+    _encoder: Any = None
+
+    def __init__(self, channel: Any, queued: object = None) -> None:
+        super().__init__(channel, queued)
+        self.prepath: list[bytes] = []
+        self.postpath: list[bytes] = []
+        self.sitepath: list[bytes] = []
+
+    def gotLength(self, length: int | None) -> None:
+        """
+        Prepare for the body; a multipart form body is parsed as it arrives,
+        so its files are spooled to their own files, never held in memory.
+        """
+        super().gotLength(length)
+        if self.method == b"POST":
+            contentType = self.requestHeaders.getRawHeaders(b"content-type")
+            if contentType and contentType[-1][:19].lower() == b"multipart/form-data":
+                boundary = boundaryFromContentType(contentType[-1])
+                if boundary is None:
+                    self._formError = MalformedForm("invalid multipart boundary")
+                else:
+                    self._formParser = MultipartParser(boundary, self._formLimits())
+            elif contentType and contentType[-1].split(b";")[0].strip().lower() == (
+                b"application/x-www-form-urlencoded"
+            ):
+                self._urlencoded = True
+
+    def handleContentChunk(self, data: bytes) -> None:
+        """Store the next piece of the body, and feed it to the form parser."""
+        super().handleContentChunk(data)
+        parser = self._formParser
+        if parser is not None:
+            try:
+                parser.feed(data)
+            except FormError as error:
+                self._formParser = None
+                self._formError = error
+
+    def _formLimits(self) -> FormLimits:
+        return getattr(self.channel.site, "formLimits", DEFAULT_FORM_LIMITS)  # type: ignore[union-attr]
+
+    def _parseForm(self) -> None:
+        """
+        Add the form body's fields to L{args} (and its files to L{files}).
+
+        @raise FormError: the form is malformed or too large.
+        """
+        if self._formError is not None:
+            raise self._formError
+        parser = self._formParser
+        if parser is not None:
+            self._formParser = None
+            parts = parser.close()
+            fields = formArgs(parts, self._formLimits().maxFieldSize)
+            self.files = formFiles(parts)
+        elif self._urlencoded:
+            content = self.content
+            assert content is not None
+            data = content.read(URLENCODED_LIMIT + 1)
+            content.seek(0)
+            if len(data) > URLENCODED_LIMIT:
+                raise FormTooLarge("urlencoded form too large")
+            fields = parseUrlencoded(data, self._formLimits().maxFields)
+        else:
+            return
+        args = self.args
+        for name, values in fields.items():
+            args.setdefault(name, []).extend(values)
+
+    def process(self) -> None:
+        """
+        Find the resource for this request's path and render it; any error
+        becomes a 500 page (see L{processingFailed}).
+        """
+        self.site = site = self.channel.site  # type: ignore[union-attr]
+        if self.defaultContentType is not None:
+            self.responseHeaders._setOne(b"content-type", self.defaultContentType)
+        self.prepath = []
+        self.postpath = _segments(self.path)
+        if self._formParser is not None or self._urlencoded or self._formError:
+            try:
+                self._parseForm()
+            except FormError as error:
+                self._errorPage(error.status, "Bad Form", error.reason)
+                return
+        try:
+            self.render(site.getResourceFor(self))
+        except Exception:
+            self.processingFailed(Failure())
+
+    def render(self, resrc: Any) -> None:
+        """
+        Render C{resrc} and send what it returns.
+
+        A method the resource lacks is answered 405 with an C{Allow} header
+        naming the methods it has; a method this server does not know, 501.
+        """
+        if getattr(resrc, "addSlash", False) and self._redirectToSlash():
+            return
+        try:
+            body = resrc.render(self)
+        except resource.UnsupportedMethod as error:
+            self._unsupportedMethod(error.allowedMethods)
+            return
+        self._sendBody(resrc, body)
+
+    def _redirectToSlash(self) -> bool:
+        """Redirect a directory-like resource's URL to its slash form."""
+        if self.postpath or not self.prepath or self.prepath[-1] == b"":
+            return False
+        path, sep, query = self.uri.partition(b"?")
+        location = path + b"/" + sep + query
+        self.setResponseCode(301)
+        self.setHeader(b"location", location)
+        self._sendBody(None, _redirectPage(location))
+        return True
+
+    def _unsupportedMethod(self, allowed: list[bytes]) -> None:
+        if self.method in KNOWN_METHODS:
+            self.setHeader(b"allow", b", ".join(allowed))
+            page: Any = resource.ErrorPage(
+                405,
+                "Method Not Allowed",
+                "This resource does not answer %s; it answers %s."
+                % (
+                    self.method.decode("latin-1"),
+                    ", ".join(m.decode("latin-1") for m in allowed) or "nothing",
+                ),
+            )
+        else:
+            page = resource.ErrorPage(
+                501, "Not Implemented", "This server does not know that method."
+            )
+        self._sendBody(page, page.render(self))
+
+    def _sendBody(self, resrc: Any, body: Any) -> None:
+        """Send what a render method returned."""
+        if body is NOT_DONE_YET or self._disconnected:
+            return
+        if isinstance(body, Deferred):
+            self._awaitBody(resrc, body)
+            return
+        if not isinstance(body, bytes):
+            _log.error(
+                "{resource!r} rendered {kind} instead of bytes or NOT_DONE_YET "
+                "for {request!r}",
+                resource=resrc,
+                kind=type(body).__name__,
+                request=self,
+            )
+            self._errorPage(
+                500,
+                "Request did not return bytes",
+                "The resource rendered something that is not a response body.",
+            )
+            return
+        raw = self.responseHeaders._raw
+        if (b"etag" in raw or b"last-modified" in raw) and 200 <= self.code < 300:
+            body = self._conditional(raw, body)
+        if self._encoder is None:
+            self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
+        self.write(body)
+        self.finish()
+
+    def _conditional(self, raw: dict[bytes, list[bytes]], body: bytes) -> bytes:
+        """
+        Answer the request's preconditions and ranges from the complete
+        C{body} of a response that has validators (RFC 9110 sections 13, 14),
+        returning the body to send instead.
+        """
+        etag = raw[b"etag"][-1] if b"etag" in raw else None
+        lastModified = (
+            parseHTTPDate(raw[b"last-modified"][-1])
+            if b"last-modified" in raw
+            else None
+        )
+        requestHeaders = self.requestHeaders._raw
+        status = evaluatePreconditions(
+            self.method, requestHeaders, self.code, etag, lastModified
+        )
+        if status is not None:
+            self.setResponseCode(status)
+            self._encoder = None
+            # A 304 is never sent with a body, but its Content-Length still
+            # states the selected representation's (RFC 9110 section 8.6).
+            return body if status == 304 else b""
+        if self._encoder is not None:
+            return body
+        raw[ACCEPT_RANGES[0]] = [ACCEPT_RANGES[1]]
+        result = applyRange(
+            self.method,
+            requestHeaders,
+            self.code,
+            etag,
+            lastModified,
+            body,
+            raw.get(b"content-type", [None])[-1],
+        )
+        if result is None:
+            return body
+        self.setResponseCode(result.status)
+        for name in result.removeHeaders:
+            raw.pop(name, None)
+        for name, value in result.setHeaders:
+            raw[name] = [value]
+        return result.body
+
+    def _awaitBody(self, resrc: Any, pending: Deferred[Any]) -> None:
+        """Send the body C{pending} fires with; cancel it if the client goes."""
+
+        def gone(reason: Failure) -> None:
+            pending.cancel()
+
+        def arrived(body: object) -> None:
+            if not self.finished and not self._disconnected:
+                self._sendBody(resrc, body)
+
+        def failed(reason: Failure) -> None:
+            if not self._disconnected:
+                self.processingFailed(reason)
+
+        self.notifyFinish().addErrback(gone)
+        pending.addCallbacks(arrived, failed)
+
+    def _errorPage(self, code: int, brief: str, detail: str) -> None:
+        page = resource.ErrorPage(code, brief, detail)
+        self._sendBody(page, page.render(self))
+
+    def processingFailed(self, reason: Failure) -> None:
+        """
+        Rendering raised C{reason}: log it and answer 500, with the traceback
+        in the page only if the site's C{displayTracebacks} is set.  If part of
+        the response was already sent, the connection is closed instead.
+        """
+        _log.failure("Error rendering {request!r}", reason, request=self)
+        if self.finished or self._disconnected:
+            return
+        self._encoder = None
+        if not self._resetResponse():
+            self.channel.transport.abortConnection()  # type: ignore[union-attr]
+            return
+        if getattr(self.site, "displayTracebacks", False):
+            detail = reason.getTraceback()
+            body = (
+                b"<!DOCTYPE html>\n<html><head><title>500 Processing Failed</title>"
+                b"</head>\n<body><h1>Processing Failed</h1>\n<pre>%s</pre>"
+                b"</body></html>\n" % html.escape(detail).encode("utf-8")
+            )
+        else:
+            body = resource._errorPage(
+                500, "Processing Failed", "The server failed to answer the request."
+            )
+        self.setResponseCode(500)
+        self.setHeader(b"content-type", b"text/html; charset=utf-8")
+        self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
+        self.write(body)
+        self.finish()
+
+    def write(self, data: bytes) -> None:
+        """
+        Write part of the body, through the content encoder if one was chosen.
+        """
+        encoder = self._encoder
+        if encoder is not None and data and not self.finished:
+            data = encoder.encode(data)
+        super().write(data)
+
+    def finish(self) -> None:
+        """
+        End the response, flushing the content encoder first.
+        """
+        encoder = self._encoder
+        if encoder is not None and not self.finished and not self._disconnected:
+            self._encoder = None
+            tail = encoder.finish()
+            if tail:
+                super().write(tail)
+        super().finish()
+
+    # -- URLs ---------------------------------------------------------------
+
+    def _prePathURL(self, prepath: list[bytes]) -> bytes:
+        secure = self.isSecure()
+        port = getattr(self.getHost(), "port", None)
+        default = 443 if secure else 80
+        hostport = b"" if port in (default, None) else b":%d" % port
+        prefix = b"%s://%s%s/" % (
+            b"https" if secure else b"http",
+            self.getRequestHostname(),
+            hostport,
+        )
+        return prefix + b"/".join(
+            quote(segment, safe="").encode("ascii") for segment in prepath
+        )
+
+    def prePathURL(self) -> bytes:
+        """Return the absolute URL of the resource being rendered."""
+        return self._prePathURL(self.prepath)
+
+    def URLPath(self) -> URLPath:
+        """Return L{prePathURL} as a L{twisted.python.urlpath.URLPath}."""
+        return URLPath.fromBytes(self.prePathURL())
+
+    def rememberRootURL(self) -> None:
+        """Remember the URL of the resource before this one as the app root."""
+        self.appRootURL = self._prePathURL(self.prepath[:-1])
+
+    def getRootURL(self) -> bytes | None:
+        """Return the URL L{rememberRootURL} remembered."""
+        return self.appRootURL
+
+    # -- sessions -----------------------------------------------------------
+
+    def getSession(
+        self, sessionInterface: Any = None, forceNotSecure: bool = False
+    ) -> Any:
+        """
+        Return this client's session, creating it (and its cookie) if the
+        client has none or an expired one.
+
+        Over TLS a separate, Secure-only session is used unless
+        C{forceNotSecure}.  With C{sessionInterface}, return the session's
+        component for that interface instead.
+        """
+        secure = self.isSecure() and not forceNotSecure
+        session = self.session
+        if session is None or session._expired or secure != self._secureSession:
+            site = self.site
+            cookieName = site.sessionCookieName(secure, self.sitepath)
+            session = None
+            uid = self.getCookie(cookieName)
+            if uid is not None:
+                try:
+                    session = site.getSession(uid)
+                except KeyError:
+                    session = None
+            if session is None:
+                session = site.makeSession()
+                self.addCookie(
+                    cookieName,
+                    session.uid,
+                    path=b"/",
+                    secure=secure,
+                    httpOnly=site.sessionCookieHttpOnly,
+                    sameSite=site.sessionCookieSameSite,
+                )
+            self.session = session
+            self._secureSession = secure
+        session.touch()
+        if sessionInterface is not None:
+            return session.getComponent(sessionInterface)
+        return session
+
+    _secureSession = False
+
+
+def _redirectPage(location: bytes) -> bytes:
+    url = html.escape(location.decode("latin-1"))
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Moved</title>'
+        f'</head>\n<body><a href="{url}">click here</a></body></html>\n'
+    ).encode()
+
+
+class Site(SiteSessions, http.HTTPFactory):
+    """
+    An HTTP factory that publishes a tree of resources.
+
+    @ivar resource: the root resource, rendered for C{/}.
+    @ivar displayTracebacks: show tracebacks on 500 pages (off by default:
+        they tell an attacker about the server's code).
+    """
+
+    requestFactory: Any = Request
+    displayTracebacks = False
+
+    def __init__(
+        self, resource: Any, requestFactory: Any = None, *args: Any, **kwargs: Any
+    ) -> None:
+        """
+        @param resource: the root resource.
+        @param requestFactory: the request class, L{Request} by default.
+        @param args: passed on to L{http.HTTPFactory}, as are C{kwargs}.
+        """
+        super().__init__(*args, **kwargs)
+        self.resource = resource
+        if requestFactory is not None:
+            self.requestFactory = requestFactory
+        self._initSessions(self._reactor)
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """Make a channel whose requests are this site's requests."""
+        channel = super().buildProtocol(addr)
+        channel.requestFactory = self.requestFactory
+        channel.site = self  # type: ignore[attr-defined]
+        return channel
+
+    def startFactory(self) -> None:
+        """Start what L{http.HTTPFactory} starts, and the session timers."""
+        super().startFactory()
+        self._startSessionTimers()
+
+    def stopFactory(self) -> None:
+        """Stop the session timers, then what L{http.HTTPFactory} stops."""
+        self._stopSessionTimers()
+        super().stopFactory()
+
+    def getResourceFor(self, request: Any) -> Any:
+        """
+        Return the resource C{request}'s URL names, walking from the root.
+        """
+        request.site = self
+        request.sitepath = request.prepath[:]
+        return resource.getChildForRequest(self.resource, request)

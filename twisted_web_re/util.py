@@ -1,0 +1,116 @@
+"""
+Small resources and helpers: redirects, and a resource that arrives later.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+from twisted.python.urlpath import URLPath
+
+from twisted_web_re import resource
+from twisted_web_re.server import NOT_DONE_YET
+
+__all__ = ["DeferredResource", "ParentRedirect", "Redirect", "redirectTo"]
+
+
+def redirectTo(URL: bytes, request: Any) -> bytes:
+    """
+    Make C{request}'s response a 302 redirect to C{URL}, and return a small
+    HTML page linking to it for clients that do not follow redirects.
+
+    @raise TypeError: C{URL} is not bytes.
+    @raise ValueError: C{URL} holds CR, LF or NUL (it would inject headers).
+    """
+    if not isinstance(URL, bytes):
+        raise TypeError(f"redirectTo needs the URL as bytes, not {URL!r}")
+    request.redirect(URL)
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    escaped = html.escape(URL.decode("utf-8", "replace"))
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0;URL={escaped}">'
+        "<title>Redirecting</title></head>\n"
+        f'<body><a href="{escaped}">click here</a></body></html>\n'
+    ).encode()
+
+
+class Redirect(resource.Resource):
+    """
+    Redirects every request, for itself and any path below it, to one URL.
+    """
+
+    isLeaf = True
+
+    def __init__(self, url: bytes) -> None:
+        super().__init__()
+        self.url = url
+
+    def render(self, request: Any) -> bytes:
+        """Redirect to the URL."""
+        return redirectTo(self.url, request)
+
+    def getChild(self, name: bytes, request: Any) -> Any:
+        """Every path below is the same redirect."""
+        return self
+
+
+class ParentRedirect(resource.Resource):
+    """
+    Redirects to the directory containing the requested URL (C{/a/b} to C{/a/}).
+    """
+
+    isLeaf = True
+
+    def render(self, request: Any) -> bytes:
+        """Redirect to the enclosing directory."""
+        here = URLPath.fromBytes(request.prePathURL()).here()
+        return redirectTo(str(here).encode("ascii"), request)
+
+    def getChild(self, name: bytes, request: Any) -> Any:
+        """Every path below redirects the same way."""
+        return self
+
+
+class DeferredResource(resource.Resource):
+    """
+    A resource standing in for the one a Deferred gives: every request,
+    before or after the Deferred fires, is traversed and rendered on that
+    resource (or answered 500 if the Deferred fails).
+    """
+
+    isLeaf = True
+
+    def __init__(self, d: Deferred[Any]) -> None:
+        super().__init__()
+        self.d = d
+        self._waiting: list[Any] = []
+        self._outcome: Any = None
+        d.addBoth(self._settle)
+
+    def _settle(self, outcome: object) -> None:
+        self._outcome = outcome
+        waiting, self._waiting = self._waiting, []
+        for request in waiting:
+            self._serve(request)
+
+    def getChild(self, name: bytes, request: Any) -> Any:
+        """Stand in for every path below, too."""
+        return self
+
+    def render(self, request: Any) -> int:
+        """Render the resource now if it is here, else once it arrives."""
+        if self._outcome is None:
+            self._waiting.append(request)
+        else:
+            self._serve(request)
+        return NOT_DONE_YET
+
+    def _serve(self, request: Any) -> None:
+        if isinstance(self._outcome, Failure):
+            request.processingFailed(self._outcome)
+        else:
+            request.render(resource.getChildForRequest(self._outcome, request))
