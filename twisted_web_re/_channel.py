@@ -108,6 +108,8 @@ class HTTPChannel(Protocol):
         self._since = 0.0
         self._directSend = False
         self._lingering = False
+        self._bodyPaused = False
+        self._pausedAt = 0.0
         self._limits: Limits = DEFAULT_LIMITS
         self._reactor: Any = None
         self._peer: Any = None
@@ -214,7 +216,7 @@ class HTTPChannel(Protocol):
         elif state is _State.HEAD:
             timeout = limits.headTimeout
         elif state is _State.BODY:
-            if limits.bodyTimeout is None:
+            if limits.bodyTimeout is None or self._bodyPaused:
                 return None
             received = self._decoder.received if self._decoder is not None else 0
             return self._since + limits.bodyTimeout + received / limits.bodyMinRate
@@ -253,7 +255,7 @@ class HTTPChannel(Protocol):
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
-        if state is _State.RESPONDING or self._writePaused:
+        if state is _State.RESPONDING or self._writePaused or self._bodyPaused:
             self._buffer = data
             if self._writePaused or len(data) > PIPELINE_BUFFER:
                 self._pauseReading()
@@ -299,6 +301,8 @@ class HTTPChannel(Protocol):
                     pos = headEnd
                     self._startRequest(head)
                 elif state is _State.BODY:
+                    if self._bodyPaused:
+                        break
                     decoder = self._decoder
                     assert decoder is not None
                     pieces: list[bytes] = []
@@ -328,6 +332,31 @@ class HTTPChannel(Protocol):
                 self._pauseReading()
         elif self._readClosed and self._state is not _State.RESPONDING:
             self._close()
+
+    def _pauseBody(self) -> None:
+        """
+        Stop reading the request body until L{_resumeBody}; the body timeout
+        does not run meanwhile (the application, not the client, is slow).
+        """
+        if self._state is _State.BODY and not self._bodyPaused:
+            self._bodyPaused = True
+            self._pausedAt = self._reactor.seconds()
+            self._pauseReading()
+
+    def _resumeBody(self) -> None:
+        """Read the request body again, starting with what was buffered."""
+        if not self._bodyPaused:
+            return
+        self._bodyPaused = False
+        now = self._reactor.seconds()
+        self._since += now - self._pausedAt
+        if self._timer is None:
+            self._armTimer(self._limits.bodyTimeout)
+        self._resumeReading()
+        if not self._parsing:
+            buffered, self._buffer = self._buffer, b""
+            if buffered:
+                self._parse(buffered)
 
     def _enterHead(self) -> None:
         self._setState(_State.HEAD)

@@ -549,6 +549,8 @@ class MultipartParser:
                     self._scanned = len(buf) - pos
                     break
                 self._scanned = 0
+                if lineEnd + 1 - pos > limits.maxHeaderSize:
+                    raise MalformedForm("multipart boundary line too long")
                 if lineEnd == pos or buf[lineEnd - 1] != 0x0D:
                     raise MalformedForm("bare LF in multipart body")
                 # Only transport padding may follow a boundary (RFC 2046).

@@ -787,6 +787,19 @@ class Request:
         self.producer = None
         self.channel.unregisterProducer()
 
+    def pauseUpload(self) -> None:
+        """
+        Stop receiving the request body for now: back-pressure for code that
+        consumes the body as it arrives.  The body timeout is suspended.
+        """
+        self.channel._pauseBody()
+
+    def resumeUpload(self) -> None:
+        """
+        Receive the request body again after L{pauseUpload}.
+        """
+        self.channel._resumeBody()
+
     def loseConnection(self) -> None:
         """
         Close the connection once what has been written is sent.

@@ -20,6 +20,7 @@ __all__ = [
     "ErrorPage",
     "ForbiddenResource",
     "IResource",
+    "IStreamingUpload",
     "NoResource",
     "Resource",
     "UnsupportedMethod",
@@ -45,6 +46,31 @@ class IResource(Interface):
 
     def render(request: Any) -> bytes | int:
         """Answer request: return the body, or NOT_DONE_YET and finish later."""
+
+
+class IStreamingUpload(Interface):
+    """
+    A resource that takes its request body as it arrives, rather than from a
+    spooled C{request.content}.
+
+    It is used only on a L{Site} with C{locateBeforeBody} set, which finds the
+    resource from the request head alone.  Its C{render} is called, as usual,
+    once the whole body has arrived.
+    """
+
+    def uploadStarted(request: Any, length: int | None) -> int | None:
+        """
+        The head of a request with a body has arrived (length None: chunked).
+
+        Return None to receive the body, or a status code (401, 403, 413...)
+        to answer at once, without reading any of it.
+        """
+
+    def uploadReceived(request: Any, data: bytes) -> None:
+        """
+        The next piece of the body.  Call request.pauseUpload() to stop the
+        flow, and request.resumeUpload() when ready for more.
+        """
 
 
 class UnsupportedMethod(Exception):

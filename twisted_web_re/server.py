@@ -87,6 +87,8 @@ class Request(http.Request):
     defaultContentType: bytes | None = b"text/html"
     site: Any = None
     files: dict[bytes, list[FormPart]] = {}
+    _located: Any = None
+    _upload: Any = None
     _formParser: MultipartParser | None = None
     _formError: FormError | None = None
     _urlencoded = False
@@ -120,7 +122,14 @@ class Request(http.Request):
                 self._urlencoded = True
 
     def handleContentChunk(self, data: bytes) -> None:
-        """Store the next piece of the body, and feed it to the form parser."""
+        """
+        Hand the next piece of the body to the streaming resource that takes
+        it, or else store it and feed it to the form parser.
+        """
+        upload = self._upload
+        if upload is not None:
+            upload.uploadReceived(self, data)
+            return
         super().handleContentChunk(data)
         parser = self._formParser
         if parser is not None:
@@ -169,8 +178,10 @@ class Request(http.Request):
         self.site = site = self.channel.site  # type: ignore[union-attr]
         if self.defaultContentType is not None:
             self.responseHeaders._setOne(b"content-type", self.defaultContentType)
-        self.prepath = []
-        self.postpath = _segments(self.path)
+        located = self._located
+        if located is None:
+            self.prepath = []
+            self.postpath = _segments(self.path)
         if self._formParser is not None or self._urlencoded or self._formError:
             try:
                 self._parseForm()
@@ -178,9 +189,19 @@ class Request(http.Request):
                 self._errorPage(error.status, "Bad Form", error.reason)
                 return
         try:
-            self.render(site.getResourceFor(self))
+            self.render(site.getResourceFor(self) if located is None else located)
         except Exception:
             self.processingFailed(Failure())
+
+    def _locate(self) -> Any:
+        """
+        Find the resource from the head alone (for L{Site.locateBeforeBody}).
+        """
+        self.site = site = self.channel.site  # type: ignore[union-attr]
+        self.prepath = []
+        self.postpath = _segments(self.path)
+        self._located = located = site.getResourceFor(self)
+        return located
 
     def render(self, resrc: Any) -> None:
         """
@@ -463,10 +484,16 @@ class Site(SiteSessions, http.HTTPFactory):
     @ivar resource: the root resource, rendered for C{/}.
     @ivar displayTracebacks: show tracebacks on 500 pages (off by default:
         they tell an attacker about the server's code).
+    @ivar locateBeforeBody: find the resource for a request with a body as
+        soon as its head arrives, so that an L{resource.IStreamingUpload}
+        resource can refuse the body or take it as it arrives.  Off by
+        default: twisted.web locates resources after the whole body, and
+        C{getChild} code may rely on that.
     """
 
     requestFactory: Any = Request
     displayTracebacks = False
+    locateBeforeBody = False
 
     def __init__(
         self, resource: Any, requestFactory: Any = None, *args: Any, **kwargs: Any
@@ -498,6 +525,26 @@ class Site(SiteSessions, http.HTTPFactory):
         """Stop the session timers, then what L{http.HTTPFactory} stops."""
         self._stopSessionTimers()
         super().stopFactory()
+
+    def refuseBody(self, request: Any, length: int | None) -> int | None:
+        """
+        With L{locateBeforeBody}, locate the resource now; one providing
+        L{resource.IStreamingUpload} then decides whether to take the body,
+        and takes it as it arrives.
+        """
+        if not self.locateBeforeBody:
+            return None
+        try:
+            located = request._locate()
+        except Exception:
+            _log.failure("Error locating the resource for {request!r}", request=request)
+            return 500
+        if not resource.IStreamingUpload.providedBy(located):
+            return None
+        refusal: int | None = located.uploadStarted(request, length)
+        if refusal is None:
+            request._upload = located
+        return refusal
 
     def getResourceFor(self, request: Any) -> Any:
         """
