@@ -468,6 +468,14 @@ class Request(http.Request):
 
     _secureSession = False
 
+    def getSessionUid(self) -> bytes:
+        """
+        Return the uid of this client's session (see L{getSession}, which
+        this calls).
+        """
+        uid: bytes = self.getSession().uid
+        return uid
+
 
 def _redirectPage(location: bytes) -> bytes:
     url = html.escape(location.decode("latin-1"))
