@@ -1,23 +1,39 @@
 """
 Tests for L{twisted_web_re._headerparse}: typed parsing and formatting of
-header values (dates, entity tags, cookies, Basic credentials).
+header values (dates, entity tags, cookies, credentials, byte ranges, media
+types, negotiation lists, Cache-Control).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from twisted_web_re._headerparse import (
+    acceptsEncoding,
+    etagMatchesStrongly,
     etagMatchesWeakly,
+    formatCacheControl,
+    formatContentRange,
     formatHTTPDate,
+    formatMediaType,
     formatSetCookie,
+    formatUnsatisfiedRange,
+    parseAccept,
+    parseAuthorization,
     parseBasicAuth,
+    parseCacheControl,
+    parseContentRange,
     parseCookies,
     parseETags,
     parseHTTPDate,
+    parseMediaType,
+    parseRange,
 )
 
 # -- raw values -----------------------------------------------------------------
@@ -471,3 +487,647 @@ def test_formatSetCookieWrongType() -> None:
     """
     with pytest.raises(TypeError):
         formatSetCookie("a", 1.5)  # type: ignore[arg-type]
+
+
+# -- etagMatchesStrongly -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("etag", "values", "expected"),
+    [
+        (b'"x"', [b'"x"'], True),
+        (b'"x"', [b'"y", "x"'], True),
+        (b'"x"', [b'"y"', b'"x"'], True),
+        (b'"x"', [b'W/"x"'], False),
+        (b'W/"x"', [b'"x"'], False),
+        (b'W/"x"', [b'W/"x"'], False),
+        (b'"x"', [b'"X"'], False),
+        (b'"x"', [b"*"], True),
+        (b'W/"x"', [b" * "], True),
+        (None, [b"*"], True),
+        (None, [b'"x"'], False),
+        (b'"x"', [], False),
+        (b'"x"', [b"garbage"], False),
+        (b'"x"', [b'"x" junk'], False),
+    ],
+)
+def test_etagMatchesStrongly(
+    etag: bytes | None, values: list[bytes], expected: bool
+) -> None:
+    """
+    Strong comparison (If-Match) matches only two strong tags with equal
+    opaque tags; C{*} matches any current representation, even one without
+    an entity tag; a malformed list matches nothing (RFC 9110 section 8.8.3.2).
+    """
+    assert etagMatchesStrongly(etag, values) is expected
+
+
+# -- parseAuthorization ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        (b"Basic dXNlcjpwYXNz", (b"basic", b"dXNlcjpwYXNz")),
+        (b"Bearer  abc.def-ghi==  ", (b"bearer", b"abc.def-ghi==")),
+        (
+            b'Digest username="a", realm="b c"',
+            (b"digest", b'username="a", realm="b c"'),
+        ),
+        (b"Negotiate", (b"negotiate", b"")),
+        (b"  NTLM   abc ", (b"ntlm", b"abc")),
+        (b"x-Custom_1 t", (b"x-custom_1", b"t")),
+    ],
+)
+def test_parseAuthorization(value: bytes, parsed: tuple[bytes, bytes]) -> None:
+    """
+    Credentials split into the lower-cased scheme and the rest, kept raw
+    (RFC 9110 section 11.6.2).
+    """
+    assert parseAuthorization(value) == parsed
+
+
+@pytest.mark.parametrize(
+    "value", [b"", b"   ", b"(x) abc", b'"Basic" abc', b"Ba/sic x", b"Basic\tabc"]
+)
+def test_parseAuthorizationInvalid(value: bytes) -> None:
+    """
+    A value that does not start with a scheme token gives None.
+    """
+    assert parseAuthorization(value) is None
+
+
+# -- parseRange --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "specs"),
+    [
+        (b"bytes=0-499", [(0, 499)]),
+        (b"bytes=500-999", [(500, 999)]),
+        (b"bytes=-500", [(None, 500)]),
+        (b"bytes=9500-", [(9500, None)]),
+        (b"bytes=0-0,-1", [(0, 0), (None, 1)]),
+        (b"bytes=500-600,601-999", [(500, 600), (601, 999)]),
+        (b"bytes=5-5", [(5, 5)]),
+        (b"bytes=-0", [(None, 0)]),
+        (b"bytes=007-010", [(7, 10)]),
+        (b"BYTES=0-1", [(0, 1)]),
+        (b" bytes= 0-1 , 3-4 ", [(0, 1), (3, 4)]),
+        (b"bytes=0-1,,\t2-3,", [(0, 1), (2, 3)]),
+        (b"bytes=0-" + b"9" * 30, [(0, 10**18)]),
+        (b"bytes=" + b"9" * 5000 + b"-", [(10**18, None)]),
+        (b"bytes=" + b"0" * 5000 + b"1-2", [(1, 2)]),
+    ],
+)
+def test_parseRange(
+    value: bytes, specs: list[tuple[int | None, int | None]] | None
+) -> None:
+    """
+    A bytes ranges-specifier parses to its range-specs in order: first-last,
+    first- (last None), -suffix (first None); the unit is case-insensitive,
+    empty list elements are skipped, and positions too long to matter
+    saturate at 10**18 rather than being converted digit by digit.
+    """
+    assert parseRange(value) == specs
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"bytes",
+        b"bytes=",
+        b"bytes=,",
+        b"items=0-1",
+        b"bytes 0-1",
+        b"bytes = 0-1",
+        b"bytes=1",
+        b"bytes=-",
+        b"bytes=a-b",
+        b"bytes=5-4",
+        b"bytes=0-1,5-4",
+        b"bytes=--1",
+        b"bytes=1-2-3",
+        b"bytes=0-1;x",
+        b"bytes=1 -2",
+        b"bytes=0-1,x",
+        b"bytes=+1-2",
+        b"bytes=0x1-2",
+        b"bytes=\xff-1",
+        b"bytes=\xd9\xa1-2",
+    ],
+)
+def test_parseRangeInvalid(value: bytes) -> None:
+    """
+    Another unit or an invalid ranges-specifier (including a last-pos before
+    its first-pos, or non-ASCII digits) gives None: the Range field is then
+    ignored (RFC 9110 section 14.2).
+    """
+    assert parseRange(value) is None
+
+
+# -- Content-Range -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "complete", "value"),
+    [
+        (0, 499, 1234, b"bytes 0-499/1234"),
+        (5, 5, 6, b"bytes 5-5/6"),
+        (0, 0, None, b"bytes 0-0/*"),
+    ],
+)
+def test_formatContentRange(
+    first: int, last: int, complete: int | None, value: bytes
+) -> None:
+    """
+    formatContentRange writes bytes first-last/complete, C{*} for an unknown
+    length, and parseContentRange reads it back.
+    """
+    assert formatContentRange(first, last, complete) == value
+    assert parseContentRange(value) == (first, last, complete)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "complete"),
+    [(5, 4, 10), (-1, 4, 10), (0, 10, 10), (0, 0, 0), (3, 9, 5)],
+)
+def test_formatContentRangeInvalid(first: int, last: int, complete: int) -> None:
+    """
+    A range that is reversed, negative or outside the representation is a
+    local mistake: ValueError.
+    """
+    with pytest.raises(ValueError, match="invalid range"):
+        formatContentRange(first, last, complete)
+
+
+def test_formatUnsatisfiedRange() -> None:
+    """
+    The 416 form names only the current length; a negative length is refused.
+    """
+    assert formatUnsatisfiedRange(1234) == b"bytes */1234"
+    assert formatUnsatisfiedRange(0) == b"bytes */0"
+    assert parseContentRange(b"bytes */1234") == (None, None, 1234)
+    with pytest.raises(ValueError, match="invalid length"):
+        formatUnsatisfiedRange(-1)
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        (b"Bytes 1-1/2", (1, 1, 2)),
+        (b"  bytes 1-1/2  ", (1, 1, 2)),
+        (b"bytes 0-9/" + b"9" * 30, (0, 9, 10**18)),
+    ],
+)
+def test_parseContentRangeLenient(
+    value: bytes, parsed: tuple[int | None, int | None, int | None]
+) -> None:
+    """
+    The unit is case-insensitive and surrounding whitespace is ignored.
+    """
+    assert parseContentRange(value) == parsed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"bytes",
+        b"bytes 5-4/10",
+        b"bytes 0-10/10",
+        b"bytes 0-9/5",
+        b"bytes=0-1/2",
+        b"items 0-1/2",
+        b"bytes 0-1",
+        b"bytes */*",
+        b"bytes -1/2",
+        b"bytes  0-1/2",
+        b"bytes 0-1/2 x",
+    ],
+)
+def test_parseContentRangeInvalid(value: bytes) -> None:
+    """
+    Another unit, bad syntax, a reversed range, or a complete length not
+    beyond the last position gives None (RFC 9110 section 14.4).
+    """
+    assert parseContentRange(value) is None
+
+
+# -- media types -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        (b"text/html", (b"text", b"html", {})),
+        (b"Text/HTML; Charset=UTF-8", (b"text", b"html", {b"charset": b"UTF-8"})),
+        (b'text/plain; charset="utf-8"', (b"text", b"plain", {b"charset": b"utf-8"})),
+        (
+            b'multipart/form-data; boundary="a b;c,d"',
+            (b"multipart", b"form-data", {b"boundary": b"a b;c,d"}),
+        ),
+        (b'a/b; x="q\\"uo\\\\te"', (b"a", b"b", {b"x": b'q"uo\\te'})),
+        (b"text/html ; a=1 ;b=2", (b"text", b"html", {b"a": b"1", b"b": b"2"})),
+        (b"text/html;", (b"text", b"html", {})),
+        (b"text/html;; ;a=1", (b"text", b"html", {b"a": b"1"})),
+        (b"text/html; a=1; A=2", (b"text", b"html", {b"a": b"1"})),
+        (b'text/html; a=""', (b"text", b"html", {b"a": b""})),
+        (b"  text/html  ", (b"text", b"html", {})),
+        (b"application/vnd.api+json", (b"application", b"vnd.api+json", {})),
+        (b'a/b; x="caf\xe9"', (b"a", b"b", {b"x": b"caf\xe9"})),
+    ],
+)
+def test_parseMediaType(
+    value: bytes, parsed: tuple[bytes, bytes, dict[bytes, bytes]]
+) -> None:
+    """
+    A media type parses to lower-cased type and subtype and its parameters:
+    lower-cased names, unquoted values with their case kept, the first of
+    same-named parameters winning (RFC 9110 sections 5.6.6 and 8.3.1).
+    """
+    assert parseMediaType(value) == parsed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"text",
+        b"text/",
+        b"/html",
+        b"text/html/x",
+        b"text /html",
+        b"text/ html",
+        b"text/html; charset",
+        b"text/html; charset = utf-8",
+        b"text/html; a=b c",
+        b'text/html; a="unterminated',
+        b'text/html; a="x"y',
+        b"text/html, text/plain",
+        b"text/html; a=\x00",
+        b'text/h"tml',
+    ],
+)
+def test_parseMediaTypeInvalid(value: bytes) -> None:
+    """
+    Anything that is not type/subtype followed by well-formed parameters
+    gives None.
+    """
+    assert parseMediaType(value) is None
+
+
+def test_parseMediaTypeNoBacktrackingBlowUp() -> None:
+    """
+    A long run of empty parameters that fails only at its end is rejected
+    at once, not after exponential backtracking.
+    """
+    assert parseMediaType(b"text/html" + b" ; \t" * 5000 + b"x") is None
+    assert parseMediaType(b'a/b; x="' + b"\\a" * 5000) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [
+        ((b"text", b"html"), b"text/html"),
+        ((b"text", b"html", {b"charset": b"utf-8"}), b"text/html; charset=utf-8"),
+        (
+            (b"multipart", b"form-data", {b"boundary": b"a b"}),
+            b'multipart/form-data; boundary="a b"',
+        ),
+        ((b"a", b"b", {b"x": b'q"\\'}), b'a/b; x="q\\"\\\\"'),
+        ((b"a", b"b", {b"x": b""}), b'a/b; x=""'),
+        ((b"a", b"b", {b"x": b"1", b"y": b"2"}), b"a/b; x=1; y=2"),
+    ],
+)
+def test_formatMediaType(args: tuple[Any, ...], value: bytes) -> None:
+    """
+    A media type is written type/subtype; name=value, values quoted (with
+    quoted-pairs for quotes and backslashes) when they are not tokens.
+    """
+    assert formatMediaType(*args) == value
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (b"te xt", b"html"),
+        (b"text", b""),
+        (b"text", b"ht/ml"),
+        (b"text", b"html", {b"a b": b"1"}),
+        (b"text", b"html", {b"a": b"1\r\nX-Evil: 1"}),
+        (b"text", b"html", {b"a": b"\x00"}),
+    ],
+)
+def test_formatMediaTypeInvalid(args: tuple[Any, ...]) -> None:
+    """
+    A type, subtype or parameter name that is not a token, or a value holding
+    a control character (header injection), is refused.
+    """
+    with pytest.raises(ValueError):
+        formatMediaType(*args)
+
+
+# -- parseAccept / acceptsEncoding -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "elements"),
+    [
+        ([b"text/html"], [(b"text/html", 1.0, {})]),
+        (
+            [b"text/html;q=0.5, */*;q=0.1"],
+            [(b"text/html", 0.5, {}), (b"*/*", 0.1, {})],
+        ),
+        ([b"text/html;level=1;q=0.7"], [(b"text/html", 0.7, {b"level": b"1"})]),
+        ([b"gzip, deflate;Q=0"], [(b"gzip", 1.0, {}), (b"deflate", 0.0, {})]),
+        (
+            [b"en-GB, fr;q=0.8", b"de;q=0.5"],
+            [(b"en-gb", 1.0, {}), (b"fr", 0.8, {}), (b"de", 0.5, {})],
+        ),
+        ([b"gzip;q=1.000"], [(b"gzip", 1.0, {})]),
+        ([b"gzip;q=0.001"], [(b"gzip", 0.001, {})]),
+        ([b"gzip;q=0."], [(b"gzip", 0.0, {})]),
+        ([b"gzip;q=1."], [(b"gzip", 1.0, {})]),
+        ([b"gzip ; q=0.3 "], [(b"gzip", 0.3, {})]),
+        ([b"gzip , , br,"], [(b"gzip", 1.0, {}), (b"br", 1.0, {})]),
+        (
+            [b'text/html;a="x,y", br'],
+            [(b"text/html", 1.0, {b"a": b"x,y"}), (b"br", 1.0, {})],
+        ),
+        ([b"TEXT/HTML"], [(b"text/html", 1.0, {})]),
+        ([b"*"], [(b"*", 1.0, {})]),
+        ([b""], []),
+        ([], []),
+    ],
+)
+def test_parseAccept(
+    values: list[bytes], elements: list[tuple[bytes, float, dict[bytes, bytes]]]
+) -> None:
+    """
+    Negotiation lists parse to (lower-cased value, q, other parameters) per
+    element, in order, across field lines; q defaults to 1 and its name is
+    case-insensitive (RFC 9110 sections 12.4.2 and 12.5).
+    """
+    assert parseAccept(values) == elements
+
+
+@pytest.mark.parametrize(
+    "weight",
+    [
+        b"q=1.5",
+        b"q=2",
+        b"q=-1",
+        b"q=0.1234",
+        b"q=abc",
+        b'q="0.5"',
+        b"q=1.001",
+        b"q=",
+        b"q=.5",
+        b"q = 0.5",
+    ],
+)
+def test_parseAcceptInvalidWeight(weight: bytes) -> None:
+    """
+    An element whose weight is not a qvalue (0 to 1, at most three decimals)
+    is ignored; the rest of the list is kept.
+    """
+    assert parseAccept([b"gzip;" + weight + b", br;q=0.5"]) == [(b"br", 0.5, {})]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"garbage here, br;q=0.5", b"(x), br;q=0.5", b'a="unterminated, br;q=0.5'],
+)
+def test_parseAcceptMalformedElement(value: bytes) -> None:
+    """
+    A malformed element is skipped up to the next comma; later elements
+    still count.
+    """
+    assert parseAccept([value]) == [(b"br", 0.5, {})]
+
+
+@pytest.mark.parametrize(
+    ("values", "coding", "expected"),
+    [
+        ([], b"gzip", True),
+        ([], b"identity", True),
+        ([b""], b"gzip", False),
+        ([b""], b"identity", True),
+        ([b"gzip"], b"gzip", True),
+        ([b"gzip"], b"br", False),
+        ([b"gzip"], b"identity", True),
+        ([b"GZIP"], b"gzip", True),
+        ([b"gzip"], b"GZip", True),
+        ([b"x-gzip"], b"gzip", True),
+        ([b"gzip"], b"x-gzip", True),
+        ([b"gzip;q=0"], b"gzip", False),
+        ([b"gzip;q=0.001"], b"gzip", True),
+        ([b"*"], b"br", True),
+        ([b"*;q=0"], b"br", False),
+        ([b"*;q=0"], b"identity", False),
+        ([b"*;q=0, identity"], b"identity", True),
+        ([b"identity;q=0"], b"identity", False),
+        ([b"identity;q=0, *"], b"identity", False),
+        ([b"*;q=0, gzip"], b"gzip", True),
+        ([b"gzip;q=0, *"], b"gzip", False),
+        ([b"*;q=0, *"], b"br", False),
+        ([b"br", b"gzip;q=0.5"], b"gzip", True),
+        ([b"gzip, gzip;q=0"], b"gzip", True),
+        ([b"gzip;q=5"], b"gzip", False),
+        ([b"garbage!!("], b"gzip", False),
+        ([b"garbage!!("], b"identity", True),
+    ],
+)
+def test_acceptsEncoding(values: list[bytes], coding: bytes, expected: bool) -> None:
+    """
+    Content-coding acceptability follows RFC 9110 section 12.5.3: no field
+    accepts anything; a listed coding is acceptable unless q=0; C{*} covers
+    codings not listed; identity is acceptable unless refused; an empty or
+    unusable field leaves only identity.
+    """
+    assert acceptsEncoding(values, coding) is expected
+
+
+# -- Cache-Control -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "directives"),
+    [
+        ([b"no-cache"], {b"no-cache": None}),
+        (
+            [b"max-age=3600, must-revalidate"],
+            {b"max-age": b"3600", b"must-revalidate": None},
+        ),
+        ([b'private="set-cookie, x-foo"'], {b"private": b"set-cookie, x-foo"}),
+        ([b"Max-Age=5"], {b"max-age": b"5"}),
+        ([b"max-age=5, MAX-AGE=10"], {b"max-age": b"5"}),
+        ([b"no-store", b"max-age=0"], {b"no-store": None, b"max-age": b"0"}),
+        ([b"max-age=5 junk, no-store"], {b"no-store": None}),
+        ([b"max-age = 5, public"], {b"public": None}),
+        ([b'a="unterminated, b'], {b"b": None}),
+        ([b" , ,no-store,"], {b"no-store": None}),
+        ([b'a="x\\"y"'], {b"a": b'x"y'}),
+        ([b""], {}),
+        ([], {}),
+    ],
+)
+def test_parseCacheControl(
+    values: list[bytes], directives: dict[bytes, bytes | None]
+) -> None:
+    """
+    Directives parse to lower-cased names and unquoted arguments (None when
+    absent); malformed ones are skipped and the first of repeated ones wins
+    (RFC 9111 section 5.2).
+    """
+    assert parseCacheControl(values) == directives
+
+
+@pytest.mark.parametrize(
+    ("directives", "value"),
+    [
+        ({b"no-store": None}, b"no-store"),
+        ({b"max-age": 3600, b"public": None}, b"max-age=3600, public"),
+        ({b"max-age": b"5"}, b"max-age=5"),
+        ({b"no-cache": b"Set-Cookie"}, b'no-cache="Set-Cookie"'),
+        ({b"Private": b"a, b"}, b'Private="a, b"'),
+        ({b"ext": b"a b"}, b'ext="a b"'),
+        ({b"ext": b"tok"}, b"ext=tok"),
+        ({}, b""),
+    ],
+)
+def test_formatCacheControl(
+    directives: dict[bytes, bytes | int | None], value: bytes
+) -> None:
+    """
+    Directives are joined with commas, arguments as tokens where possible,
+    quoted when they must be and always for no-cache and private.
+    """
+    assert formatCacheControl(directives) == value
+
+
+@pytest.mark.parametrize(
+    "directives",
+    [{b"bad name": None}, {b"": None}, {b"x": b"a\r\nSet-Cookie: a=b"}],
+)
+def test_formatCacheControlInvalid(directives: dict[bytes, bytes | None]) -> None:
+    """
+    A directive name that is not a token, or an argument that would break
+    the field (CR, LF), is refused.
+    """
+    with pytest.raises(ValueError):
+        formatCacheControl(directives)
+
+
+# -- properties --------------------------------------------------------------------
+
+#: Pieces that the parsers give meaning to, so generated values get past the
+#: first check more often than random bytes would.
+FRAGMENTS = [
+    b"bytes",
+    b"=",
+    b"-",
+    b",",
+    b" ",
+    b"\t",
+    b"0",
+    b"1",
+    b"9",
+    b"*",
+    b"/",
+    b";",
+    b"q",
+    b"0.5",
+    b'"',
+    b"\\",
+    b"text",
+    b"W/",
+    b"\xff",
+    b"\x00",
+]
+fieldValues = st.one_of(
+    st.binary(max_size=200),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=40).map(b"".join),
+)
+
+SINGLE_VALUE_PARSERS: list[Callable[[bytes], object]] = [
+    parseHTTPDate,
+    parseETags,
+    parseAuthorization,
+    parseBasicAuth,
+    parseRange,
+    parseContentRange,
+    parseMediaType,
+]
+LIST_PARSERS: list[Callable[[list[bytes]], object]] = [
+    parseAccept,
+    parseCacheControl,
+    parseCookies,
+    lambda values: acceptsEncoding(values, b"gzip"),
+    lambda values: etagMatchesStrongly(b'"x"', values),
+    lambda values: etagMatchesWeakly(b'"x"', values),
+]
+
+
+@given(fieldValues)
+def test_parsersNeverRaise(value: bytes) -> None:
+    """
+    Every parser answers any single field value without raising.
+    """
+    for parse in SINGLE_VALUE_PARSERS:
+        parse(value)
+
+
+@given(st.lists(fieldValues, max_size=4))
+def test_listParsersNeverRaise(values: list[bytes]) -> None:
+    """
+    Every parser of list-valued fields answers any field lines without
+    raising, and weights it reports are qvalues.
+    """
+    for parse in LIST_PARSERS:
+        parse(values)
+    assert all(0.0 <= q <= 1.0 for _, q, _ in parseAccept(values))
+
+
+TOKEN_ALPHABET = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+tokens = st.text(TOKEN_ALPHABET, min_size=1, max_size=10).map(str.encode)
+quotableValues = st.binary(max_size=20).map(
+    lambda raw: bytes(b for b in raw if b == 0x09 or (b >= 0x20 and b != 0x7F))
+)
+
+
+@given(tokens, tokens, st.dictionaries(tokens, quotableValues, max_size=4))
+def test_mediaTypeRoundTrip(
+    mainType: bytes, subtype: bytes, parameters: dict[bytes, bytes]
+) -> None:
+    """
+    A formatted media type parses back to what it was made from.
+    """
+    assert parseMediaType(formatMediaType(mainType, subtype, parameters)) == (
+        mainType,
+        subtype,
+        parameters,
+    )
+
+
+@given(st.dictionaries(tokens, st.one_of(st.none(), quotableValues), max_size=5))
+def test_cacheControlRoundTrip(directives: dict[bytes, bytes | None]) -> None:
+    """
+    A formatted Cache-Control value parses back to what it was made from.
+    """
+    assert parseCacheControl([formatCacheControl(directives)]) == directives
+
+
+@given(st.integers(0, 10**15), st.integers(0, 10**15), st.integers(1, 10**15))
+def test_contentRangeRoundTrip(first: int, size: int, extra: int) -> None:
+    """
+    A formatted Content-Range parses back to what it was made from.
+    """
+    last = first + size
+    assert parseContentRange(formatContentRange(first, last, last + extra)) == (
+        first,
+        last,
+        last + extra,
+    )

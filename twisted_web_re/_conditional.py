@@ -88,9 +88,12 @@ def evaluatePreconditions(
     @param requestHeaders: Lower-cased field names to their raw values, as in
         L{Headers._raw <twisted_web_re.http_headers.Headers>}.
     @param status: The status the response would have without preconditions.
-    @param etag: The response's C{ETag} value, quotes included, if any.
-    @param lastModified: The response's C{Last-Modified} time in whole seconds
-        since the epoch, if any.
+    @param etag: The selected representation's C{ETag} value, quotes
+        included, if any, as it was before the method acted: for GET and HEAD
+        the response's own; for a method that changes the resource, the
+        validators of the state it changed, never the new ones.
+    @param lastModified: The selected representation's C{Last-Modified} time
+        in whole seconds since the epoch, if any, with the same proviso.
     @return: C{304} or C{412} to answer instead, or C{None} to answer as
         planned.
     """

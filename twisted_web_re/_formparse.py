@@ -212,13 +212,13 @@ def parseUrlencoded(
     return args
 
 
-def _parseParameters(value: bytes, pos: int) -> dict[bytes, bytes]:
+def _parseParameters(value: bytes, pos: int) -> dict[bytes, bytes] | None:
     """
     Parse the parameters of a field value from C{pos} to its end.
 
-    @return: each parameter's lowercased name and its value, unquoted.
-    @raise MalformedForm: the parameters are malformed, or one is repeated
-        (two readers could disagree on which one counts).
+    @return: each parameter's lowercased name and its value, unquoted; C{None}
+        if the parameters are malformed or one is repeated (two readers could
+        disagree on which one counts).
     """
     params: dict[bytes, bytes] = {}
     while (match := _PARAMETER.match(value, pos)) is not None:
@@ -228,13 +228,13 @@ def _parseParameters(value: bytes, pos: int) -> dict[bytes, bytes]:
             continue
         name = name.lower()
         if name in params:
-            raise MalformedForm("repeated parameter")
+            return None
         raw = match.group(2)
         params[name] = (
             _QUOTED_PAIR.sub(rb"\1", raw[1:-1]) if raw.startswith(b'"') else raw
         )
     if value[pos:].strip(b" \t"):
-        raise MalformedForm("malformed parameters")
+        return None
     return params
 
 
@@ -242,12 +242,15 @@ def boundaryFromContentType(value: bytes) -> bytes | None:
     """
     Find the boundary of a C{multipart/form-data} body in its C{Content-Type}.
 
+    Like the functions of C{_headerparse}, it never raises on peer data: a
+    caller that needs to tell "not a form" from "a form that cannot be
+    parsed" (400) checks the media type itself.
+
     @param value: the request's C{Content-Type} field value.
     @return: the boundary, unquoted; C{None} if C{value} does not name
-        C{multipart/form-data}.
-    @raise MalformedForm: C{value} names C{multipart/form-data} but its
-        parameters are malformed, or its boundary is missing or not 1 to 70
-        of the characters RFC 2046 section 5.1.1 allows.
+        C{multipart/form-data}, or names it with malformed or repeated
+        parameters, or with a boundary that is missing or not 1 to 70 of the
+        characters RFC 2046 section 5.1.1 allows.
     """
     match = _MEDIA_TYPE.match(value)
     if match is None or (match.group(1).lower(), match.group(2).lower()) != (
@@ -255,9 +258,10 @@ def boundaryFromContentType(value: bytes) -> bytes | None:
         b"form-data",
     ):
         return None
-    boundary = _parseParameters(value, match.end()).get(b"boundary")
+    params = _parseParameters(value, match.end())
+    boundary = None if params is None else params.get(b"boundary")
     if boundary is None or _BOUNDARY.fullmatch(boundary) is None:
-        raise MalformedForm("missing or invalid multipart boundary")
+        return None
     return boundary
 
 
@@ -290,6 +294,8 @@ def _parseDisposition(value: bytes) -> tuple[bytes, str | None]:
     if match is None or match.group(1).lower() != b"form-data":
         raise MalformedForm("part disposition is not form-data")
     params = _parseParameters(value, match.end())
+    if params is None:
+        raise MalformedForm("malformed Content-Disposition parameters")
     name = params.get(b"name")
     if name is None:
         raise MalformedForm("part has no name")
@@ -308,9 +314,9 @@ class _OpenPart:
     """
 
     __slots__ = (
-        "_chunks",
         "_file",
         "_limit",
+        "_value",
         "contentType",
         "filename",
         "headers",
@@ -335,7 +341,9 @@ class _OpenPart:
         self.contentType = contentTypes[0] if contentTypes else None
         self.headers = headers
         self.size = 0
-        self._chunks: list[bytes | bytearray] = []
+        # One growing buffer, not a list of pieces: a field trickled in one
+        # byte per read must not cost an object per byte.
+        self._value = bytearray()
         self._file: IO[bytes] | None = None
         self._limit: int | None = limits.maxFieldSize
         if self.filename is not None:
@@ -354,7 +362,7 @@ class _OpenPart:
                 raise FormTooLarge("form field too large")
             raise FormTooLarge("uploaded file too large")
         if self._file is None:
-            self._chunks.append(data)
+            self._value += data
         else:
             self._file.write(data)
 
@@ -368,7 +376,7 @@ class _OpenPart:
                 self.contentType,
                 self.headers,
                 self.size,
-                value=b"".join(self._chunks),
+                value=bytes(self._value),
             )
         file.seek(0)
         return FormPart(
@@ -439,6 +447,8 @@ class MultipartParser:
         self, boundary: bytes, limits: FormLimits = DEFAULT_FORM_LIMITS
     ) -> None:
         """
+        Prepare to parse a body whose parts are delimited by C{boundary}.
+
         @param boundary: the body's boundary, from L{boundaryFromContentType}.
         @param limits: the limits to enforce.
         @raise ValueError: C{boundary} is not a valid RFC 2046 boundary.
@@ -560,7 +570,9 @@ class MultipartParser:
                 self._headSize = 0
                 self._headers = {}
                 self._state = _State.HEAD
-            elif state is _State.HEAD:
+            else:
+                # HEAD: the loop stops where it enters EPILOGUE, and never
+                # runs once the parser is CLOSED.
                 lineEnd = buf.find(b"\n", pos + self._scanned)
                 if lineEnd < 0:
                     if self._headSize + len(buf) - pos > limits.maxHeaderSize:
@@ -583,8 +595,6 @@ class MultipartParser:
                         match.group(2)
                     )
                 pos = lineEnd + 1
-            else:
-                break
         del buf[:pos]
 
     def _openPart(self) -> None:

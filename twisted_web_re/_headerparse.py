@@ -345,7 +345,7 @@ def parseRange(value: bytes) -> list[tuple[int | None, int | None]] | None:
     """
     Parse a C{Range} value of unit C{bytes} (RFC 9110 section 14.1.1).
 
-    Positions longer than 18 digits are read as 10**18, beyond any body.
+    Positions beyond 10**18 are read as 10**18, which is beyond any body.
 
     @return: one pair per range-spec, in the order sent: C{(first, last)} for
         C{first-last}, C{(first, None)} for C{first-}, C{(None, length)} for

@@ -60,6 +60,8 @@ _log = Logger()
 #: C{request.args} (413 beyond): such a body is parsed in memory.
 URLENCODED_LIMIT = 16 * 1024 * 1024
 
+_SAFE_METHODS = (b"GET", b"HEAD")
+
 
 def _segments(path: bytes) -> list[bytes]:
     """The percent-decoded segments of a path after its leading slash."""
@@ -270,7 +272,14 @@ class Request(http.Request):
             )
             return
         raw = self.responseHeaders._raw
-        if (b"etag" in raw or b"last-modified" in raw) and 200 <= self.code < 300:
+        # After rendering, a response's validators describe the state the
+        # method left; only for GET and HEAD is that the state the request's
+        # preconditions are about (RFC 9110 section 13.2.1).
+        if (
+            (b"etag" in raw or b"last-modified" in raw)
+            and 200 <= self.code < 300
+            and self.method in _SAFE_METHODS
+        ):
             body = self._conditional(raw, body)
         if self._encoder is None:
             self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
@@ -299,7 +308,7 @@ class Request(http.Request):
             # A 304 is never sent with a body, but its Content-Length still
             # states the selected representation's (RFC 9110 section 8.6).
             return body if status == 304 else b""
-        if self._encoder is not None:
+        if self._encoder is not None or self.code != 200:
             return body
         raw[ACCEPT_RANGES[0]] = [ACCEPT_RANGES[1]]
         result = applyRange(
