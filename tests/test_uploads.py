@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
@@ -177,3 +178,48 @@ def test_locationErrorAnswers500() -> None:
     channel.dataReceived(HEAD % 5 + b"\r\n")
     assert transport.value().startswith(b"HTTP/1.1 500 ")
     assert b"boom" not in transport.value()
+
+
+def test_abandonedMultipartReleasesFiles() -> None:
+    """
+    When the client goes away in the middle of a multipart upload, the form
+    parser is closed, so its temporary files are released.
+    """
+    channel, _, _ = connect(Plain(), locateBeforeBody=False)
+    body = (
+        b"--XX\r\nContent-Disposition: form-data; name=f; filename=a.bin\r\n\r\n"
+        + b"x" * 1000
+    )
+    channel.dataReceived(
+        b"POST /upload HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: multipart/form-data; boundary=XX\r\n"
+        b"Content-Length: 100000\r\n\r\n" + body
+    )
+    request = channel._request
+    parser = request._formParser
+    assert parser is not None
+    channel.connectionLost(None)
+    assert request._formParser is None
+    with pytest.raises(RuntimeError):
+        parser.feed(b"more")
+
+
+def test_bodyFieldReplacesQueryArgument() -> None:
+    """
+    As in twisted.web, a form field replaces a query argument of the same
+    name in request.args; other query arguments stay.
+    """
+
+    class Args(resource.Resource):
+        isLeaf = True
+
+        def render_POST(self, request: Any) -> bytes:
+            return repr(sorted(request.args.items())).encode()
+
+    channel, transport, _ = connect(Args(), locateBeforeBody=False)
+    channel.dataReceived(
+        b"POST /upload?a=query&b=keep HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 6\r\n\r\na=body"
+    )
+    assert transport.value().endswith(b"[(b'a', [b'body']), (b'b', [b'keep'])]")

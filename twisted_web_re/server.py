@@ -144,6 +144,22 @@ class Request(http.Request):
     def _formLimits(self) -> FormLimits:
         return getattr(self.channel.site, "formLimits", DEFAULT_FORM_LIMITS)  # type: ignore[union-attr]
 
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        The client went away: release a half-parsed form's temporary files,
+        then do what L{http.Request.connectionLost} does.
+        """
+        parser, self._formParser = self._formParser, None
+        if parser is not None:
+            try:
+                parts = parser.close()
+            except FormError:
+                parts = []
+            for part in parts:
+                if part.file is not None:
+                    part.file.close()
+        super().connectionLost(reason)
+
     def _parseForm(self) -> None:
         """
         Add the form body's fields to L{args} (and its files to L{files}).
@@ -168,9 +184,9 @@ class Request(http.Request):
             fields = parseUrlencoded(data, self._formLimits().maxFields)
         else:
             return
-        args = self.args
-        for name, values in fields.items():
-            args.setdefault(name, []).extend(values)
+        # As twisted.web does: a body field replaces a query argument of the
+        # same name.
+        self.args.update(fields)
 
     def process(self) -> None:
         """
@@ -501,6 +517,8 @@ class Site(SiteSessions, http.HTTPFactory):
     @ivar resource: the root resource, rendered for C{/}.
     @ivar displayTracebacks: show tracebacks on 500 pages (off by default:
         they tell an attacker about the server's code).
+    @ivar formLimits: the limits on form bodies parsed into C{request.args}
+        and C{request.files} (see L{twisted_web_re._formparse.FormLimits}).
     @ivar locateBeforeBody: find the resource for a request with a body as
         soon as its head arrives, so that an L{resource.IStreamingUpload}
         resource can refuse the body or take it as it arrives.  Off by
@@ -511,6 +529,7 @@ class Site(SiteSessions, http.HTTPFactory):
     requestFactory: Any = Request
     displayTracebacks = False
     locateBeforeBody = False
+    formLimits: FormLimits = DEFAULT_FORM_LIMITS
 
     def __init__(
         self, resource: Any, requestFactory: Any = None, *args: Any, **kwargs: Any
