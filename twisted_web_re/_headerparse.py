@@ -15,7 +15,7 @@ import calendar
 import datetime
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from twisted_web_re._wire.serialise import httpDate
 
@@ -529,6 +529,28 @@ def _skipElement(value: bytes, pos: int) -> int:
     return len(value) if comma == -1 else comma + 1
 
 
+def _listMatches(
+    values: list[bytes], element: re.Pattern[bytes]
+) -> Iterator[re.Match[bytes]]:
+    """
+    Match C{element} against each member of comma-separated list values
+    (RFC 9110 section 5.6.1), skipping empty members and malformed ones.
+    """
+    for value in values:
+        pos = 0
+        while pos < len(value):
+            empty = _EMPTY_ELEMENT.match(value, pos)
+            if empty is not None:
+                pos = empty.end()
+                continue
+            match = element.match(value, pos)
+            if match is None:
+                pos = _skipElement(value, pos)
+                continue
+            pos = match.end()
+            yield match
+
+
 def parseAccept(values: list[bytes]) -> list[tuple[bytes, float, dict[bytes, bytes]]]:
     """
     Parse C{Accept}, C{Accept-Encoding}, C{Accept-Language} or
@@ -545,30 +567,19 @@ def parseAccept(values: list[bytes]) -> list[tuple[bytes, float, dict[bytes, byt
         same-named ones winning.
     """
     elements: list[tuple[bytes, float, dict[bytes, bytes]]] = []
-    for value in values:
-        pos = 0
-        while pos < len(value):
-            empty = _EMPTY_ELEMENT.match(value, pos)
-            if empty is not None:
-                pos = empty.end()
-                continue
-            match = _ACCEPT_ELEMENT.match(value, pos)
-            if match is None:
-                pos = _skipElement(value, pos)
-                continue
-            pos = match.end()
-            quality: float | None = 1.0
-            parameters: dict[bytes, bytes] = {}
-            for name, parameterValue in _parameters(match.group(2)):
-                if name != b"q":
-                    parameters.setdefault(name, _unquote(parameterValue))
-                elif _QVALUE.fullmatch(parameterValue) is None:
-                    quality = None
-                    break
-                else:
-                    quality = float(parameterValue)
-            if quality is not None:
-                elements.append((match.group(1).lower(), quality, parameters))
+    for match in _listMatches(values, _ACCEPT_ELEMENT):
+        quality: float | None = 1.0
+        parameters: dict[bytes, bytes] = {}
+        for name, parameterValue in _parameters(match.group(2)):
+            if name != b"q":
+                parameters.setdefault(name, _unquote(parameterValue))
+            elif _QVALUE.fullmatch(parameterValue) is None:
+                quality = None
+                break
+            else:
+                quality = float(parameterValue)
+        if quality is not None:
+            elements.append((match.group(1).lower(), quality, parameters))
     return elements
 
 
@@ -633,22 +644,11 @@ def parseCacheControl(values: list[bytes]) -> dict[bytes, bytes | None]:
         directives are skipped and the first of repeated directives wins.
     """
     directives: dict[bytes, bytes | None] = {}
-    for value in values:
-        pos = 0
-        while pos < len(value):
-            empty = _EMPTY_ELEMENT.match(value, pos)
-            if empty is not None:
-                pos = empty.end()
-                continue
-            match = _DIRECTIVE.match(value, pos)
-            if match is None:
-                pos = _skipElement(value, pos)
-                continue
-            pos = match.end()
-            name, argument = match.groups()
-            directives.setdefault(
-                name.lower(), None if argument is None else _unquote(argument)
-            )
+    for match in _listMatches(values, _DIRECTIVE):
+        name, argument = match.groups()
+        directives.setdefault(
+            name.lower(), None if argument is None else _unquote(argument)
+        )
     return directives
 
 

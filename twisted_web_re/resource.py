@@ -289,8 +289,9 @@ class EncodingResourceWrapper:
     Wraps a resource so that its responses are content-coded (gzip, say) when
     the client accepts it.
 
-    Each encoder factory's C{encoderForRequest(request)} is asked in turn; the
-    first to return an encoder encodes the response's body.
+    Each encoder factory's C{encoderForRequest(request)} is asked in turn,
+    when the response starts; the first to return an encoder encodes the
+    response's body.
     """
 
     def __init__(self, original: Any, encoders: Iterable[Any]) -> None:
@@ -311,10 +312,10 @@ class EncodingResourceWrapper:
         self._original.putChild(path, child)
 
     def render(self, request: Any) -> Any:
-        """Choose an encoder for C{request}, then render the wrapped resource."""
-        for factory in self._encoders:
-            encoder = factory.encoderForRequest(request)
-            if encoder is not None:
-                request._encoder = encoder
-                break
+        """
+        Render the wrapped resource, with the encoders offered to the request:
+        it chooses one when the response starts, once the resource has set
+        its headers (its Content-Type, say, or its own Content-Encoding).
+        """
+        request._encoderFactories = self._encoders
         return self._original.render(request)

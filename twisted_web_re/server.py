@@ -97,6 +97,7 @@ class Request(http.Request):
     session: Session | None = None
     appRootURL: bytes | None = None
     _encoder: Any = None
+    _encoderFactories: list[Any] | None = None
 
     def __init__(self, channel: Any, queued: object = None) -> None:
         super().__init__(channel, queued)
@@ -287,6 +288,8 @@ class Request(http.Request):
                 "The resource rendered something that is not a response body.",
             )
             return
+        if self._encoderFactories is not None:
+            self._chooseEncoder()
         raw = self.responseHeaders._raw
         # After rendering, a response's validators describe the state the
         # method left; only for GET and HEAD is that the state the request's
@@ -376,6 +379,7 @@ class Request(http.Request):
         if self.finished or self._disconnected:
             return
         self._encoder = None
+        self._encoderFactories = None
         if not self._resetResponse():
             self.channel.transport.abortConnection()  # type: ignore[union-attr]
             return
@@ -396,10 +400,26 @@ class Request(http.Request):
         self.write(body)
         self.finish()
 
+    def _chooseEncoder(self) -> None:
+        """
+        Ask the encoder factories offered by L{EncodingResourceWrapper}, in
+        order, for an encoder; a response that can have no body gets none.
+        """
+        factories, self._encoderFactories = self._encoderFactories, None
+        if not factories or self.code in (204, 304) or self.code < 200:
+            return
+        for factory in factories:
+            encoder = factory.encoderForRequest(self)
+            if encoder is not None:
+                self._encoder = encoder
+                return
+
     def write(self, data: bytes) -> None:
         """
         Write part of the body, through the content encoder if one was chosen.
         """
+        if self._encoderFactories is not None and not self.startedWriting:
+            self._chooseEncoder()
         encoder = self._encoder
         if encoder is not None and data and not self.finished:
             data = encoder.encode(data)
@@ -409,6 +429,8 @@ class Request(http.Request):
         """
         End the response, flushing the content encoder first.
         """
+        if self._encoderFactories is not None and not self.startedWriting:
+            self._chooseEncoder()
         encoder = self._encoder
         if encoder is not None and not self.finished and not self._disconnected:
             self._encoder = None
