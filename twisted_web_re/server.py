@@ -300,7 +300,14 @@ class Request(http.Request):
             and self.method in _SAFE_METHODS
         ):
             body = self._conditional(raw, body)
-        if self._encoder is None:
+        # The length is the returned body's unless part of the body was
+        # written already (the framing then counts it all), or the body is
+        # encoded, or a HEAD returned nothing and keeps what it declared.
+        if (
+            self._encoder is None
+            and not self.startedWriting
+            and (body or self.method != b"HEAD")
+        ):
             self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
         self.write(body)
         self.finish()
