@@ -738,15 +738,15 @@ def test_errorLingersThenAborts() -> None:
 
 def test_errorLingerEndsWhenClientCloses() -> None:
     """
-    When the client closes its side while the server lingers after an error
-    response, the connection is closed at once.
+    When the client closes while the server lingers after an error response,
+    the linger timer is cancelled with the connection.
     """
     transport = _LingeringTransport(hostAddress=PEER, peerAddress=PEER)
     server = Server(transport=transport)
     server.feed(b"GET / HTTP/1.1\r\n\r\n")
     assert transport.writeClosed
-    server.channel.readConnectionLost()
-    assert transport.disconnecting
+    server.channel.connectionLost(Failure(ConnectionDone()))
+    assert server.clock.getDelayedCalls() == []
 
 
 def test_http2VersionRejected() -> None:
@@ -1907,58 +1907,38 @@ def test_pullProducerDrivenUntilDone(monkeypatch: pytest.MonkeyPatch) -> None:
     assert producer.calls == 4
 
 
-# -- half-close -------------------------------------------------------------------
+# -- the client leaving -------------------------------------------------------------
 
 
-def test_halfCloseAfterCompleteRequestStillAnswered() -> None:
+def test_clientLeavingAbandonsPendingResponse() -> None:
     """
-    When the client closes its sending side after a complete request, the
-    response is still sent, and then the connection is closed.
-    """
-    server = Server()
-    respondLater(server)
-    server.feed(GET_LATER)
-    server.channel.readConnectionLost()
-    assert not server.closed
-    server.pending[0].write(b"answer")
-    server.pending[0].finish()
-    [response] = server.responses()
-    assert response.body == b"answer"
-    assert server.closed
-
-
-def test_halfCloseAnswersPipelinedRequests() -> None:
-    """
-    Requests received in full before the client half-closed are all answered
-    before the connection closes.
+    When the client's input ends while its response is pending (the client
+    closed, or half-closed: the server cannot tell), the request is abandoned
+    as in twisted.web: its notifyFinish fails and finishing it raises.
     """
     server = Server()
     respondLater(server)
     server.feed(GET_LATER + GET_A)
-    server.channel.readConnectionLost()
-    server.pending[0].finish()
-    assert [r.status for r in server.responses()] == [200, 200]
-    assert server.closed
+    request = server.pending[0]
+    failures: list[Failure] = []
+    request.notifyFinish().addErrback(failures.append)
+    server.channel.connectionLost(Failure(ConnectionDone()))
+    assert len(failures) == 1
+    with pytest.raises(RuntimeError):
+        request.finish()
+    assert server.responses() == []
+    assert len(server.processed) == 1
 
 
-def test_halfCloseWhenIdleCloses() -> None:
+def test_clientLeavingIdleConnection() -> None:
     """
-    A client that half-closes an idle connection has it closed.
+    A client that leaves an idle connection leaves no timer behind.
     """
     server = Server()
     server.feed(GET)
-    server.channel.readConnectionLost()
-    assert server.closed
+    server.channel.connectionLost(Failure(ConnectionDone()))
     assert len(server.responses()) == 1
-
-
-def test_halfCloseMidHeadCloses() -> None:
-    """
-    A client that half-closes in the middle of a head gets no response and the
-    connection is closed.
-    """
-    server = Server()
-    server.feed(GET[:10])
-    server.channel.readConnectionLost()
-    assert server.closed
-    assert server.processed == []
+    assert not any(
+        call.func == server.channel._timerFired
+        for call in server.clock.getDelayedCalls()
+    )

@@ -82,10 +82,16 @@ _TRANSITIONS: dict[_State, frozenset[_State]] = {
 }
 
 
-@implementer(IPushProducer, interfaces.IHalfCloseableProtocol)
+@implementer(IPushProducer)
 class HTTPChannel(Protocol):
     """
     An HTTP/1.1 server connection.
+
+    The end of the client's input means the client has gone, as in
+    twisted.web: a response still pending is abandoned, and its request's
+    C{notifyFinish} Deferreds fail.  (A half-close is indistinguishable from a
+    close on the reading side, and a server that waited would never learn
+    that a client of a long-polling resource had left.)
 
     @cvar requestFactory: called with the channel to make each L{Request}.
     """
@@ -101,7 +107,6 @@ class HTTPChannel(Protocol):
         self._parsing = False
         self._corked: list[bytes] | None = None
         self._readPaused = False
-        self._readClosed = False
         self._writePaused = False
         self._producer: IPushProducer | None = None
         self._timer: IDelayedCall | None = None
@@ -157,21 +162,6 @@ class HTTPChannel(Protocol):
             request.connectionLost(
                 reason or Failure(ConnectionError("connection lost"))
             )
-
-    def readConnectionLost(self) -> None:
-        """
-        The client will send nothing more: answer what was received in full,
-        then close.
-        """
-        self._readClosed = True
-        if self._state is not _State.RESPONDING:
-            self._close()
-
-    def writeConnectionLost(self) -> None:
-        """
-        Our half of the connection closed (after an error response); finish
-        closing once the client's input is drained or the linger time is up.
-        """
 
     def isSecure(self) -> bool:
         """
@@ -330,8 +320,6 @@ class HTTPChannel(Protocol):
                 self._state is _State.RESPONDING and len(self._buffer) > PIPELINE_BUFFER
             ):
                 self._pauseReading()
-        elif self._readClosed and self._state is not _State.RESPONDING:
-            self._close()
 
     def _pauseBody(self) -> None:
         """
@@ -495,16 +483,10 @@ class HTTPChannel(Protocol):
         buffered, self._buffer = self._buffer, b""
         if buffered:
             self._parse(buffered)
-        elif self._readClosed:
-            self._close()
 
     def _close(self) -> None:
         """Close the connection once everything written has been sent."""
         if self._state is _State.CLOSING:
-            if self._lingering:
-                # The client finished sending while we drained its input.
-                self._lingering = False
-                self.transport.loseConnection()  # type: ignore[union-attr]
             return
         self._uncork()
         self._state = _State.CLOSING
@@ -547,7 +529,7 @@ class HTTPChannel(Protocol):
         transport: Any = self.transport
         transport.unregisterProducer()
         loseWrite = getattr(transport, "loseWriteConnection", None)
-        if linger and loseWrite is not None and not self._readClosed:
+        if linger and loseWrite is not None:
             self._resumeReading()
             loseWrite()
             self._lingering = True
