@@ -11,11 +11,16 @@ started is killed when its test ends.
 
 from __future__ import annotations
 
+import calendar
+import datetime
+import gzip
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,7 +86,20 @@ class RawCheck:
     endswith: bytes = b""
 
 
-Check = HTTPCheck | RawCheck
+@dataclass(frozen=True)
+class FunctionCheck:
+    """
+    An exchange the table cannot spell out (a compressed body, a cookie carried
+    from one request to the next, requests made at the same time), written as
+    a function of the example's port that fails by raising.
+
+    @ivar run: called with the port; it makes its own connections.
+    """
+
+    run: Callable[[int], None]
+
+
+Check = HTTPCheck | RawCheck | FunctionCheck
 
 
 def portArgument(port: int, tmp: Path) -> list[str]:
@@ -106,6 +124,205 @@ class Example:
     checks: tuple[Check, ...]
     arguments: Callable[[int, Path], list[str]] = portArgument
     prepare: Callable[[Path], None] | None = None
+
+
+# -- checks of the twisted_web_re examples that the table cannot spell out ----
+
+
+def _request(
+    port: int,
+    path: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """Make one request on a fresh connection; return the response and body."""
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_DEADLINE)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def _concurrently(port: int, count: int) -> tuple[float, list[tuple[int, bytes]]]:
+    """
+    Make C{count} GET requests for C{/} at the same time, each on its own
+    connection; return the seconds until the last answer, and each answer's
+    status and body.
+    """
+    results: list[tuple[int, bytes] | BaseException] = [ValueError("no answer")] * count
+
+    def one(index: int) -> None:
+        try:
+            response, body = _request(port, "/")
+            results[index] = (response.status, body)
+        except BaseException as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REQUEST_DEADLINE * 2)
+    elapsed = time.monotonic() - started
+    answers: list[tuple[int, bytes]] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise AssertionError(f"request failed: {result!r}")
+        answers.append(result)
+    return elapsed, answers
+
+
+def _checkGzip(port: int) -> None:
+    """
+    A client that accepts gzip gets the page gzip-coded, its Content-Length
+    that of the coded body, and C{Vary: Accept-Encoding}.
+    """
+    response, body = _request(port, "/", headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert response.getheader("Vary") == "Accept-Encoding"
+    assert response.getheader("Content-Length") == str(len(body))
+    assert gzip.decompress(body) == b"<html>Hello, world!</html>"
+
+
+_SESSION_COOKIE = re.compile(
+    r"TWISTED_SESSION=([0-9a-f]{32}); Path=/; HttpOnly; SameSite=Lax"
+)
+
+
+def _checkSessionCounter(port: int) -> None:
+    """
+    The first visit sets a session cookie and counts 1; each visit with that
+    cookie counts one more and sets no new cookie; a visitor without the
+    cookie has a count of its own.
+    """
+    response, body = _request(port, "/")
+    assert body == b"Visit #1 for you!"
+    setCookie = response.getheader("Set-Cookie")
+    assert setCookie is not None
+    match = _SESSION_COOKIE.fullmatch(setCookie)
+    assert match is not None, setCookie
+    cookie = {"Cookie": f"TWISTED_SESSION={match.group(1)}"}
+    for visit in (2, 3):
+        response, body = _request(port, "/", headers=cookie)
+        assert body == b"Visit #%d for you!" % visit
+        assert response.getheader("Set-Cookie") is None
+    response, body = _request(port, "/")
+    assert body == b"Visit #1 for you!"
+    other = _SESSION_COOKIE.fullmatch(response.getheader("Set-Cookie") or "")
+    assert other is not None and other.group(1) != match.group(1)
+    response, body = _request(port, "/", headers=cookie)
+    assert body == b"Visit #4 for you!"
+
+
+def _checkClock(port: int) -> None:
+    """
+    Any URL shows the server's local time, as C{time.ctime()} spells it,
+    within a minute of the test's own clock.
+    """
+    for path in ("/", "/any/url?at=all"):
+        response, body = _request(port, path)
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/html"
+        prefix = b"The local time is "
+        assert body.startswith(prefix), body
+        shown = time.mktime(time.strptime(body[len(prefix) :].decode("ascii")))
+        assert abs(shown - time.time()) < 60, body
+
+
+def _checkRedirectToThisYear(port: int) -> None:
+    """
+    C{/} redirects (302) to this year's calendar, by a URL relative to C{/},
+    and that URL serves the calendar.
+    """
+    before = datetime.datetime.now().year
+    response, body = _request(port, "/")
+    after = datetime.datetime.now().year
+    assert response.status == 302
+    location = response.getheader("Location")
+    assert location in (str(before), str(after)), location
+    assert response.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert f'href="{location}"'.encode() in body
+    response, body = _request(port, "/" + location)
+    assert response.status == 200
+    year = int(location)
+    assert body == b"<html><body><pre>%s</pre></body></html>" % (
+        calendar.calendar(year).encode("utf-8"),
+    )
+
+
+#: The sleep given to C{blocking.py}, and the wait given to
+#: C{non_blocking.py}, in seconds: short, instead of the book's five.
+BLOCKING_SECONDS = 0.2
+NON_BLOCKING_SECONDS = 0.5
+
+
+def _blockingArguments(port: int, tmp: Path) -> list[str]:
+    """The port, and a short sleep."""
+    return [str(port), str(BLOCKING_SECONDS)]
+
+
+def _nonBlockingArguments(port: int, tmp: Path) -> list[str]:
+    """The port, and a short wait."""
+    return [str(port), str(NON_BLOCKING_SECONDS)]
+
+
+def _checkBlocking(port: int) -> None:
+    """
+    Three requests made at once are answered one after the other: the last
+    one no sooner than three sleeps after they were made.
+    """
+    elapsed, answers = _concurrently(port, 3)
+    for status, body in answers:
+        assert status == 200
+        assert body.startswith(b"Finally done, at "), body
+    assert elapsed >= 3 * BLOCKING_SECONDS, elapsed
+
+
+def _checkNonBlocking(port: int) -> None:
+    """
+    Three requests made at once are all answered after about one wait (well
+    under the three waits that serving them one by one would take).
+    """
+    elapsed, answers = _concurrently(port, 3)
+    for status, body in answers:
+        assert status == 200
+        assert body.startswith(b"Finally done, at "), body
+    assert NON_BLOCKING_SECONDS <= elapsed < 2 * NON_BLOCKING_SECONDS, elapsed
+
+
+def _checkConditionalChild(port: int) -> None:
+    """
+    The C{elephant} child sends an ETag and a Last-Modified; asking again
+    with either gets 304 Not Modified and no body.
+    """
+    response, body = _request(port, "/elephant")
+    assert response.status == 200
+    assert body == b"Yo Ho Ho and a bottle of rum."
+    etag = response.getheader("ETag")
+    lastModified = response.getheader("Last-Modified")
+    assert etag is not None and lastModified is not None
+    response, body = _request(port, "/elephant", headers={"If-None-Match": etag})
+    assert (response.status, body) == (304, b"")
+    response, body = _request(
+        port, "/elephant", headers={"If-Modified-Since": lastModified}
+    )
+    assert (response.status, body) == (304, b"")
+
+
+_FORM_PAGE = b"""<html>
+<body>
+<form method="POST">
+<input name="form-field" type="text" />
+<input type="submit" />
+</form>
+</body>
+</html>
+"""
 
 
 _HTML = (("Content-Type", "text/html"),)
@@ -161,6 +378,166 @@ EXAMPLES: dict[str, Example] = {
                 startswith=b"HTTP/1.1 200 OK\r\n",
                 endswith=b"\r\n\r\n<h1>About</h1>All about me",
             ),
+        ),
+    ),
+    # -- The Twisted Web howto ----------------------------------------------
+    "simple.py": Example(
+        checks=(
+            HTTPCheck("/", headers=_HTML, responseBody=b"<html>Hello, world!</html>"),
+            # A leaf: every path below it is the same page.
+            HTTPCheck("/a/b?c=d", responseBody=b"<html>Hello, world!</html>"),
+            HTTPCheck("/", method="HEAD", headers=(*_HTML, ("Content-Length", "26"))),
+            HTTPCheck(
+                "/",
+                method="POST",
+                body=b"x=1",
+                status=405,
+                headers=(("Allow", "GET, HEAD"),),
+            ),
+        ),
+    ),
+    "hello.py": Example(
+        checks=(
+            # A leaf at the root consumes no segment: prepath stays empty.
+            HTTPCheck("/", responseBody=b"Hello, world! I am located at []."),
+            HTTPCheck("/foo/bar/", responseBody=b"Hello, world! I am located at []."),
+        ),
+    ),
+    "resourcetree.py": Example(
+        checks=(
+            HTTPCheck("/", responseBody=b"Hello, world! I am located at [b'']."),
+            HTTPCheck(
+                "/fred", responseBody=b"Hello, world! I am located at [b'fred']."
+            ),
+            HTTPCheck("/bob", responseBody=b"Hello, world! I am located at [b'bob']."),
+            HTTPCheck(
+                "/fred/", responseBody=b"Hello, world! I am located at [b'fred', b'']."
+            ),
+            HTTPCheck(
+                "/bob/", responseBody=b"Hello, world! I am located at [b'bob', b'']."
+            ),
+            HTTPCheck(
+                "/alice",
+                status=404,
+                headers=(("Content-Type", "text/html; charset=utf-8"),),
+            ),
+            HTTPCheck("/fred/x", status=404),
+        ),
+    ),
+    "gzip_encoding.py": Example(
+        checks=(
+            FunctionCheck(_checkGzip),
+            # Without Accept-Encoding: the page as it is, and still Vary.
+            HTTPCheck(
+                "/",
+                headers=(("Vary", "Accept-Encoding"), ("Content-Length", "26")),
+                responseBody=b"<html>Hello, world!</html>",
+            ),
+            # gzip refused by weight 0: not coded.
+            HTTPCheck(
+                "/",
+                requestHeaders=(("Accept-Encoding", "gzip;q=0, identity"),),
+                headers=(("Vary", "Accept-Encoding"),),
+                responseBody=b"<html>Hello, world!</html>",
+            ),
+        ),
+    ),
+    "sessions.py": Example(checks=(FunctionCheck(_checkSessionCounter),)),
+    # -- Twisted Network Programming Essentials, chapter 4 -----------------
+    "dynamic_content.py": Example(
+        checks=(
+            FunctionCheck(_checkClock),
+            HTTPCheck(
+                "/",
+                method="POST",
+                body=b"",
+                status=405,
+                headers=(("Allow", "GET, HEAD"),),
+            ),
+        ),
+    ),
+    "dynamic_dispatch.py": Example(
+        checks=(
+            HTTPCheck(
+                "/",
+                headers=_HTML,
+                responseBody=b"<html><body>Welcome to the calendar server!"
+                b"</body></html>",
+            ),
+            HTTPCheck(
+                "/2013",
+                headers=_HTML,
+                responseBody=b"<html><body><pre>%s</pre></body></html>"
+                % calendar.calendar(2013).encode("ascii"),
+            ),
+            # YearPage is no leaf and has no children: one more segment is 404.
+            HTTPCheck("/2013/", status=404),
+            HTTPCheck("/abc", status=404),
+        ),
+    ),
+    "redirect_to.py": Example(
+        checks=(
+            FunctionCheck(_checkRedirectToThisYear),
+            HTTPCheck("/1999", responseBody=None),
+            HTTPCheck("/nope", status=404),
+        ),
+    ),
+    "handle_post.py": Example(
+        checks=(
+            HTTPCheck("/", headers=_HTML, responseBody=_FORM_PAGE),
+            # What was typed comes back escaped, so it cannot add markup.
+            HTTPCheck(
+                "/",
+                method="POST",
+                body=b"form-field=%3Cb%3E%22hi%22+%26+%27bye%27%3C%2Fb%3E",
+                requestHeaders=(("Content-Type", "application/x-www-form-urlencoded"),),
+                headers=_HTML,
+                responseBody=b"<html>\n<body>You submitted: &lt;b&gt;&quot;hi&quot;"
+                b" &amp; &#x27;bye&#x27;&lt;/b&gt;</body>\n</html>\n",
+            ),
+            HTTPCheck(
+                "/",
+                method="POST",
+                body=b"form-field=caf%C3%A9",
+                requestHeaders=(("Content-Type", "application/x-www-form-urlencoded"),),
+                responseBody=b"<html>\n<body>You submitted: caf\xc3\xa9</body>\n"
+                b"</html>\n",
+            ),
+        ),
+    ),
+    "blocking.py": Example(
+        checks=(FunctionCheck(_checkBlocking),), arguments=_blockingArguments
+    ),
+    "non_blocking.py": Example(
+        checks=(FunctionCheck(_checkNonBlocking),), arguments=_nonBlockingArguments
+    ),
+    # -- The twisted.web2 tutorial's idiom, on the twisted.web API ----------
+    "directory.py": Example(
+        checks=(
+            HTTPCheck("/", headers=_HTML),
+            # A directory-like resource is only served with its slash.
+            HTTPCheck(
+                "/docs",
+                status=301,
+                headers=(("Location", "/docs/"),),
+            ),
+            HTTPCheck(
+                "/docs?page=2&x=y",
+                status=301,
+                headers=(("Location", "/docs/?page=2&x=y"),),
+            ),
+            HTTPCheck(
+                "/docs/",
+                headers=_HTML,
+                responseBody=b"<html><body>The docs directory.</body></html>",
+            ),
+            HTTPCheck(
+                "/elephant",
+                headers=(("Content-Type", "text/plain"),),
+                responseBody=b"Yo Ho Ho and a bottle of rum.",
+            ),
+            FunctionCheck(_checkConditionalChild),
+            HTTPCheck("/monkey", status=404),
         ),
     ),
 }
@@ -286,6 +663,8 @@ def test_exampleServes(name: str, tmp_path: Path) -> None:
             for check in example.checks:
                 if isinstance(check, RawCheck):
                     _runRaw(port, check)
+                elif isinstance(check, FunctionCheck):
+                    check.run(port)
                 else:
                     _runHTTP(connection, check)
             assert process.poll() is None, _output(log)

@@ -290,6 +290,7 @@ class Request(http.Request):
             return
         if self._encoderFactories is not None:
             self._chooseEncoder()
+        encoded = self._encoder is not None
         raw = self.responseHeaders._raw
         # After rendering, a response's validators describe the state the
         # method left; only for GET and HEAD is that the state the request's
@@ -303,10 +304,13 @@ class Request(http.Request):
         # The length is the returned body's unless part of the body was
         # written already (the framing then counts it all), or the body is
         # encoded, or a HEAD returned nothing and keeps what it declared.
+        # A 304 to what would have been an encoded 200 cannot state that
+        # 200's length without encoding the body just for that: it says none.
         if (
             self._encoder is None
             and not self.startedWriting
             and (body or self.method != b"HEAD")
+            and not (encoded and self.code == 304)
         ):
             self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
         self.write(body)
