@@ -223,3 +223,21 @@ def test_bodyFieldReplacesQueryArgument() -> None:
         b"Content-Length: 6\r\n\r\na=body"
     )
     assert transport.value().endswith(b"[(b'a', [b'body']), (b'b', [b'keep'])]")
+
+
+def test_streamedMultipartIsNotParsedAsForm() -> None:
+    """
+    A multipart POST taken by a streaming resource reaches it as raw bytes;
+    the server does not also try to parse it into request.args (which would
+    find nothing and answer 400).
+    """
+    upload = Upload()
+    channel, transport, _ = connect(upload)
+    body = b"--XX\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--XX--\r\n"
+    channel.dataReceived(
+        b"POST /upload HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: multipart/form-data; boundary=XX\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
+    assert b"".join(upload.pieces) == body
+    assert transport.value().startswith(b"HTTP/1.1 200 ")

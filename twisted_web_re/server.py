@@ -111,7 +111,7 @@ class Request(http.Request):
         so its files are spooled to their own files, never held in memory.
         """
         super().gotLength(length)
-        if self.method == b"POST":
+        if self.method == b"POST" and self._upload is None:
             contentType = self.requestHeaders.getRawHeaders(b"content-type")
             if contentType and contentType[-1][:19].lower() == b"multipart/form-data":
                 boundary = boundaryFromContentType(contentType[-1])
