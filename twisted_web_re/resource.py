@@ -199,17 +199,35 @@ class Resource:
             there are.
         """
         method = request.method
-        try:
-            name = "render_" + method.decode("ascii")
-        except UnicodeDecodeError:
-            name = ""
-        renderer = getattr(self, name, None) if name.isidentifier() else None
+        name = _renderNames.get(method)
+        if name is None:
+            name = _renderName(method)
+        renderer = getattr(self, name, None) if name else None
         if renderer is None and method == b"HEAD":
             renderer = getattr(self, "render_GET", None)
         if renderer is None:
             allowed = getattr(self, "allowedMethods", None)
             raise UnsupportedMethod(allowed or _renderableMethods(self))
         return renderer(request)
+
+
+_renderNames: dict[bytes, str] = {}
+
+
+def _renderName(method: bytes) -> str:
+    """
+    The C{render_<METHOD>} attribute name for C{method}, or C{""} if the
+    method cannot name an attribute; remembered for the first few methods.
+    """
+    try:
+        name = "render_" + method.decode("ascii")
+    except UnicodeDecodeError:
+        return ""
+    if not name.isidentifier():
+        return ""
+    if len(_renderNames) < 64:
+        _renderNames[method] = name
+    return name
 
 
 def _renderableMethods(resource: object) -> list[bytes]:
