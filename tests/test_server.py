@@ -1139,3 +1139,24 @@ def test_moduleNames() -> None:
     assert isinstance(server.version, bytes)
     for name in ("Site", "Request", "Session", "NOT_DONE_YET", "GzipEncoderFactory"):
         assert hasattr(server, name)
+
+
+def test_twistedWebResourceMissingMethodIs405() -> None:
+    """
+    A resource written for twisted.web, mounted in our tree with putChild,
+    answers 405 (not 500) for a method it lacks: its own UnsupportedMethod is
+    recognised.
+    """
+    from twisted.web.resource import Resource as TwistedResource
+
+    class Old(TwistedResource):
+        isLeaf = True
+
+        def render_GET(self, request: Any) -> bytes:
+            return b"old"
+
+    root = Resource()
+    root.putChild(b"old", Old())
+    response = get(root, b"/old", b"DELETE")
+    assert response.status == 405
+    assert response.header(b"allow") is not None

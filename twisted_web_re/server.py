@@ -233,8 +233,13 @@ class Request(http.Request):
             return
         try:
             body = resrc.render(self)
-        except resource.UnsupportedMethod as error:
-            self._unsupportedMethod(error.allowedMethods)
+        except Exception as error:
+            # Ours, or twisted.web's (from a resource written for it), which
+            # this package must not import: known by its name and shape.
+            allowed = getattr(error, "allowedMethods", None)
+            if type(error).__name__ != "UnsupportedMethod" or allowed is None:
+                raise
+            self._unsupportedMethod(list(allowed))
             return
         self._sendBody(resrc, body)
 
