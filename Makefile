@@ -25,7 +25,7 @@ install-test: $(BIN)/python
 	$(REFRESH_PLUGINS)
 
 serve: install
-	$(BIN)/twistd -n web-re --listen tcp:$(PORT)
+	$(BIN)/twistd -n web-re --listen tcp:$(PORT):interface=127.0.0.1 --path examples
 
 test: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" ./scripts/check

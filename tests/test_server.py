@@ -1160,3 +1160,28 @@ def test_twistedWebResourceMissingMethodIs405() -> None:
     response = get(root, b"/old", b"DELETE")
     assert response.status == 405
     assert response.header(b"allow") is not None
+
+
+def test_addSlashRedirectStaysOnSite() -> None:
+    """
+    The trailing-slash redirect of a path starting with two slashes stays on
+    this site: the Location cannot be read as another host (open redirect).
+    """
+
+    class Dir(Resource):
+        addSlash = True
+
+        def render_GET(self, request: Any) -> bytes:
+            return b"dir"
+
+    class Root(Resource):
+        addSlash = True
+
+        def getChild(self, name: bytes, request: Any) -> Any:
+            return Dir()
+
+    response = get(Root(), b"//evil.example")
+    assert response.status == 301
+    location = response.header(b"location")
+    assert location is not None
+    assert not location.startswith(b"//")

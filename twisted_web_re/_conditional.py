@@ -1,11 +1,13 @@
 """
-Conditional requests and byte ranges for any response whose body is complete.
+Conditional requests and byte ranges for any response whose body is complete,
+or whose length at least is known.
 
 Given the request's header fields and what the response would have been (its
-status, validators and body), these pure functions say what to answer
-instead: 304 or 412 for a failed precondition (RFC 9110 section 13.2.2), or a
-206 / 416 for a C{Range} request (RFC 9110 section 14).  They touch no
-Twisted, no clock and no I/O; the publishing layer applies their verdict.
+status, validators and body, or only the body's length), these pure functions
+say what to answer instead: 304 or 412 for a failed precondition (RFC 9110
+section 13.2.2), or a 206 / 416 for a C{Range} request (RFC 9110 section 14).
+They touch no Twisted, no clock and no I/O; the publishing layer and
+L{twisted_web_re.static} apply their verdict.
 """
 
 from __future__ import annotations
@@ -202,30 +204,150 @@ def _boundary(body: bytes) -> bytes:
             return boundary
 
 
-def _multipart(
-    spans: list[tuple[int, int]], body: bytes, contentType: bytes | None
-) -> RangeResult:
+@dataclass(frozen=True, slots=True)
+class RangePlan:
     """
-    Build the C{multipart/byteranges} 206 answer (RFC 9110 section 14.6).
+    The byte ranges a request selects from a representation of known length.
+
+    @ivar length: The representation's length in bytes (at least 1).
+    @ivar spans: Inclusive C{(first, last)} positions, disjoint, in the order
+        they are to be sent; empty when none is satisfiable (a 416 answer).
     """
-    boundary = _boundary(body)
+
+    length: int
+    spans: tuple[tuple[int, int], ...]
+
+
+def selectRanges(
+    method: bytes,
+    requestHeaders: Mapping[bytes, Sequence[bytes]],
+    status: int,
+    etag: bytes | None,
+    lastModified: int | None,
+    length: int,
+    maxRanges: int = MAX_RANGES,
+) -> RangePlan | None:
+    """
+    Decide which byte ranges of a representation of C{length} bytes to send,
+    without needing its content (RFC 9110 section 14.2).
+
+    The rules are those of L{applyRange}, which is built on this: ranges apply
+    only to a GET whose response would be 200 with a non-empty body, with
+    exactly one valid C{Range: bytes=...} field and an C{If-Range} that holds
+    if there is one; satisfiable ranges are clipped, and overlapping or
+    adjacent ones merged; more than C{maxRanges} of them after merging and
+    the C{Range} field is ignored.
+
+    @param method: The request method.
+    @param requestHeaders: Lower-cased field names to their raw values.
+    @param status: The status the response would have.
+    @param etag: The representation's C{ETag} value, quotes included, if any.
+    @param lastModified: The representation's C{Last-Modified} time in whole
+        seconds since the epoch, if any.
+    @param length: The representation's length in bytes.
+    @param maxRanges: The most distinct ranges served in one response.
+    @return: The ranges to send (none: answer 416), or C{None} to send the
+        whole representation with the planned 200.
+    """
+    if status != 200 or method != b"GET" or length <= 0:
+        return None
+    rangeValues = requestHeaders.get(b"range")
+    if rangeValues is None or len(rangeValues) != 1:
+        return None
+    specs = parseRange(rangeValues[0])
+    if specs is None:
+        return None
+    ifRange = requestHeaders.get(b"if-range")
+    if ifRange is not None and not _ifRangeHolds(ifRange, etag, lastModified):
+        return None
+    spans = _coalesce(_satisfiable(specs, length))
+    if len(spans) > maxRanges:
+        return None
+    return RangePlan(length, tuple(spans))
+
+
+@dataclass(frozen=True, slots=True)
+class RangeLayout:
+    """
+    The answer to a L{RangePlan}, with the body described rather than built,
+    so that it can be copied from a file as well as sliced from bytes.
+
+    @ivar status: C{206} or C{416}.
+    @ivar setHeaders: C{(lower-cased name, value)} fields to set, each
+        replacing any field of that name.
+    @ivar removeHeaders: Lower-cased names of fields to remove, as in
+        L{RangeResult}.
+    @ivar pieces: The body, in order: C{bytes} to send as they are, and
+        inclusive C{(first, last)} spans to copy from the representation.
+    @ivar contentLength: The length of the body the pieces make.
+    """
+
+    status: int
+    setHeaders: tuple[tuple[bytes, bytes], ...]
+    removeHeaders: tuple[bytes, ...]
+    pieces: tuple[bytes | tuple[int, int], ...]
+    contentLength: int
+
+
+def layoutRanges(
+    plan: RangePlan, contentType: bytes | None, boundary: bytes | None = None
+) -> RangeLayout:
+    """
+    Lay out the answer to C{plan}: a 416 with C{Content-Range: bytes
+    */length}; a 206 with C{Content-Range} and the one span; or a 206 with a
+    C{multipart/byteranges} body (RFC 9110 section 14.6), one part per span,
+    each with C{Content-Type} (if C{contentType}) and C{Content-Range}.
+
+    @param plan: What L{selectRanges} chose.
+    @param contentType: The representation's C{Content-Type} value, if any.
+    @param boundary: The multipart boundary; by default 32 random hex digits,
+        which a body could contain only by a 1 in 2**128 chance.
+    @return: The status, the header changes and the body's pieces.
+    """
+    spans, length = plan.spans, plan.length
+    if not spans:
+        return RangeLayout(
+            416,
+            ((b"content-range", formatUnsatisfiedRange(length)),),
+            # The empty body is not the representation these described.
+            (b"content-length", b"content-type"),
+            (),
+            0,
+        )
+    if len(spans) == 1:
+        start, end = spans[0]
+        return RangeLayout(
+            206,
+            ((b"content-range", formatContentRange(start, end, length)),),
+            (b"content-length",),
+            spans,
+            end - start + 1,
+        )
+    if boundary is None:
+        boundary = secrets.token_hex(16).encode("ascii")
     typeLine = b"" if contentType is None else b"Content-Type: " + contentType + b"\r\n"
-    pieces = []
+    pieces: list[bytes | tuple[int, int]] = []
+    delimiter = b"--" + boundary + b"\r\n" + typeLine + b"Content-Range: "
     for start, end in spans:
-        pieces += [
-            b"--" + boundary + b"\r\n" + typeLine + b"Content-Range: ",
-            formatContentRange(start, end, len(body)),
-            b"\r\n\r\n",
-            body[start : end + 1],
-            b"\r\n",
-        ]
-    pieces.append(b"--" + boundary + b"--\r\n")
-    return RangeResult(
+        pieces.append(
+            (b"\r\n" if pieces else b"")
+            + delimiter
+            + formatContentRange(start, end, length)
+            + b"\r\n\r\n"
+        )
+        pieces.append((start, end))
+    pieces.append(b"\r\n--" + boundary + b"--\r\n")
+    size = sum(
+        len(piece) if isinstance(piece, bytes) else piece[1] - piece[0] + 1
+        for piece in pieces
+    )
+    return RangeLayout(
         206,
         ((b"content-type", b"multipart/byteranges; boundary=" + boundary),),
         # Section 14.6: a multipart response has no Content-Range of its own.
         (b"content-length", b"content-range"),
-        b"".join(pieces),
+        tuple(pieces),
+        size,
     )
 
 
@@ -268,34 +390,20 @@ def applyRange(
     @param maxRanges: The most distinct ranges served in one response.
     @return: The answer to send instead, or C{None} to send the planned 200.
     """
-    if status != 200 or method != b"GET" or not body:
+    plan = selectRanges(
+        method, requestHeaders, status, etag, lastModified, len(body), maxRanges
+    )
+    if plan is None:
         return None
-    rangeValues = requestHeaders.get(b"range")
-    if rangeValues is None or len(rangeValues) != 1:
-        return None
-    specs = parseRange(rangeValues[0])
-    if specs is None:
-        return None
-    ifRange = requestHeaders.get(b"if-range")
-    if ifRange is not None and not _ifRangeHolds(ifRange, etag, lastModified):
-        return None
-    spans = _coalesce(_satisfiable(specs, len(body)))
-    if not spans:
-        return RangeResult(
-            416,
-            ((b"content-range", formatUnsatisfiedRange(len(body))),),
-            # The empty body is not the representation these described.
-            (b"content-length", b"content-type"),
-            b"",
-        )
-    if len(spans) > maxRanges:
-        return None
-    if len(spans) == 1:
-        start, end = spans[0]
-        return RangeResult(
-            206,
-            ((b"content-range", formatContentRange(start, end, len(body))),),
-            (b"content-length",),
-            body[start : end + 1],
-        )
-    return _multipart(spans, body, contentType)
+    layout = layoutRanges(
+        plan, contentType, _boundary(body) if len(plan.spans) > 1 else None
+    )
+    return RangeResult(
+        layout.status,
+        layout.setHeaders,
+        layout.removeHeaders,
+        b"".join(
+            piece if isinstance(piece, bytes) else body[piece[0] : piece[1] + 1]
+            for piece in layout.pieces
+        ),
+    )

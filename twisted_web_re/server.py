@@ -38,6 +38,7 @@ from twisted_web_re._headerparse import parseHTTPDate
 from twisted_web_re._methods import KNOWN_METHODS
 from twisted_web_re._request import SERVER_NAME
 from twisted_web_re._session import Session, SiteSessions
+from twisted_web_re._urls import withTrailingSlash
 
 __all__ = [
     "NOT_DONE_YET",
@@ -247,8 +248,7 @@ class Request(http.Request):
         """Redirect a directory-like resource's URL to its slash form."""
         if self.postpath or not self.prepath or self.prepath[-1] == b"":
             return False
-        path, sep, query = self.uri.partition(b"?")
-        location = path + b"/" + sep + query
+        location = withTrailingSlash(self.uri)
         self.setResponseCode(301)
         self.setHeader(b"location", location)
         self._sendBody(None, _redirectPage(location))

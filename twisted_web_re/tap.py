@@ -3,23 +3,26 @@ The C{twistd web-re} command line: turn options into a running web service.
 
 L{Options} accepts the same options as C{twistd web}, so a command line written
 for Twisted Web works here unchanged; L{makeService} turns the parsed options
-into one listening service per C{--listen} endpoint.  Every mistake on the
-command line becomes a one-line L{usage.UsageError}, never a traceback.
+into a L{server.Site} listening on every C{--listen} endpoint.  Every mistake
+on the command line becomes a one-line L{usage.UsageError}, never a traceback.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
-from collections.abc import Callable
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
-from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
+from twisted.application import strports
+from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorCore, IStreamServerEndpoint
-from twisted.python import usage
+from twisted.python import reflect, usage
 
+from twisted_web_re import http_headers, resource, script, server, static
+from twisted_web_re._demo import DemoPage
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
@@ -35,22 +38,27 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # would let a command line split one response header into two.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
+# RFC 9110 section 8.3.1: type "/" subtype, then any parameters.  The default
+# type becomes a Content-Type value, so it must be a valid one.
+_MEDIA_TYPE = re.compile(
+    r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*;.*)?\Z"
+)
+
 # The options whose feature lives in a module that is not written yet, each
 # with the module that will bring it.  Giving one is a usage error until then,
 # rather than a server that silently ignores what it was asked to do.
 _NOT_BUILT_YET: dict[str, str] = {
-    "path": "static",
     "wsgi": "wsgi",
     "user": "distrib",
     "personal": "distrib",
-    "resource-script": "script",
-    "class": "resource",
-    "processor": "static",
-    "index": "static",
-    "mime-type": "static",
-    "ignore-ext": "static",
-    "allow-ignore-ext": "static",
 }
+
+# The options that each choose what the site serves at its root.
+_ROOT_OPTIONS = ("path", "class", "resource-script")
+
+# The options that configure the static.File that --path makes, and nothing
+# else: given without --path they would silently do nothing.
+_PATH_OPTIONS = ("index", "processor", "mime-type", "ignore-ext", "allow-ignore-ext")
 
 
 def _oneLine(text: str) -> str:
@@ -134,14 +142,107 @@ def _parseHeader(text: str) -> tuple[bytes, bytes]:
     return name.encode("ascii"), value.encode("utf-8")
 
 
+def _isGiven(value: object) -> bool:
+    """
+    Tell whether an option was given on the command line.
+
+    @param value: The option's value after parsing.
+    @return: Whether it differs from every default an option starts with:
+        L{None} for a parameter, C{0} for a flag, an empty list or dictionary
+        for a repeatable option.  An empty string was given.
+    """
+    return value not in (None, 0, [], {})
+
+
+def _checkFileName(option: str, name: str) -> str:
+    """
+    Check that C{name} can be the name of a file in a directory.
+
+    @param option: The option C{name} was given to, for the error message.
+    @param name: A file name or extension from the command line.
+    @return: C{name}, unchanged.
+    @raise usage.UsageError: If C{name} is empty or holds a slash or a NUL,
+        so that it could never match one directory entry.
+    """
+    if not name or "/" in name or "\x00" in name:
+        raise usage.UsageError(
+            f"--{option} wants a file name or extension without a slash, got {name!r}"
+        )
+    return name
+
+
+def _namedObject(option: str, name: str) -> Callable[..., Any]:
+    """
+    Find the callable that C{name} names, importing its module.
+
+    @param option: The option C{name} was given to, for the error message.
+    @param name: A fully qualified Python name such as C{package.module.Class}.
+    @return: The object it names.
+    @raise usage.UsageError: If C{name} is not a valid name, its module cannot
+        be imported (whatever the import raises), it names nothing, or what it
+        names cannot be called.
+    """
+    try:
+        found = reflect.namedAny(name)
+    except Exception as e:
+        # Importing runs the user's module, which may raise anything; all of
+        # it means the name given cannot be used.
+        raise usage.UsageError(
+            _oneLine(f"--{option}: cannot find {name!r}: {e.__class__.__name__}: {e}")
+        ) from e
+    if not callable(found):
+        raise usage.UsageError(
+            f"--{option}: {name!r} is a {type(found).__name__}, not a class"
+        )
+    return cast(Callable[..., Any], found)
+
+
+def _isResource(candidate: object) -> bool:
+    """
+    Tell whether C{candidate} can be published as a resource.
+
+    The test is the duck type the publishing machinery relies on, so that a
+    resource written for twisted.web qualifies as well as one of ours.
+
+    @param candidate: Any object.
+    @return: Whether it has C{isLeaf}, C{getChildWithDefault} and C{render}.
+    """
+    return (
+        hasattr(candidate, "isLeaf")
+        and callable(getattr(candidate, "getChildWithDefault", None))
+        and callable(getattr(candidate, "render", None))
+    )
+
+
+def _cgiNotBuiltYet(path: str, registry: static.Registry) -> resource.ErrorPage:
+    """
+    The processor C{--path} gives C{.cgi} files until CGI can be run.
+
+    To C{twistd web} they are CGI programs.  Until twisted_web_re.twcgi
+    exists they are refused rather than served as plain files, which would
+    hand their source code (and any secret in it) to anyone who asks.
+
+    @param path: The CGI program's file name.
+    @param registry: The registry of the L{static.File} that found it.
+    @return: A page answering 501 Not Implemented, which does not show the
+        program's source.
+    """
+    return resource.ErrorPage(
+        501,
+        "CGI Not Available",
+        "This server cannot run CGI programs yet (twisted_web_re.twcgi is not built).",
+    )
+
+
 class Options(usage.Options):
     """
     The options of C{twistd web-re}: those of C{twistd web}, with stricter checks.
 
-    After L{parseOptions}, C{self["listen"]} holds every endpoint description
-    to listen on (never empty), C{self["add-header"]} the extra response
-    headers as C{(name, value)} byte pairs, and C{self["logfile"]} the access
-    log path or L{None}.
+    After L{parseOptions}, C{self["root"]} holds the resource to serve at
+    C{/}, C{self["listen"]} every endpoint description to listen on (never
+    empty), C{self["add-header"]} the extra response headers as
+    C{(name, value)} byte pairs, and C{self["logfile"]} the access log path or
+    L{None}.
 
     @ivar reactor: The reactor endpoints are checked against and made for, or
         L{None} for the global reactor.
@@ -150,31 +251,37 @@ class Options(usage.Options):
     synopsis = "[web-re options]"
 
     longdesc = (
-        "Start a web server built on twisted_web_re. With no options it listens"
-        f" on {DEFAULT_LISTEN} and serves a small page confirming that it runs."
-        " Give --listen once per endpoint to listen on, in the syntax of"
+        "Start a web server built on twisted_web_re. It serves one of: --path"
+        " (the files of a directory, running .rpy resource scripts and .epy"
+        " Python scripts; .cgi programs answer 501 until twisted_web_re.twcgi"
+        " is built), --class or --resource-script; with none of them, a demo"
+        " page. It listens on each --listen endpoint, in the syntax of"
         " twisted.internet.endpoints.serverFromString, for example"
         " tcp:8080:interface=127.0.0.1, unix:/run/web.sock or"
-        " ssl:8443:privateKey=key.pem:certKey=cert.pem."
+        " ssl:8443:privateKey=key.pem:certKey=cert.pem; with none, on"
+        f" {DEFAULT_LISTEN}. --wsgi, --user and --personal are accepted but not"
+        " built yet."
     )
 
     optFlags = [
         [
             "user",
             "u",
-            "Serve ~/public_html for each user, and each user's own server"
-            " through ~/.twistd-web-pb.",
+            "(not built yet: arrives with twisted_web_re.distrib) Serve"
+            " ~/public_html for each user, and each user's own server through"
+            " ~/.twistd-web-pb.",
         ],
         [
             "personal",
             None,
-            "Run a personal server that a --user server forwards to, listening"
-            " on the --listen endpoints or, by default, on ~/.twistd-web-pb.",
+            "(not built yet: arrives with twisted_web_re.distrib) Run a personal"
+            " server that a --user server forwards to.",
         ],
         [
             "allow-ignore-ext",
             None,
-            "Let a request for 'foo' find the file 'foo.ext' with any extension.",
+            "With --path, let a request for 'foo' find 'foo.EXT' for any"
+            " extension, after those of --ignore-ext.",
         ],
         [
             "display-tracebacks",
@@ -221,19 +328,23 @@ class Options(usage.Options):
             "path",
             None,
             None,
-            "Serve this file or directory as the root of the site.",
+            "Serve this directory (or file) as the root of the site. Files"
+            " ending in .rpy run as resource scripts and .epy as Python"
+            " scripts; .cgi answers 501 until CGI is built.",
         ],
         [
             "wsgi",
             None,
             None,
-            "Serve the WSGI application with this fully qualified Python name.",
+            "(not built yet: arrives with twisted_web_re.wsgi) Serve the WSGI"
+            " application with this fully qualified Python name.",
         ],
         [
             "resource-script",
             None,
             None,
-            "Serve the resource made by this .rpy script as the root of the site.",
+            "Serve the resource this .rpy script makes as the root of the site,"
+            " running the script again for each request.",
         ],
         [
             "class",
@@ -246,7 +357,8 @@ class Options(usage.Options):
             "mime-type",
             "m",
             None,
-            "The content type of static files whose type is unknown.",
+            "With --path, the Content-Type of files whose type the extension"
+            " does not tell. [default: text/html]",
         ],
     ]
 
@@ -259,6 +371,7 @@ class Options(usage.Options):
         """
         super().__init__()
         self.reactor = reactor
+        self["root"] = None
         self["listen"] = []
         self["add-header"] = []
         self["index"] = []
@@ -298,50 +411,61 @@ class Options(usage.Options):
     @_helpText
     def opt_add_header(self, header: str) -> None:
         """
-        Add this header, written "Name: value", to every response. Repeat to
-        add several.
+        Add this header, written "Name: value", to every response, error pages
+        included. Repeat to add several.
         """
         self["add-header"].append(_parseHeader(header))
 
     @_helpText
     def opt_index(self, name: str) -> None:
         """
-        Look for a file of this name to show for a directory. Repeat to look
-        for several, in order. [default: index, index.html]
+        With --path, show the file of this name for a directory. Repeat to
+        look for several, in order. [default: index, index.html, index.htm,
+        index.rpy]
         """
-        self["index"].append(name)
+        self["index"].append(_checkFileName("index", name))
 
     opt_i = opt_index
 
     @_helpText
     def opt_ignore_ext(self, ext: str) -> None:
         """
-        Let a request for 'foo' find 'foo' plus this extension. Repeat to try
-        several, in order.
+        With --path, let a request for 'foo' find 'foo' plus this extension
+        (such as .html) when there is no 'foo'. Repeat to try several, in
+        order.
         """
-        self["ignore-ext"].append(ext)
+        self["ignore-ext"].append(_checkFileName("ignore-ext", ext))
 
     @_helpText
     def opt_processor(self, spec: str) -> None:
         """
-        Render files ending in ext with the class named by its fully qualified
-        Python name, written ext=class.
+        With --path, render files ending in .ext with the resource factory
+        named by its fully qualified Python name, written
+        .ext=package.module.Factory; the factory is called with the file's
+        path and the registry. Repeat for several extensions.
         """
-        ext, equals, className = spec.partition("=")
-        if not equals or not ext or not className:
-            raise usage.UsageError(f"--processor wants ext=class, got {spec!r}")
-        self["processor"][ext] = className
+        ext, equals, name = spec.partition("=")
+        if not equals or not name or not ext.startswith(".") or len(ext) < 2:
+            raise usage.UsageError(
+                "--processor wants .ext=package.module.Factory, such as"
+                f" .php=mysite.PHPScript, got {spec!r}"
+            )
+        self["processor"][_checkFileName("processor", ext).lower()] = _namedObject(
+            "processor", name
+        )
 
     def postOptions(self) -> None:
         """
-        Check the options as a whole and settle the endpoints to listen on.
+        Check the options as a whole, settle the endpoints to listen on, and
+        make the root resource.
 
         @raise usage.UsageError: If an option needs a module that is not built
-            yet, two options contradict each other, or an endpoint description
-            cannot be used.
+            yet, two options contradict each other, an option is given that
+            only applies to another one that is missing, an endpoint
+            description cannot be used, or the root cannot be made.
         """
         for option, module in _NOT_BUILT_YET.items():
-            if self[option]:
+            if _isGiven(self[option]):
                 raise usage.UsageError(
                     f"--{option} arrives with twisted_web_re.{module} (not built yet)"
                 )
@@ -349,6 +473,21 @@ class Options(usage.Options):
             raise usage.UsageError(
                 "--display-tracebacks and --notracebacks contradict each other"
             )
+        if self["notracebacks"]:
+            _warnDeprecated(
+                "--notracebacks is deprecated: tracebacks are hidden unless"
+                " --display-tracebacks is given"
+            )
+        roots = [option for option in _ROOT_OPTIONS if self[option] is not None]
+        if len(roots) > 1:
+            raise usage.UsageError(
+                f"--{roots[0]} and --{roots[1]} each choose what to serve:"
+                " give only one of them"
+            )
+        if self["path"] is None:
+            for option in _PATH_OPTIONS:
+                if _isGiven(self[option]):
+                    raise usage.UsageError(f"--{option} only applies to --path")
         if self["https"] is not None:
             _warnDeprecated(
                 "--https is deprecated: use --listen"
@@ -365,6 +504,112 @@ class Options(usage.Options):
             self["listen"].append(DEFAULT_LISTEN)
         for description in self["listen"]:
             _parseEndpoint(description, self.reactor)
+        self["root"] = self._makeRoot()
+
+    def _makeRoot(self) -> Any:
+        """
+        Make the resource that the options ask to serve at C{/}.
+
+        @return: A L{static.File} for C{--path}, the instance of C{--class}, a
+            L{script.ResourceScriptWrapper} for C{--resource-script}, or else
+            the demo page.
+        @raise usage.UsageError: If the path or script does not exist, or the
+            class cannot be found or made, or makes no resource.
+        """
+        if self["path"] is not None:
+            return self._makeFile(self["path"])
+        if self["class"] is not None:
+            return _makeInstance(self["class"])
+        if self["resource-script"] is not None:
+            name = self["resource-script"]
+            if not os.path.isfile(name):
+                raise usage.UsageError(f"--resource-script: no such file: {name!r}")
+            return script.ResourceScriptWrapper(os.path.abspath(name))
+        return DemoPage()
+
+    def _makeFile(self, path: str) -> static.File:
+        """
+        Make the L{static.File} that C{--path} asks for, with the settings of
+        the other static file options.
+
+        @param path: The argument of C{--path}.
+        @return: The file resource, its processors those of C{twistd web}
+            updated by C{--processor}; a leaf if C{path} is not a directory.
+        @raise usage.UsageError: If C{path} does not exist, or is a file that
+            a processor would run.
+        """
+        if not os.path.exists(path):
+            raise usage.UsageError(f"--path: no such file or directory: {path!r}")
+        root = static.File(os.path.abspath(path))
+        root.processors = {
+            ".rpy": script.ResourceScript,
+            ".epy": script.PythonScript,
+            ".cgi": _cgiNotBuiltYet,
+            **self["processor"],
+        }
+        if self["index"]:
+            root.indexNames = list(self["index"])
+        if self["mime-type"] is not None:
+            root.defaultType = _checkMediaType(self["mime-type"])
+        for ext in self["ignore-ext"]:
+            root.ignoreExt(ext)
+        if self["allow-ignore-ext"]:
+            root.ignoreExt("*")
+        if not os.path.isdir(path):
+            ext = os.path.splitext(path)[1].lower()
+            if ext in root.processors:
+                # Processors apply to a directory's children, never to the
+                # File itself: the script would be sent as a plain file.
+                raise usage.UsageError(
+                    f"--path: {path!r} is a {ext} file, which would be sent"
+                    " rather than run: give its directory, or --resource-script"
+                    " for a .rpy script"
+                )
+            # A File of a plain file has no children, so even "/" (whose one
+            # segment is the empty one) would be 404, as with twistd web,
+            # which promises to serve the file: a leaf serves it at every URL.
+            root.isLeaf = True
+        return root
+
+
+def _checkMediaType(value: str) -> str:
+    """
+    Check that C{value} is a media type that can be sent as a Content-Type.
+
+    @param value: The argument of C{--mime-type}.
+    @return: C{value}, unchanged.
+    @raise usage.UsageError: If C{value} is not C{type/subtype}, optionally
+        followed by parameters, or holds a control character.
+    """
+    if not _MEDIA_TYPE.match(value) or _FORBIDDEN_IN_VALUE.search(value):
+        raise usage.UsageError(
+            f"--mime-type wants a media type such as text/plain, got {value!r}"
+        )
+    return value
+
+
+def _makeInstance(name: str) -> Any:
+    """
+    Make the root resource that C{--class} names.
+
+    @param name: The fully qualified name of a resource class.
+    @return: An instance of it, made with no arguments.
+    @raise usage.UsageError: If the class cannot be found, raises when called,
+        or makes something that is not a resource.
+    """
+    factory = _namedObject("class", name)
+    try:
+        root = factory()
+    except Exception as e:
+        raise usage.UsageError(
+            _oneLine(f"--class: {name}() raised {e.__class__.__name__}: {e}")
+        ) from e
+    if not _isResource(root):
+        raise usage.UsageError(
+            f"--class: {name}() made a {type(root).__name__}, which is not a"
+            " resource (it needs isLeaf, getChildWithDefault and render)"
+        )
+    return root
 
 
 def _parseEndpoint(
@@ -398,24 +643,122 @@ def _parseEndpoint(
     return endpoint
 
 
+class _HeaderAddingRequest(server.Request):
+    """
+    A request whose every response carries its site's C{extraHeaders}.
+
+    The headers are added when the request starts being processed, before any
+    resource is found or rendered, so a resource that sets a header of the
+    same name replaces them, as with C{twistd web}.  If the response is then
+    thrown away and replaced (by the 500 page of an error raised while
+    rendering), they are added to the new one when it starts.  Nothing here
+    asks the root resource for anything: the headers reach the responses of a
+    leaf root, a traversal error and an error page alike.
+    """
+
+    _extendedHeaders: http_headers.Headers | None = None
+
+    def _addExtraHeaders(self) -> None:
+        """
+        Add the site's extra headers to the response headers, unless they are
+        there already.
+        """
+        headers = self.responseHeaders
+        if headers is self._extendedHeaders:
+            return
+        self._extendedHeaders = headers
+        for name, value in self.channel.site.extraHeaders:  # type: ignore[union-attr]
+            headers.addRawHeader(name, value)
+
+    def process(self) -> None:
+        """
+        Add the extra headers, then find and render the resource.
+        """
+        self._addExtraHeaders()
+        super().process()
+
+    def write(self, data: bytes) -> None:
+        """
+        Write part of the body, first adding the extra headers to a response
+        that was started afresh.
+
+        @param data: The bytes to write.
+        """
+        if not self.startedWriting:
+            self._addExtraHeaders()
+        super().write(data)
+
+    def finish(self) -> None:
+        """
+        End the response, first adding the extra headers to a response that
+        was started afresh and has no body.
+        """
+        if not self.startedWriting:
+            self._addExtraHeaders()
+        super().finish()
+
+
+class _HeaderAddingSite(server.Site):
+    """
+    A site that adds the same headers to every response it sends.
+
+    @ivar extraHeaders: The C{(name, value)} pairs added, in order.
+    """
+
+    requestFactory = _HeaderAddingRequest
+
+    def __init__(
+        self, root: Any, extraHeaders: Iterable[tuple[bytes, bytes]], **kwargs: Any
+    ) -> None:
+        """
+        @param root: The root resource.
+        @param extraHeaders: The headers to add, as C{(name, value)} pairs.
+        @param kwargs: Passed on to L{server.Site}.
+        """
+        super().__init__(root, **kwargs)
+        self.extraHeaders = tuple(extraHeaders)
+
+
+def _makeSite(config: Options) -> server.Site:
+    """
+    Make the site that serves C{config["root"]} as the options ask.
+
+    @param config: Parsed L{Options}.
+    @return: The site, with its access log, its tracebacks setting and, when
+        C{--add-header} was given, the headers added to every response.
+    """
+    root = config["root"]
+    settings: dict[str, Any] = {"logPath": config["logfile"], "reactor": config.reactor}
+    site = (
+        _HeaderAddingSite(root, config["add-header"], **settings)
+        if config["add-header"]
+        else server.Site(root, **settings)
+    )
+    if config["display-tracebacks"]:
+        site.displayTracebacks = True
+    return site
+
+
 def makeService(config: Options) -> MultiService:
     """
     Make the service that serves what C{config} asks for.
 
     @param config: Parsed L{Options}; its C{reactor} is the one to listen with.
-    @return: A L{MultiService} holding one L{StreamServerEndpointService} per
-        endpoint in C{config["listen"]}, all serving one shared HTTP factory
-        that answers with the demo page of L{twisted_web_re._demo}.
+    @return: A L{MultiService} holding one
+        L{twisted.application.internet.StreamServerEndpointService} per
+        endpoint in C{config["listen"]}, all serving one shared L{server.Site}.
+        When the root has a L{static.Registry}, the service is registered in
+        it as the L{IServiceCollection}, for resource scripts to find, as
+        C{twistd web} does.
     """
-    from twisted_web_re._demo import demoFactory
-
-    factory = demoFactory(
-        extraHeaders=config["add-header"],
-        logPath=config["logfile"],
-        reactor=config.reactor,
-    )
     service = MultiService()
-    for description in config["listen"] or [DEFAULT_LISTEN]:
-        endpoint = _parseEndpoint(description, config.reactor)
-        StreamServerEndpointService(endpoint, factory).setServiceParent(service)
+    registry = getattr(config["root"], "registry", None)
+    if isinstance(registry, static.Registry):
+        registry.setComponent(IServiceCollection, service)
+    site = _makeSite(config)
+    for description in config["listen"]:
+        # strports, as twistd web uses, rather than a bare endpoint service:
+        # its services make twistd exit when they cannot listen (a port in
+        # use, say) instead of running on without listening.
+        strports.service(description, site, config.reactor).setServiceParent(service)
     return service

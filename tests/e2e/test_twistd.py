@@ -43,17 +43,19 @@ TWISTD = [
 TWIST = [sys.executable, "-m", "twisted", "--log-format=text"]
 
 
-def _environment() -> dict[str, str]:
+def _environment(**extra: str) -> dict[str, str]:
     """
     The environment for a server process: this one, with the working tree first
     on the path so that the code under test is the tree's, installed or not.
 
+    @param extra: More variables to set.
     @return: The environment variables.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
     )
+    env.update(extra)
     return env
 
 
@@ -134,20 +136,28 @@ def _stop(server: Server) -> int | None:
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """
-    A function starting C{web-re} under a given runner and waiting until it
-    listens; every server it started is stopped when the test ends.
+    A function starting C{web-re} (or another twistd command, or none for a
+    C{-y} application file) under a given runner, with extra environment
+    variables if given, and waiting until it listens; every server it started
+    is stopped when the test ends.
     """
     servers: list[Server] = []
 
-    def _start(runner: list[str], *args: str, port: int | None = None) -> Server:
+    def _start(
+        runner: list[str],
+        *args: str,
+        port: int | None = None,
+        command: str | None = "web-re",
+        env: dict[str, str] | None = None,
+    ) -> Server:
         if port is None:
             port = _freePort()
         output = tmp_path / f"server-{len(servers)}.log"
         with output.open("wb") as sink:
             process = subprocess.Popen(
-                [*runner, "web-re", *args],
+                [*runner, *filter(None, [command]), *args],
                 cwd=tmp_path,
-                env=_environment(),
+                env=_environment(**(env or {})),
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -214,9 +224,10 @@ def test_servesDemoPage(
     start: Callable[..., Server], runner: str, tmp_path: Path
 ) -> None:
     """
-    C{twistd -n web-re} (and C{python -m twisted web-re}) serves the demo page
-    on the C{--listen} endpoint, with the C{--add-header} headers, writes the
-    access log to C{--logfile}, and stops cleanly on SIGTERM.
+    C{twistd -n web-re} (and C{python -m twisted web-re}) with nothing to serve
+    serves the demo page on the C{--listen} endpoint, with the C{--add-header}
+    headers, writes the access log to C{--logfile}, and stops cleanly on
+    SIGTERM.
     """
     port = _freePort()
     accessLog = tmp_path / "access.log"
@@ -245,8 +256,10 @@ def test_servesDemoPage(
     assert status == 200
     assert body == b""
 
-    status, headers, _, _ = _get(port, path="/missing")
-    assert status == 404
+    # As with twistd web's demo page, every path shows the page.
+    status, headers, body, _ = _get(port, path="/any/path?x=1")
+    assert status == 200
+    assert b"twisted_web_re is running" in body
     assert headers["x-served-by"] == "web-re"
 
     status, headers, _, _ = _get(port, "DELETE")
@@ -336,7 +349,17 @@ def _runToCompletion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["--add-header", "No Colon"], "--add-header wants"),
         (["--add-header", "X-Split: a\r\nSet-Cookie: x=1"], "control character"),
         (["--listen", "bogus:8080"], "cannot listen on 'bogus:8080'"),
-        (["--path", "."], "--path arrives with twisted_web_re.static"),
+        (["--path", "nowhere"], "--path: no such file or directory: 'nowhere'"),
+        (["--class", "no_such_module.Root"], "--class: cannot find"),
+        (["--class", "os.getcwd"], "which is not a resource"),
+        (["--resource-script", "none.rpy"], "--resource-script: no such file"),
+        (["--path", ".", "--processor", "rpy"], "--processor wants .ext="),
+        (["--path", ".", "--processor", ".x=nowhere.X"], "--processor: cannot"),
+        (["--path", ".", "--mime-type", "plain"], "--mime-type wants a media"),
+        (["--index", "home.html"], "--index only applies to --path"),
+        (["--path", ".", "--class", "x.Y"], "each choose what to serve"),
+        (["--wsgi", "app.application"], "--wsgi arrives with twisted_web_re.wsgi"),
+        (["--user"], "--user arrives with twisted_web_re.distrib (not built yet)"),
         (["--no-such-option"], "--no-such-option not recognized"),
     ],
 )
@@ -355,14 +378,29 @@ def test_badOptionExplained(args: list[str], message: str, tmp_path: Path) -> No
     assert message in lastLine
 
 
+def test_portInUse(tmp_path: Path) -> None:
+    """
+    A server that cannot listen, its port taken, exits with an error (as
+    C{twistd web} does) instead of running on without listening.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _runToCompletion(*_listen(port), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Address already in use" in result.stdout + result.stderr
+
+
 def test_help(tmp_path: Path) -> None:
     """
     C{twistd web-re --help} describes the options and exits successfully.
     """
     result = _runToCompletion("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert "--listen=" in result.stdout
-    assert "--add-header=" in result.stdout
+    for option in ["--listen=", "--add-header=", "--path=", "--class=", "--index="]:
+        assert option in result.stdout
+    assert "not built yet" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -388,3 +426,429 @@ def test_listedByTwistd(tmp_path: Path) -> None:
     }
     assert "web-re" in commands
     assert "web" in commands
+
+
+# -- serving files: --path and the options of its static.File ---------------
+
+# A resource script, as the howto writes them.
+SCRIPT_RPY = """\
+from twisted_web_re import resource
+
+
+class Page(resource.Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", b"text/plain")
+        return b"rpy says hello from " + __file__.encode()
+
+
+resource = Page()
+"""
+
+# A module of resources and a processor, for --class and --processor; the
+# server runs in the directory it is written to, which is on its path.
+ROOTS_PY = """\
+from twisted_web_re import resource
+
+
+class Leaf(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, text=b"leaf"):
+        super().__init__()
+        self.text = text
+
+    def render_GET(self, request):
+        return self.text
+
+
+class Root(resource.Resource):
+    def __init__(self):
+        super().__init__()
+        self.putChild(b"child", Leaf(b"the child"))
+        self.putChild(b"", self)
+
+    def render_GET(self, request):
+        return b"the root"
+
+
+def pageProcessor(path, registry):
+    with open(path, "rb") as f:
+        return Leaf(b"processed: " + f.read())
+"""
+
+
+def _makeSite(directory: Path) -> Path:
+    """
+    Write a small site: an index page, files of several types, a resource
+    script, a CGI program and a subdirectory to list.
+
+    @param directory: Where to make it.
+    @return: C{directory}.
+    """
+    directory.mkdir()
+    (directory / "index.html").write_bytes(b"<h1>the index</h1>")
+    (directory / "home.html").write_bytes(b"<h1>the home page</h1>")
+    (directory / "notes.txt").write_bytes(b"some notes\n")
+    (directory / "README").write_bytes(b"no extension")
+    (directory / "script.rpy").write_text(SCRIPT_RPY)
+    (directory / "x.page").write_bytes(b"page source")
+    (directory / "run.cgi").write_bytes(b"#!/bin/sh\necho SECRET-IN-SOURCE\n")
+    sub = directory / "sub"
+    sub.mkdir()
+    (sub / "a.txt").write_bytes(b"a")
+    (sub / "b & <c>.html").write_bytes(b"b")
+    return directory
+
+
+def _listen(port: int) -> list[str]:
+    """
+    The C{--listen} option for C{port} on 127.0.0.1 only.
+
+    @param port: The TCP port.
+    @return: The option and its argument.
+    """
+    return ["--listen", f"tcp:{port}:interface={LOOPBACK}"]
+
+
+def test_servesDirectory(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    C{twistd -n web-re --path DIR} serves a directory as C{twistd web} does:
+    its index page at C{/}, files with the content type of their extension,
+    C{.rpy} resource scripts run, a subdirectory redirected to its slash and
+    listed, 404 for what is missing; C{.cgi} programs are refused without
+    showing their source; the C{--add-header} headers are on every answer,
+    errors included, and each request is written to the C{--logfile}.
+    """
+    site = _makeSite(tmp_path / "site")
+    accessLog = tmp_path / "access.log"
+    port = _freePort()
+    server = start(
+        _twistdArgs(),
+        *_listen(port),
+        "--path",
+        str(site),
+        "--add-header",
+        "X-Served-By: web-re",
+        "--logfile",
+        str(accessLog),
+        port=port,
+    )
+
+    status, headers, body, _ = _get(port)
+    assert (status, body) == (200, b"<h1>the index</h1>")
+    assert headers["content-type"].startswith("text/html")
+    assert headers["x-served-by"] == "web-re"
+
+    status, headers, body, _ = _get(port, path="/notes.txt")
+    assert (status, body) == (200, b"some notes\n")
+    assert headers["content-type"].startswith("text/plain")
+    assert headers["content-length"] == "11"
+    assert headers["x-served-by"] == "web-re"
+
+    status, headers, body, _ = _get(port, "HEAD", "/notes.txt")
+    assert (status, body) == (200, b"")
+    assert headers["content-length"] == "11"
+
+    # A file whose extension says nothing has the default type, text/html.
+    status, headers, _, _ = _get(port, path="/README")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+
+    status, headers, body, _ = _get(port, path="/script.rpy")
+    assert status == 200
+    assert body == b"rpy says hello from " + str(site / "script.rpy").encode()
+    assert headers["x-served-by"] == "web-re"
+
+    status, headers, _, _ = _get(port, path="/sub")
+    assert status == 301
+    assert headers["location"].endswith("/sub/")
+    assert headers["x-served-by"] == "web-re"
+
+    status, headers, body, _ = _get(port, path="/sub/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert b"a.txt" in body
+    assert b"b &amp; &lt;c&gt;.html" in body
+    assert b"<c>" not in body
+
+    status, headers, _, _ = _get(port, path="/missing")
+    assert status == 404
+    assert headers["x-served-by"] == "web-re"
+
+    status, headers, body, _ = _get(port, path="/run.cgi")
+    assert status == 501
+    assert b"SECRET-IN-SOURCE" not in body
+    assert headers["x-served-by"] == "web-re"
+
+    exitCode = _stop(server)
+    assert exitCode in (0, -signal.SIGTERM), server.log()
+    assert "Traceback" not in server.log()
+    lines = accessLog.read_text().splitlines()
+    assert len(lines) == 9, lines
+    assert all(line.startswith("127.0.0.1 - - [") for line in lines), lines
+    assert '"GET /notes.txt HTTP/1.1" 200 11 "-"' in lines[1]
+    assert '"GET /missing HTTP/1.1" 404 ' in lines[7]
+
+
+def test_staticFileOptions(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    C{--index}, C{--mime-type}, C{--ignore-ext} and C{--processor} change
+    what C{--path} serves: the directory's page, the type of a file whose
+    extension says nothing, extension-less URLs for scripts, and files
+    rendered by a factory of one's own.
+    """
+    site = _makeSite(tmp_path / "site")
+    (tmp_path / "roots.py").write_text(ROOTS_PY)
+    port = _freePort()
+    start(
+        _twistdArgs(),
+        *_listen(port),
+        "--path",
+        str(site),
+        "--index",
+        "home.html",
+        "--mime-type",
+        "text/plain",
+        "--ignore-ext",
+        ".rpy",
+        "--processor",
+        ".page=roots.pageProcessor",
+        port=port,
+    )
+
+    status, _, body, _ = _get(port)
+    assert (status, body) == (200, b"<h1>the home page</h1>")
+
+    status, headers, _, _ = _get(port, path="/README")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain")
+
+    status, _, body, _ = _get(port, path="/script")
+    assert status == 200
+    assert body.startswith(b"rpy says hello from ")
+
+    status, _, body, _ = _get(port, path="/x.page")
+    assert (status, body) == (200, b"processed: page source")
+
+
+def test_servesClass(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    C{--class} serves an instance of the class named, with its children, and
+    the C{--add-header} headers reach its answers and a missing child's 404.
+    """
+    (tmp_path / "roots.py").write_text(ROOTS_PY)
+    port = _freePort()
+    start(
+        _twistdArgs(),
+        *_listen(port),
+        "--class",
+        "roots.Root",
+        "--add-header",
+        "X-Frame-Options: DENY",
+        port=port,
+    )
+    for path, expected in [("/", b"the root"), ("/child", b"the child")]:
+        status, headers, body, _ = _get(port, path=path)
+        assert (status, body) == (200, expected)
+        assert headers["x-frame-options"] == "DENY"
+    status, headers, _, _ = _get(port, path="/nothing/here")
+    assert status == 404
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_servesResourceScript(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    C{--resource-script} serves the resource an C{.rpy} script makes, at
+    every path since that resource is a leaf.
+    """
+    (tmp_path / "root.rpy").write_text(SCRIPT_RPY)
+    port = _freePort()
+    start(_twistdArgs(), *_listen(port), "--resource-script", "root.rpy", port=port)
+    for path in ["/", "/any/where"]:
+        status, headers, body, _ = _get(port, path=path)
+        assert status == 200
+        assert body == b"rpy says hello from " + str(tmp_path / "root.rpy").encode()
+        assert headers["content-type"] == "text/plain"
+
+
+# -- the howto's .tac files, in examples/tac/ --------------------------------
+
+TAC_DIR = REPO / "examples" / "tac"
+
+
+@dataclass(frozen=True)
+class TacCheck:
+    """
+    One request to a C{.tac} example, and the answer expected.
+
+    @ivar path: The request target.
+    @ivar status: The status expected.
+    @ivar body: The exact body expected, or L{None} not to check it.
+    @ivar startswith: What the body must start with.
+    @ivar contentType: The start of the C{Content-Type} expected, or L{None}.
+    """
+
+    path: str
+    status: int = 200
+    body: bytes | None = None
+    startswith: bytes = b""
+    contentType: str | None = None
+
+
+@dataclass(frozen=True)
+class TacExample:
+    """
+    How to run a C{.tac} example and what it must answer.
+
+    @ivar prepare: Fills a scratch directory and returns the environment
+        variables the example reads, given that directory and the free ports
+        it is to listen on.
+    @ivar checks: The requests to make, in order, on every port.
+    @ivar ports: How many ports it listens on.
+    """
+
+    prepare: Callable[[Path, list[int]], dict[str, str]]
+    checks: tuple[TacCheck, ...]
+    ports: int = 1
+
+
+def _webroot(tmp: Path, ports: list[int]) -> dict[str, str]:
+    """
+    A site in C{tmp/site}, with C{foo.rpy} and C{index.rpy} scripts too,
+    listened for on the port of 127.0.0.1 given.
+    """
+    site = _makeSite(tmp / "site")
+    (site / "foo.rpy").write_text(SCRIPT_RPY)
+    (site / "index.rpy").write_text(SCRIPT_RPY.replace("rpy says", "index.rpy says"))
+    return {"WEBROOT": str(site), "LISTEN": f"tcp:{ports[0]}:interface={LOOPBACK}"}
+
+
+def _withDocs(tmp: Path, ports: list[int]) -> dict[str, str]:
+    """
+    A site, and a documentation directory for its C{/doc} child.
+    """
+    docs = tmp / "docs"
+    (docs / "pkg").mkdir(parents=True)
+    (docs / "pkg" / "README.txt").write_bytes(b"package docs")
+    return {**_webroot(tmp, ports), "DOCROOT": str(docs)}
+
+
+def _fonts(tmp: Path, ports: list[int]) -> dict[str, str]:
+    """
+    A directory of fonts.
+    """
+    fonts = tmp / "fonts"
+    fonts.mkdir()
+    (fonts / "sans.woff2").write_bytes(b"wOF2 font data")
+    (fonts / "sans.woff").write_bytes(b"wOFF font data")
+    return {"WEBROOT": str(fonts), "LISTEN": f"tcp:{ports[0]}:interface={LOOPBACK}"}
+
+
+def _portsFile(tmp: Path, ports: list[int]) -> dict[str, str]:
+    """
+    A site, and a file of the port numbers to listen on, on 127.0.0.1.
+    """
+    env = _webroot(tmp, ports)
+    del env["LISTEN"]
+    (tmp / "ports").write_text("".join(f"{port}\n" for port in ports))
+    return {**env, "PORTS_FILE": str(tmp / "ports"), "INTERFACE": LOOPBACK}
+
+
+#: Every C{.tac} file in C{examples/tac/}, by name: a new one needs an entry.
+TAC_EXAMPLES: dict[str, TacExample] = {
+    "htdocs.tac": TacExample(
+        _webroot,
+        (
+            TacCheck("/", body=b"<h1>the index</h1>", contentType="text/html"),
+            TacCheck("/notes.txt", body=b"some notes\n", contentType="text/plain"),
+            TacCheck("/missing", status=404),
+            # No processors were set: a script is a plain file.
+            TacCheck("/script.rpy", body=SCRIPT_RPY.encode()),
+        ),
+    ),
+    "doc_child.tac": TacExample(
+        _withDocs,
+        (
+            TacCheck("/", body=b"<h1>the index</h1>"),
+            TacCheck("/doc/pkg/README.txt", body=b"package docs"),
+            TacCheck("/doc/missing", status=404),
+        ),
+    ),
+    "rpy_index.tac": TacExample(
+        _webroot,
+        (
+            # index.rpy, not index.html, is the directory's page.
+            TacCheck("/", startswith=b"index.rpy says hello from "),
+            TacCheck("/script.rpy", startswith=b"rpy says hello from "),
+        ),
+    ),
+    "ignore_ext.tac": TacExample(
+        _webroot,
+        (
+            TacCheck("/foo", startswith=b"rpy says hello from "),
+            TacCheck("/foo.rpy", startswith=b"rpy says hello from "),
+            TacCheck("/notes.txt", body=b"some notes\n"),
+            TacCheck("/bar", status=404),
+        ),
+    ),
+    "fonts.tac": TacExample(
+        _fonts,
+        (
+            TacCheck(
+                "/sans.woff2",
+                body=b"wOF2 font data",
+                contentType="application/font-woff2",
+            ),
+            TacCheck("/sans.woff", body=b"wOFF font data", contentType="font/woff"),
+        ),
+    ),
+    "ports.tac": TacExample(
+        _portsFile, (TacCheck("/", body=b"<h1>the index</h1>"),), ports=2
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TAC_DIR.glob("*.tac")))
+def test_tacExample(start: Callable[..., Server], tmp_path: Path, name: str) -> None:
+    """
+    The C{.tac} example, run with C{twistd -ny}, serves what the howto says.
+    """
+    example = TAC_EXAMPLES.get(name)
+    if example is None:
+        pytest.fail(f"examples/tac/{name} has no entry in TAC_EXAMPLES")
+    ports: list[int] = []
+    while len(ports) < example.ports:
+        port = _freePort()
+        if port not in ports:
+            ports.append(port)
+    env = example.prepare(tmp_path, ports)
+    server = start(
+        [*_twistdArgs(), "-y", str(TAC_DIR / name)],
+        port=ports[0],
+        command=None,
+        env=env,
+    )
+    for port in ports:
+        for check in example.checks:
+            status, headers, body, _ = _get(port, path=check.path)
+            where = f"{name}: GET {check.path} on {port}"
+            assert status == check.status, where
+            if check.body is not None:
+                assert body == check.body, where
+            assert body.startswith(check.startswith), where
+            if check.contentType is not None:
+                assert headers["content-type"].startswith(check.contentType), where
+    assert "Traceback" not in server.log()
+
+
+def test_everyTacExampleExists() -> None:
+    """
+    Every entry of L{TAC_EXAMPLES} names a file in C{examples/tac/}, and the
+    README there lists every file.
+    """
+    names = {p.name for p in TAC_DIR.glob("*.tac")}
+    assert set(TAC_EXAMPLES) <= names
+    readme = (TAC_DIR / "README.md").read_text(encoding="utf-8")
+    assert [n for n in sorted(names) if f"`{n}`" not in readme] == []

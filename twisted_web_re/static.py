@@ -1,0 +1,874 @@
+"""
+Static files: L{File} publishes a directory tree, with the validators,
+conditional requests and byte ranges a cache or a video player expects, and
+streams large files with back-pressure.
+
+A URL can reach nothing outside the directory a L{File} was made for: each
+path segment is checked before it touches the file system, symbolic links
+leading out of the tree are not followed, and dotfiles are neither listed nor
+served, unless the L{File}'s options say otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import IO, Any
+
+from twisted.internet.interfaces import IDelayedCall, IPushProducer
+from twisted.logger import Logger
+from twisted.python.components import Componentized
+from twisted.python.filepath import FilePath
+from twisted.python.reflect import qual
+from zope.interface import implementer
+from zope.interface.interface import InterfaceClass
+
+from twisted_web_re import resource, util
+from twisted_web_re._conditional import (
+    evaluatePreconditions,
+    layoutRanges,
+    selectRanges,
+)
+from twisted_web_re._headerparse import formatHTTPDate
+from twisted_web_re._listing import DirectoryLister, formatFileSize
+from twisted_web_re._mime import (
+    defaultContentEncodings,
+    defaultContentTypes,
+    getTypeAndEncoding,
+    loadMimeTypes,
+)
+from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._urls import withTrailingSlash
+from twisted_web_re.server import NOT_DONE_YET
+
+__all__ = [
+    "ASISProcessor",
+    "Data",
+    "DirectoryLister",
+    "File",
+    "Redirect",
+    "Registry",
+    "addSlash",
+    "dangerousPathError",
+    "formatFileSize",
+    "getTypeAndEncoding",
+    "isDangerous",
+    "loadMimeTypes",
+]
+
+_log = Logger()
+
+#: Files up to this size are read in one go and sent with the response head;
+#: larger ones stream.
+SMALL_FILE = 64 * 1024
+
+#: The size of each read from a streamed file.
+BLOCK_SIZE = 64 * 1024
+
+#: Bytes a streamed response writes in one reactor turn, at most, before it
+#: lets the other connections have their turn.
+TURN_BUDGET = 16 * BLOCK_SIZE
+
+#: The most an C{.asis} file's status line and header fields may take.
+ASIS_HEAD_LIMIT = 64 * 1024
+
+#: What every request for a path segment L{isDangerous} rejects gets.
+dangerousPathError = resource.NoResource("Invalid request URL.")
+
+# Opening a FIFO or a device for reading can block the whole server until a
+# writer appears; O_NONBLOCK makes the open return at once, and the file is
+# then refused because it is not a regular file.  (O_NONBLOCK changes nothing
+# for reads of a regular file.)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def isDangerous(path: bytes) -> bool:
+    """
+    Return whether the path segment C{path} could name something other than
+    an entry of the directory it is looked up in: C{.} and C{..}, anything
+    holding a slash or a backslash (the separators of POSIX and of Windows,
+    which a percent-encoded segment can carry), and anything holding NUL.
+    """
+    return path in (b".", b"..") or b"/" in path or b"\\" in path or b"\x00" in path
+
+
+def addSlash(request: Any) -> bytes:
+    """
+    Return the URL C{request} asked for with a slash added to its path, its
+    query kept: C{/docs?page=2} becomes C{/docs/?page=2}.
+
+    A path starting with C{//} is kept from redirecting to another site (see
+    L{twisted_web_re._urls.withTrailingSlash}).
+    """
+    return withTrailingSlash(request.uri)
+
+
+@lru_cache(maxsize=1024)
+def _lastModified(seconds: int) -> bytes:
+    """The C{Last-Modified} value for a time, formatted once per time."""
+    return formatHTTPDate(seconds)
+
+
+def _etag(info: os.stat_result) -> bytes:
+    """
+    The entity tag of a file: its size and its modification time to the
+    nanosecond, so that it changes whenever either does.
+    """
+    return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
+
+
+def _mayEncode(request: Any) -> bool:
+    """
+    Whether the response may be content-coded on the fly (the resource is
+    wrapped in an L{resource.EncodingResourceWrapper}): then its bytes are not
+    the file's, and no range of the file can be cut from them.
+    """
+    return getattr(request, "_encoderFactories", None) is not None
+
+
+def _reactorOf(request: Any) -> Any:
+    """The reactor the request's connection runs on."""
+    return resolveReactor(getattr(request.channel, "_reactor", None))
+
+
+class _PerTree:
+    """
+    A mapping attribute of L{File}.  Read on the class, it is the defaults;
+    on a L{File}, it is that File's own copy of them, made when first needed,
+    which the File hands on to the children it makes.
+    """
+
+    def __init__(self, defaults: Callable[[], dict[str, str]]) -> None:
+        self._defaults = defaults()
+        self._slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    def __get__(self, instance: object | None, owner: type) -> dict[str, str]:
+        if instance is None:
+            return self._defaults
+        mapping: dict[str, str] | None = instance.__dict__.get(self._slot)
+        if mapping is None:
+            mapping = instance.__dict__[self._slot] = dict(self._defaults)
+        return mapping
+
+    def __set__(self, instance: object, value: dict[str, str]) -> None:
+        instance.__dict__[self._slot] = value
+
+
+class Registry(Componentized):
+    """
+    What the resource scripts of a site share: components kept by interface
+    (C{getComponent}, C{setComponent}), and the resources scripts asked to
+    have cached, by file name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pathCache: dict[str, Any] = {}
+
+    def getComponent(self, interface: Any, default: Any = None) -> Any:
+        """
+        Return the component for C{interface} (made by an adapter, if there
+        is one, the first time), or C{default}.
+
+        A plain class works as the key too, as the howto's counter script
+        uses it: it gets what C{setComponent} kept for it.  (twisted.web
+        raises C{AttributeError}, asking the class to adapt.)
+        """
+        if isinstance(interface, InterfaceClass):
+            return super().getComponent(interface, default)
+        # setComponent keeps every component here, by the key's dotted name.
+        return self._adapterCache.get(qual(interface), default)
+
+    def cachePath(self, path: str, rsrc: Any) -> None:
+        """Remember C{rsrc} as the resource of the script at C{path}."""
+        self._pathCache[path] = rsrc
+
+    def getCachedPath(self, path: str) -> Any:
+        """Return the resource remembered for C{path}, or C{None}."""
+        return self._pathCache.get(path)
+
+
+class Data(resource.Resource):
+    """
+    A resource that answers GET and HEAD with fixed bytes of one media type.
+
+    @ivar data: the body.
+    @ivar type: its C{Content-Type}.
+    """
+
+    def __init__(self, data: bytes, type: str | bytes) -> None:
+        super().__init__()
+        self.data = data
+        self.type = type
+
+    def render_GET(self, request: Any) -> bytes:
+        """Answer with the bytes and their type."""
+        request.setHeader(b"content-type", self.type)
+        return self.data
+
+
+class Redirect(resource.Resource):
+    """
+    A resource that redirects (302) to one URL.
+
+    @ivar url: where it redirects to.
+    """
+
+    def __init__(self, request: Any) -> None:
+        """
+        @param request: The URL, as C{bytes}; or, as in twisted.web, a
+            request whose URL with a slash added (see L{addSlash}) is the
+            target.
+        """
+        super().__init__()
+        self.url: bytes = request if isinstance(request, bytes) else addSlash(request)
+
+    def render(self, request: Any) -> bytes:
+        """Redirect to L{url}."""
+        return util.redirectTo(self.url, request)
+
+
+def _openFile(path: str) -> IO[bytes]:
+    """
+    Open C{path} for reading, without blocking on a FIFO.
+
+    @raise OSError: it cannot be opened.
+    """
+    return open(os.open(path, _OPEN_FLAGS), "rb", buffering=0)
+
+
+def _regularInfo(opened: IO[bytes]) -> os.stat_result:
+    """
+    Return the status of the open file C{opened}, closing it unless it is a
+    regular file.
+
+    @raise IsADirectoryError: it is a directory.
+    @raise PermissionError: it is neither a regular file nor a directory (a
+        FIFO, a device, a socket): nothing a URL should reach.
+    """
+    info = os.fstat(opened.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        opened.close()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(opened.name)
+        raise PermissionError(opened.name)
+    return info
+
+
+def _inside(path: str, root: str) -> bool:
+    """Whether C{path}, followed to the end of its links, is in C{root}."""
+    real = os.path.realpath(path)
+    top = os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
+    """
+    Publishes a file, or a directory and everything below it.
+
+    A request for a directory without its trailing slash is redirected (301)
+    to the URL with it.  With the slash, the first of L{indexNames} present
+    is served, else the L{directoryListing}.  A file whose extension is in
+    L{processors} is handed to that processor; any other is served with the
+    type and coding its extensions give, a C{Last-Modified}, an C{ETag}, and
+    answers to conditional and range requests.
+
+    Path segments that L{isDangerous} rejects, or that do not decode as
+    UTF-8, give 404; so do dotfiles, unless L{showHidden}, and symbolic links
+    that lead outside the tree, unless L{followSymlinks}.  A file that cannot
+    be read, or that is not a regular file (a FIFO, a device), gives 403.
+
+    @ivar indexNames: the names tried, in order, for a directory's page.
+    @ivar processors: extension (C{".rpy"}) to a factory called with the
+        file's path and the L{registry}, returning the resource to use.
+    @ivar ignoredExts: extensions tried, in order, when a name is missing:
+        with C{".rpy"}, C{/foo} is served from C{foo.rpy}; C{"*"} means any
+        extension.
+    @ivar contentTypes: extension (lower-case, C{".html"}) to media type.
+        This File's own, handed on to the Files it makes for its children;
+        on the class, the defaults every File starts from.
+    @ivar contentEncodings: extension to content coding (C{".gz"}: gzip),
+        kept as L{contentTypes} is.
+    @ivar defaultType: the type of a file whose extension is not known.
+    @ivar registry: the L{Registry} handed to processors.
+    @ivar followSymlinks: follow symbolic links that lead out of the tree.
+    @ivar showHidden: list and serve names that start with a dot.
+    @cvar childNotFound: the resource answering for what is not found.
+    @cvar forbidden: the resource answering for what cannot be read.
+    """
+
+    contentTypes = _PerTree(defaultContentTypes)
+    contentEncodings = _PerTree(defaultContentEncodings)
+    processors: dict[str, Callable[[str, Any], Any]] = {}
+    indexNames = ["index", "index.html", "index.htm", "index.rpy"]
+    childNotFound: Any = resource.NoResource("File not found.")
+    forbidden: Any = resource.ForbiddenResource()
+    _root: str | None = None
+
+    def __init__(
+        self,
+        path: str | bytes | os.PathLike[str],
+        defaultType: str = "text/html",
+        ignoredExts: Sequence[str] | int = (),
+        registry: Registry | None = None,
+        allowExt: int = 0,
+        *,
+        followSymlinks: bool = False,
+        showHidden: bool = False,
+    ) -> None:
+        """
+        @param path: the file or directory to publish.
+        @param defaultType: see L{defaultType}.
+        @param ignoredExts: see L{ignoredExts}; C{True} stands for C{["*"]},
+            as in old twisted.web code.
+        @param registry: see L{registry}; a new one by default.
+        @param allowExt: if true, L{ignoredExts} is C{["*"]}.
+        @param followSymlinks: see L{followSymlinks}.
+        @param showHidden: see L{showHidden}.
+        """
+        resource.Resource.__init__(self)
+        FilePath.__init__(self, os.fsdecode(path))
+        self.defaultType = defaultType
+        if isinstance(ignoredExts, int):
+            ignoredExts = ("*",) if ignoredExts else ()
+        self.ignoredExts = ["*"] if allowExt else list(ignoredExts)
+        self.registry = registry or Registry()
+        self.processors = dict(type(self).processors)
+        self.indexNames = list(type(self).indexNames)
+        self.followSymlinks = followSymlinks
+        self.showHidden = showHidden
+
+    def ignoreExt(self, ext: str) -> None:
+        """
+        Serve C{name + ext} for a request for C{name} that does not exist.
+        """
+        self.ignoredExts.append(ext)
+
+    # -- finding children -----------------------------------------------------
+
+    def _allowed(self, name: str) -> bool:
+        """Whether a directory entry's name may be published at all."""
+        if name[:1] == "." and not self.showHidden:
+            return False
+        try:
+            raw = name.encode("utf-8")
+        except UnicodeEncodeError:
+            # Not valid UTF-8 on disk: no URL names it (see getChild).
+            return False
+        return not isDangerous(raw)
+
+    def _entry(self, name: str) -> str | None:
+        """
+        Return the path of entry C{name} of this directory if it exists and,
+        when it is a symbolic link, may be followed; else C{None}.
+
+        The File this is called on is inside the tree, so only a link at this
+        last step can lead out of it.
+        """
+        path = os.path.join(self.path, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        if (
+            stat.S_ISLNK(info.st_mode)
+            and not self.followSymlinks
+            and not _inside(path, self._root or self.path)
+        ):
+            return None
+        return path
+
+    def _withExtension(self, name: str) -> str | None:
+        """Find the sibling of the missing C{name} that L{ignoredExts} allow."""
+        for ext in self.ignoredExts:
+            if ext == "*":
+                prefix = name + "."
+                try:
+                    candidates = sorted(os.listdir(self.path))
+                except OSError:
+                    continue
+                for candidate in candidates:
+                    if candidate.startswith(prefix) and self._allowed(candidate):
+                        found = self._entry(candidate)
+                        if found is not None:
+                            return found
+            elif self._allowed(name + ext):
+                found = self._entry(name + ext)
+                if found is not None:
+                    return found
+        return None
+
+    def _processorFor(self, path: str) -> Callable[[str, Any], Any] | None:
+        """
+        The processor for the file at C{path}, its extension compared without
+        regard to case: a case-insensitive file system would otherwise serve
+        C{INDEX.RPY} as its source.
+        """
+        ext = os.path.splitext(path)[1]
+        processors = self.processors
+        found = processors.get(ext)
+        if found is None and ext:
+            lowered = ext.lower()
+            for known, processor in processors.items():
+                if known.lower() == lowered:
+                    return processor
+        return found
+
+    def _publish(self, path: str) -> Any:
+        """The resource for the entry at C{path}: processed, or a File."""
+        processor = self._processorFor(path)
+        if processor is not None:
+            return processor(path, self.registry)
+        return self.createSimilarFile(path)
+
+    def _index(self) -> Any:
+        """The resource for this directory's URL with its trailing slash."""
+        if not os.path.isdir(self.path):
+            return self.childNotFound
+        for name in self.indexNames:
+            found = self._entry(name)
+            if found is not None and os.path.isfile(found):
+                return self._publish(found)
+        try:
+            return self.directoryListing()
+        except PermissionError:
+            return self.forbidden
+        except OSError:
+            return self.childNotFound
+
+    def getChild(self, path: bytes, request: Any) -> Any:
+        """
+        Return the resource for entry C{path} of this directory: the index
+        page or listing for the empty segment; a processed resource or a
+        similar L{File} for an entry; L{childNotFound} for anything missing
+        or refused.
+        """
+        if not path:
+            return self._index()
+        if isDangerous(path):
+            return dangerousPathError
+        try:
+            name = path.decode("utf-8")
+        except UnicodeDecodeError:
+            # Among these, overlong encodings such as %c0%ae for ".".
+            return self.childNotFound
+        if name[:1] == "." and not self.showHidden:
+            return self.childNotFound
+        found = self._entry(name)
+        if found is None and self.ignoredExts:
+            found = self._withExtension(name)
+        if found is None:
+            return self.childNotFound
+        return self._publish(found)
+
+    # Names of entries on disk are str, as in twisted.web, where the names of
+    # a plain Resource's children are bytes.
+    def listNames(self) -> list[str]:  # type: ignore[override]
+        """
+        Return the sorted names this directory publishes: its entries but
+        for those L{getChild} would refuse (dotfiles, links out of the tree,
+        names that are not UTF-8); nothing if it is not a directory.
+
+        @raise OSError: the directory cannot be read.
+        """
+        if not os.path.isdir(self.path):
+            return []
+        names = []
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                name = entry.name
+                if not self._allowed(name):
+                    continue
+                if (
+                    entry.is_symlink()
+                    and not self.followSymlinks
+                    and not _inside(entry.path, self._root or self.path)
+                ):
+                    continue
+                names.append(name)
+        names.sort()
+        return names
+
+    def listEntities(self) -> list[File]:  # type: ignore[override]
+        """Return a similar L{File} for each of L{listNames}."""
+        return [
+            self.createSimilarFile(os.path.join(self.path, name))
+            for name in self.listNames()
+        ]
+
+    def directoryListing(self) -> DirectoryLister:
+        """
+        Return the HTML listing of this directory, showing L{listNames}.
+
+        @raise OSError: the directory cannot be read.
+        """
+        return DirectoryLister(
+            self.path,
+            self.listNames(),
+            self.contentTypes,
+            self.contentEncodings,
+            self.defaultType,
+        )
+
+    def createSimilarFile(self, path: str) -> File:
+        """
+        Return a L{File} of this class for C{path}, in the same tree: it
+        shares this File's processors, content types and codings, registry
+        and options, and has a copy of its index names.
+        """
+        similar = self.__class__(
+            path, self.defaultType, self.ignoredExts, self.registry
+        )
+        similar.processors = self.processors
+        similar.indexNames = self.indexNames[:]
+        similar.childNotFound = self.childNotFound
+        similar.forbidden = self.forbidden
+        similar.contentTypes = self.contentTypes
+        similar.contentEncodings = self.contentEncodings
+        similar.followSymlinks = self.followSymlinks
+        similar.showHidden = self.showHidden
+        similar._root = self._root or self.path
+        return similar
+
+    # -- serving --------------------------------------------------------------
+
+    def openForReading(self) -> IO[bytes]:
+        """
+        Open the file for reading, without blocking on a FIFO: a hook for
+        subclasses that serve something else (decrypted, say) of the same
+        length.
+
+        @raise OSError: it cannot be opened.
+        """
+        return _openFile(self.path)
+
+    def redirect(self, request: Any) -> bytes:
+        """Redirect (301) to this directory's URL with its trailing slash."""
+        page = util.redirectTo(addSlash(request), request)
+        request.setResponseCode(301)
+        return page
+
+    def render_GET(self, request: Any) -> bytes | int:
+        """
+        Serve the file (for HEAD, its head), or redirect a directory's URL to
+        its slash form.
+        """
+        try:
+            opened = self.openForReading()
+            info = _regularInfo(opened)
+        except IsADirectoryError:
+            return self.redirect(request)
+        except PermissionError:
+            if os.path.isdir(self.path):
+                return self.redirect(request)
+            return self.forbidden.render(request)
+        except OSError:
+            return self.childNotFound.render(request)
+        contentType, encoding = getTypeAndEncoding(
+            self.basename(), self.contentTypes, self.contentEncodings, self.defaultType
+        )
+        if contentType is None:
+            request.responseHeaders.removeHeader(b"content-type")
+        else:
+            request.setHeader(b"content-type", contentType)
+        if encoding is not None:
+            request.setHeader(b"content-encoding", encoding)
+        self._answer(request, opened, info)
+        return NOT_DONE_YET
+
+    render_HEAD = render_GET
+
+    def _answer(self, request: Any, opened: IO[bytes], info: os.stat_result) -> None:
+        """
+        Answer for the open file: with its validators; then 304 or 412 if a
+        precondition fails, else the ranges asked for, or the whole file.
+
+        The decisions are the server's for a body returned whole (see
+        L{twisted_web_re._conditional}), made from the file's length alone; a
+        small file is then read in one go and sent with the head, and a larger
+        one streams.
+        """
+        size = info.st_size
+        etag = _etag(info)
+        lastModified = int(info.st_mtime)
+        request.setHeader(b"etag", etag)
+        request.setHeader(b"last-modified", _lastModified(lastModified))
+        requestHeaders = request.requestHeaders._raw
+        status = evaluatePreconditions(
+            request.method, requestHeaders, request.code, etag, lastModified
+        )
+        if status is not None:
+            opened.close()
+            request.setResponseCode(status)
+            # A 304 states the length of the 200 it stands for (RFC 9110
+            # section 8.6); a 412 has an empty body.
+            request.setHeader(b"content-length", b"%d" % (size if status == 304 else 0))
+            request.finish()
+            return
+        pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
+        length = size
+        if not _mayEncode(request) and request.code == 200:
+            request.setHeader(b"accept-ranges", b"bytes")
+            plan = selectRanges(
+                request.method, requestHeaders, 200, etag, lastModified, size
+            )
+            if plan is not None:
+                headers = request.responseHeaders
+                layout = layoutRanges(
+                    plan, headers.getRawHeaders(b"content-type", [None])[-1]
+                )
+                request.setResponseCode(layout.status)
+                for name in layout.removeHeaders:
+                    headers.removeHeader(name)
+                for name, value in layout.setHeaders:
+                    request.setHeader(name, value)
+                pieces, length = layout.pieces, layout.contentLength
+        request.setHeader(b"content-length", b"%d" % length)
+        if request.method == b"HEAD" or not pieces:
+            opened.close()
+            request.finish()
+        elif size <= SMALL_FILE:
+            with opened:
+                # The length stated, not what a file growing meanwhile holds.
+                data = opened.read(size)
+            request.write(
+                b"".join(
+                    piece if isinstance(piece, bytes) else data[piece[0] : piece[1] + 1]
+                    for piece in pieces
+                )
+            )
+            request.finish()
+        else:
+            _FileProducer(request, opened, pieces, _reactorOf(request)).start()
+
+
+@implementer(IPushProducer)
+class _FileProducer:
+    """
+    Writes a response body made of literal pieces and spans of an open file,
+    a block at a time, stopping while the connection pushes back, so that no
+    more than a block or two of the file is ever in memory.
+    """
+
+    def __init__(
+        self,
+        request: Any,
+        opened: IO[bytes],
+        pieces: Sequence[bytes | tuple[int, int]],
+        reactor: Any,
+    ) -> None:
+        self._request = request
+        self._file = opened
+        self._pieces = iter(pieces)
+        self._reactor = reactor
+        self._left = 0
+        self._paused = False
+        self._running = False
+        self._stopped = False
+        self._later: IDelayedCall | None = None
+
+    def start(self) -> None:
+        """
+        Register with the request and write the first block, which goes out
+        with the response head; the rest follows in later reactor turns.
+        """
+        self._request.registerProducer(self, True)
+        self._produce(BLOCK_SIZE)
+
+    def _produce(self, budget: int) -> None:
+        """
+        Write until paused, stopped, done, or C{budget} bytes are written (then
+        carry on in the next reactor turn).
+        """
+        self._running = True
+        written = 0
+        try:
+            while not self._paused and not self._stopped:
+                if not self._left:
+                    piece = next(self._pieces, None)
+                    if piece is None:
+                        self._finish()
+                        return
+                    if isinstance(piece, bytes):
+                        written += len(piece)
+                        self._request.write(piece)
+                    else:
+                        self._file.seek(piece[0])
+                        self._left = piece[1] - piece[0] + 1
+                    continue
+                if written >= budget:
+                    self._later = self._reactor.callLater(0, self._continue)
+                    return
+                data = self._file.read(min(BLOCK_SIZE, self._left))
+                if not data:
+                    _log.warn(
+                        "{file!r} shrank while it was served to {request!r}",
+                        file=self._file,
+                        request=self._request,
+                    )
+                    self._finish()
+                    return
+                self._left -= len(data)
+                written += len(data)
+                self._request.write(data)
+        except OSError:
+            _log.failure("Reading {file!r} failed", file=self._file)
+            self.stopProducing()
+            self._request.unregisterProducer()
+            self._request.loseConnection()
+        finally:
+            self._running = False
+
+    def _continue(self) -> None:
+        self._later = None
+        self._produce(TURN_BUDGET)
+
+    def _finish(self) -> None:
+        """The body is written (or the file ended early): end the response."""
+        self.stopProducing()
+        self._request.unregisterProducer()
+        self._request.finish()
+
+    def pauseProducing(self) -> None:
+        """The connection's buffer is full: stop reading."""
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        """The connection's buffer drained: carry on."""
+        self._paused = False
+        if not self._running and self._later is None and not self._stopped:
+            self._produce(TURN_BUDGET)
+
+    def stopProducing(self) -> None:
+        """The response is over (or the client gone): close the file."""
+        self._stopped = True
+        later, self._later = self._later, None
+        if later is not None and later.active():
+            later.cancel()
+        self._file.close()
+
+
+# An .asis file's first line: an HTTP/1.x status line.
+_ASIS_STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([2-5][0-9][0-9])(?: ([^\r\n]*))?")
+# A field line: RFC 9110 section 5 token, colon, value of visible characters,
+# spaces and tabs (no CTL: a CR, LF or NUL would inject into the response).
+_ASIS_FIELD = re.compile(
+    rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x20-\x7e\x80-\xff\t]*?)[ \t]*"
+)
+# The fields whose values the server decides from the body it sends.
+_FRAMING_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+
+
+class _MalformedASIS(ValueError):
+    """An C{.asis} file's head cannot be used."""
+
+
+def _parseASIS(
+    head: bytes,
+) -> tuple[int, bytes | None, dict[bytes, list[bytes]], int]:
+    """
+    Parse an C{.asis} file's head: an optional C{HTTP/1.x} status line, then
+    header fields (C{Status: 404 Not Found} as well, as Apache's mod_asis
+    has it), each line ending in LF or CRLF, then an empty line.
+
+    @return: the status, its reason phrase if given, lower-cased field names
+        to their values in order, and where the body starts.
+    @raise _MalformedASIS: there is no empty line within C{head}, or a line
+        is neither a status line nor a valid field line.
+    """
+    lines = []
+    start = 0
+    while True:
+        end = head.find(b"\n", start)
+        if end < 0:
+            raise _MalformedASIS("no empty line ends the head")
+        line = head[start:end].removesuffix(b"\r")
+        start = end + 1
+        if not line:
+            break
+        lines.append(line)
+    status, reason = 200, None
+    first = _ASIS_STATUS_LINE.fullmatch(lines[0]) if lines else None
+    if first is not None:
+        status, reason = int(first.group(1)), first.group(2)
+        lines = lines[1:]
+    fields: dict[bytes, list[bytes]] = {}
+    for line in lines:
+        field = _ASIS_FIELD.fullmatch(line)
+        if field is None:
+            raise _MalformedASIS(f"invalid line {line[:80]!r}")
+        name, value = field.group(1).lower(), field.group(2)
+        if name == b"status":
+            parts = value.split(b" ", 1)
+            if not (parts[0].isdigit() and 200 <= int(parts[0]) <= 599):
+                raise _MalformedASIS(f"invalid status {value[:80]!r}")
+            status, reason = int(parts[0]), parts[1] if len(parts) > 1 else None
+        elif name not in _FRAMING_FIELDS:
+            fields.setdefault(name, []).append(value)
+    return status, reason, fields, start
+
+
+class ASISProcessor(resource.Resource):
+    """
+    Serves an C{.asis} file: a response written out whole, its status line
+    and header fields, an empty line, then the body, as in Apache's mod_asis.
+
+    The head is parsed, not copied: the status must be 200 to 599, every
+    field must be valid (a file that breaks these rules gets a 500 page and
+    a log line naming it), and the framing (C{Content-Length},
+    C{Transfer-Encoding}, C{Connection}) is the server's.  The body streams.
+    """
+
+    isLeaf = True
+
+    def __init__(self, path: str | bytes, registry: Registry | None = None) -> None:
+        """
+        @param path: the C{.asis} file.
+        @param registry: unused, as in twisted.web; the processor signature.
+        """
+        super().__init__()
+        self.path = os.fsdecode(path)
+        self.registry = registry or Registry()
+
+    def render(self, request: Any) -> bytes | int:
+        """Send the file's response."""
+        try:
+            opened = _openFile(self.path)
+            info = _regularInfo(opened)
+        except PermissionError:
+            return File.forbidden.render(request)
+        except OSError:
+            return File.childNotFound.render(request)
+        try:
+            status, reason, fields, bodyStart = _parseASIS(opened.read(ASIS_HEAD_LIMIT))
+            request.setResponseCode(status, reason)
+        except (_MalformedASIS, ValueError) as error:
+            opened.close()
+            _log.error("Cannot serve {path}: {error}", path=self.path, error=error)
+            return resource.ErrorPage(
+                500, "Malformed .asis File", "The server cannot send this response."
+            ).render(request)
+        headers = request.responseHeaders
+        for name, values in fields.items():
+            headers.setRawHeaders(name, values)
+        length = max(info.st_size - bodyStart, 0)
+        request.setHeader(b"content-length", b"%d" % length)
+        if request.method == b"HEAD" or not length:
+            opened.close()
+            request.finish()
+            return NOT_DONE_YET
+        _FileProducer(
+            request, opened, ((bodyStart, bodyStart + length - 1),), _reactorOf(request)
+        ).start()
+        return NOT_DONE_YET
