@@ -34,7 +34,7 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
-from twisted_web_re import resource, server, static
+from twisted_web_re import _fileproducer, resource, server, static
 from twisted_web_re._conditional import (
     MAX_RANGES,
     applyRange,
@@ -678,16 +678,16 @@ def test_streamedInBlocks(streamed: tuple[Any, bytes]) -> None:
     client = Client(root)
     client.send(b"/big.bin")
     assert client.responses() == []
-    assert len(client.transport.value()) < 2 * static.BLOCK_SIZE
+    assert len(client.transport.value()) < 2 * _fileproducer.BLOCK_SIZE
     client.pump()
     (response,) = client.responses()
     assert response.body == content
     (opened,) = CountingFileResource.opened
-    assert max(opened.reads) <= static.BLOCK_SIZE
-    assert len(opened.reads) >= STREAM_SIZE // static.BLOCK_SIZE
+    assert max(opened.reads) <= _fileproducer.BLOCK_SIZE
+    assert len(opened.reads) >= STREAM_SIZE // _fileproducer.BLOCK_SIZE
     transport = client.transport
     assert isinstance(transport, RecordingTransport)
-    assert max(transport.sizes) <= static.BLOCK_SIZE + 1024
+    assert max(transport.sizes) <= _fileproducer.BLOCK_SIZE + 1024
     assert opened.closed
 
 
@@ -718,9 +718,9 @@ def test_streamingYieldsToTheReactor(streamed: tuple[Any, bytes]) -> None:
     while not client.responses():
         before = len(client.transport.value())
         oneTurn(client.clock)
-        assert len(client.transport.value()) - before <= static.TURN_BUDGET
+        assert len(client.transport.value()) - before <= _fileproducer.TURN_BUDGET
         turns += 1
-    assert turns >= STREAM_SIZE // static.TURN_BUDGET
+    assert turns >= STREAM_SIZE // _fileproducer.TURN_BUDGET
     assert client.responses()[0].body == content
 
 
@@ -791,7 +791,7 @@ def test_memoryStaysSmall(streamed: tuple[Any, bytes]) -> None:
             break
     body = bytes(transport.received).partition(b"\r\n\r\n")[2]
     assert body == content
-    assert transport.highest <= transport.limit + static.BLOCK_SIZE + 1024
+    assert transport.highest <= transport.limit + _fileproducer.BLOCK_SIZE + 1024
 
 
 def test_connectionLostStopsStreaming(streamed: tuple[Any, bytes]) -> None:
@@ -1355,6 +1355,7 @@ _SERVER = """
 import sys
 from twisted.internet import reactor
 from twisted_web_re import server, static
+from twisted_web_re import _fileproducer
 site = server.Site(static.File(sys.argv[1]))
 port = reactor.listenTCP(0, site, interface="127.0.0.1")
 print("PORT", port.getHost().port, flush=True)

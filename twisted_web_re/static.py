@@ -12,26 +12,25 @@ served, unless the L{File}'s options say otherwise.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import IO, Any
 
-from twisted.internet.interfaces import IDelayedCall, IPushProducer
 from twisted.logger import Logger
 from twisted.python.components import Componentized
 from twisted.python.filepath import FilePath
 from twisted.python.reflect import qual
-from zope.interface import implementer
 from zope.interface.interface import InterfaceClass
 
 from twisted_web_re import resource, util
+from twisted_web_re._asis import MalformedASIS, parseASIS
 from twisted_web_re._conditional import (
     evaluatePreconditions,
     layoutRanges,
     selectRanges,
 )
+from twisted_web_re._fileproducer import FileProducer
 from twisted_web_re._headerparse import formatHTTPDate
 from twisted_web_re._listing import DirectoryLister, formatFileSize
 from twisted_web_re._mime import (
@@ -64,13 +63,6 @@ _log = Logger()
 #: Files up to this size are read in one go and sent with the response head;
 #: larger ones stream.
 SMALL_FILE = 64 * 1024
-
-#: The size of each read from a streamed file.
-BLOCK_SIZE = 64 * 1024
-
-#: Bytes a streamed response writes in one reactor turn, at most, before it
-#: lets the other connections have their turn.
-TURN_BUDGET = 16 * BLOCK_SIZE
 
 #: The most an C{.asis} file's status line and header fields may take.
 ASIS_HEAD_LIMIT = 64 * 1024
@@ -650,173 +642,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             )
             request.finish()
         else:
-            _FileProducer(request, opened, pieces, _reactorOf(request)).start()
-
-
-@implementer(IPushProducer)
-class _FileProducer:
-    """
-    Writes a response body made of literal pieces and spans of an open file,
-    a block at a time, stopping while the connection pushes back, so that no
-    more than a block or two of the file is ever in memory.
-    """
-
-    def __init__(
-        self,
-        request: Any,
-        opened: IO[bytes],
-        pieces: Sequence[bytes | tuple[int, int]],
-        reactor: Any,
-    ) -> None:
-        self._request = request
-        self._file = opened
-        self._pieces = iter(pieces)
-        self._reactor = reactor
-        self._left = 0
-        self._paused = False
-        self._running = False
-        self._stopped = False
-        self._later: IDelayedCall | None = None
-
-    def start(self) -> None:
-        """
-        Register with the request and write the first block, which goes out
-        with the response head; the rest follows in later reactor turns.
-        """
-        self._request.registerProducer(self, True)
-        self._produce(BLOCK_SIZE)
-
-    def _produce(self, budget: int) -> None:
-        """
-        Write until paused, stopped, done, or C{budget} bytes are written (then
-        carry on in the next reactor turn).
-        """
-        self._running = True
-        written = 0
-        try:
-            while not self._paused and not self._stopped:
-                if not self._left:
-                    piece = next(self._pieces, None)
-                    if piece is None:
-                        self._finish()
-                        return
-                    if isinstance(piece, bytes):
-                        written += len(piece)
-                        self._request.write(piece)
-                    else:
-                        self._file.seek(piece[0])
-                        self._left = piece[1] - piece[0] + 1
-                    continue
-                if written >= budget:
-                    self._later = self._reactor.callLater(0, self._continue)
-                    return
-                data = self._file.read(min(BLOCK_SIZE, self._left))
-                if not data:
-                    _log.warn(
-                        "{file!r} shrank while it was served to {request!r}",
-                        file=self._file,
-                        request=self._request,
-                    )
-                    self._finish()
-                    return
-                self._left -= len(data)
-                written += len(data)
-                self._request.write(data)
-        except OSError:
-            _log.failure("Reading {file!r} failed", file=self._file)
-            self.stopProducing()
-            self._request.unregisterProducer()
-            self._request.loseConnection()
-        finally:
-            self._running = False
-
-    def _continue(self) -> None:
-        self._later = None
-        self._produce(TURN_BUDGET)
-
-    def _finish(self) -> None:
-        """The body is written (or the file ended early): end the response."""
-        self.stopProducing()
-        self._request.unregisterProducer()
-        self._request.finish()
-
-    def pauseProducing(self) -> None:
-        """The connection's buffer is full: stop reading."""
-        self._paused = True
-
-    def resumeProducing(self) -> None:
-        """The connection's buffer drained: carry on."""
-        self._paused = False
-        if not self._running and self._later is None and not self._stopped:
-            self._produce(TURN_BUDGET)
-
-    def stopProducing(self) -> None:
-        """The response is over (or the client gone): close the file."""
-        self._stopped = True
-        later, self._later = self._later, None
-        if later is not None and later.active():
-            later.cancel()
-        self._file.close()
-
-
-# An .asis file's first line: an HTTP/1.x status line.
-_ASIS_STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([2-5][0-9][0-9])(?: ([^\r\n]*))?")
-# A field line: RFC 9110 section 5 token, colon, value of visible characters,
-# spaces and tabs (no CTL: a CR, LF or NUL would inject into the response).
-_ASIS_FIELD = re.compile(
-    rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x20-\x7e\x80-\xff\t]*?)[ \t]*"
-)
-# The fields whose values the server decides from the body it sends.
-_FRAMING_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
-
-
-class _MalformedASIS(ValueError):
-    """An C{.asis} file's head cannot be used."""
-
-
-def _parseASIS(
-    head: bytes,
-) -> tuple[int, bytes | None, dict[bytes, list[bytes]], int]:
-    """
-    Parse an C{.asis} file's head: an optional C{HTTP/1.x} status line, then
-    header fields (C{Status: 404 Not Found} as well, as Apache's mod_asis
-    has it), each line ending in LF or CRLF, then an empty line.
-
-    @return: the status, its reason phrase if given, lower-cased field names
-        to their values in order, and where the body starts.
-    @raise _MalformedASIS: there is no empty line within C{head}, or a line
-        is neither a status line nor a valid field line.
-    """
-    lines = []
-    start = 0
-    while True:
-        end = head.find(b"\n", start)
-        if end < 0:
-            raise _MalformedASIS("no empty line ends the head")
-        line = head[start:end].removesuffix(b"\r")
-        start = end + 1
-        if not line:
-            break
-        lines.append(line)
-    status, reason = 200, None
-    first = _ASIS_STATUS_LINE.fullmatch(lines[0]) if lines else None
-    if first is not None:
-        status, reason = int(first.group(1)), first.group(2)
-        lines = lines[1:]
-    fields: dict[bytes, list[bytes]] = {}
-    for line in lines:
-        field = _ASIS_FIELD.fullmatch(line)
-        if field is None:
-            raise _MalformedASIS(f"invalid line {line[:80]!r}")
-        name, value = field.group(1).lower(), field.group(2)
-        if name == b"status":
-            parts = value.split(b" ", 1)
-            if not (parts[0].isdigit() and 200 <= int(parts[0]) <= 599):
-                raise _MalformedASIS(f"invalid status {value[:80]!r}")
-            status, reason = int(parts[0]), parts[1] if len(parts) > 1 else None
-        elif name not in _FRAMING_FIELDS:
-            fields.setdefault(name, []).append(value)
-    return status, reason, fields, start
+            FileProducer(request, opened, pieces, _reactorOf(request)).start()
 
 
 class ASISProcessor(resource.Resource):
@@ -851,9 +677,9 @@ class ASISProcessor(resource.Resource):
         except OSError:
             return File.childNotFound.render(request)
         try:
-            status, reason, fields, bodyStart = _parseASIS(opened.read(ASIS_HEAD_LIMIT))
+            status, reason, fields, bodyStart = parseASIS(opened.read(ASIS_HEAD_LIMIT))
             request.setResponseCode(status, reason)
-        except (_MalformedASIS, ValueError) as error:
+        except (MalformedASIS, ValueError) as error:
             opened.close()
             _log.error("Cannot serve {path}: {error}", path=self.path, error=error)
             return resource.ErrorPage(
@@ -868,7 +694,7 @@ class ASISProcessor(resource.Resource):
             opened.close()
             request.finish()
             return NOT_DONE_YET
-        _FileProducer(
+        FileProducer(
             request, opened, ((bodyStart, bodyStart + length - 1),), _reactorOf(request)
         ).start()
         return NOT_DONE_YET

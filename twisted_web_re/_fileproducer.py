@@ -1,0 +1,128 @@
+"""
+Streaming a response body out of an open file, a block at a time, with
+back-pressure: the producer behind large static files and C{.asis} bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any
+
+from twisted.internet.interfaces import IDelayedCall, IPushProducer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+_log = Logger()
+
+#: The size of each read from a streamed file.
+BLOCK_SIZE = 64 * 1024
+
+#: Bytes a streamed response writes in one reactor turn, at most, before it
+#: lets the other connections have their turn.
+TURN_BUDGET = 16 * BLOCK_SIZE
+
+
+@implementer(IPushProducer)
+class FileProducer:
+    """
+    Writes a response body made of literal pieces and spans of an open file,
+    a block at a time, stopping while the connection pushes back, so that no
+    more than a block or two of the file is ever in memory.
+    """
+
+    def __init__(
+        self,
+        request: Any,
+        opened: IO[bytes],
+        pieces: Sequence[bytes | tuple[int, int]],
+        reactor: Any,
+    ) -> None:
+        self._request = request
+        self._file = opened
+        self._pieces = iter(pieces)
+        self._reactor = reactor
+        self._left = 0
+        self._paused = False
+        self._running = False
+        self._stopped = False
+        self._later: IDelayedCall | None = None
+
+    def start(self) -> None:
+        """
+        Register with the request and write the first block, which goes out
+        with the response head; the rest follows in later reactor turns.
+        """
+        self._request.registerProducer(self, True)
+        self._produce(BLOCK_SIZE)
+
+    def _produce(self, budget: int) -> None:
+        """
+        Write until paused, stopped, done, or C{budget} bytes are written (then
+        carry on in the next reactor turn).
+        """
+        self._running = True
+        written = 0
+        try:
+            while not self._paused and not self._stopped:
+                if not self._left:
+                    piece = next(self._pieces, None)
+                    if piece is None:
+                        self._finish()
+                        return
+                    if isinstance(piece, bytes):
+                        written += len(piece)
+                        self._request.write(piece)
+                    else:
+                        self._file.seek(piece[0])
+                        self._left = piece[1] - piece[0] + 1
+                    continue
+                if written >= budget:
+                    self._later = self._reactor.callLater(0, self._continue)
+                    return
+                data = self._file.read(min(BLOCK_SIZE, self._left))
+                if not data:
+                    _log.warn(
+                        "{file!r} shrank while it was served to {request!r}",
+                        file=self._file,
+                        request=self._request,
+                    )
+                    self._finish()
+                    return
+                self._left -= len(data)
+                written += len(data)
+                self._request.write(data)
+        except OSError:
+            _log.failure("Reading {file!r} failed", file=self._file)
+            self.stopProducing()
+            self._request.unregisterProducer()
+            self._request.loseConnection()
+        finally:
+            self._running = False
+
+    def _continue(self) -> None:
+        self._later = None
+        self._produce(TURN_BUDGET)
+
+    def _finish(self) -> None:
+        """The body is written (or the file ended early): end the response."""
+        self.stopProducing()
+        self._request.unregisterProducer()
+        self._request.finish()
+
+    def pauseProducing(self) -> None:
+        """The connection's buffer is full: stop reading."""
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        """The connection's buffer drained: carry on."""
+        self._paused = False
+        if not self._running and self._later is None and not self._stopped:
+            self._produce(TURN_BUDGET)
+
+    def stopProducing(self) -> None:
+        """The response is over (or the client gone): close the file."""
+        self._stopped = True
+        later, self._later = self._later, None
+        if later is not None and later.active():
+            later.cancel()
+        self._file.close()
