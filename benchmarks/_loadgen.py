@@ -25,6 +25,10 @@ OP_TIMEOUT = 10.0
 """Seconds for one connect, request and response."""
 IDLE_CONCURRENCY = 50
 """Connections the idle-connection client opens at once (below the backlog)."""
+MIB = 1 << 20
+"""Bytes in a MiB."""
+GIB = 1 << 30
+"""Bytes in a GiB."""
 
 
 class LoadError(Exception):
@@ -43,6 +47,7 @@ class LoadResult:
     @ivar p99Ms: 99th percentile latency in milliseconds; when pipelining it
         is the latency of a whole batch, as wrk records it.
     @ivar errors: socket errors plus non-2xx/3xx responses.
+    @ivar received: bytes received from the server (heads and bodies).
     @ivar cpuSeconds: server user+system CPU seconds spent during the run,
         filled in by the caller.
     """
@@ -51,6 +56,7 @@ class LoadResult:
     seconds: float
     p99Ms: float
     errors: int
+    received: int = 0
     cpuSeconds: float = 0.0
 
     @property
@@ -66,6 +72,20 @@ class LoadResult:
         @return: server CPU microseconds per completed request.
         """
         return 1e6 * self.cpuSeconds / self.requests if self.requests else 0.0
+
+    @property
+    def mibPerSecond(self) -> float:
+        """
+        @return: MiB received per second.
+        """
+        return self.received / MIB / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpuMillisPerGiB(self) -> float:
+        """
+        @return: server CPU milliseconds per GiB received.
+        """
+        return 1e3 * self.cpuSeconds * GIB / self.received if self.received else 0.0
 
 
 class LoadGenerator(Protocol):
@@ -237,7 +257,13 @@ def requestBytes(port: int, path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
-def checkServer(port: int, path: str, body: bytes) -> str | None:
+def checkServer(
+    port: int,
+    path: str,
+    body: bytes | Callable[[bytes], str | None],
+    request: bytes | None = None,
+    pipelined: bool = True,
+) -> str | None:
     """
     Ask the server for the page twice on one connection and check the answers.
 
@@ -246,26 +272,35 @@ def checkServer(port: int, path: str, body: bytes) -> str | None:
 
     @param port: the server's port.
     @param path: the URL path.
-    @param body: the expected response body.
+    @param body: the expected response body, or a function given the body
+        that returns L{None} when it is right, else what is wrong with it.
+    @param request: the request to send, when not a GET of C{path}.
+    @param pipelined: send both requests in one write; otherwise send the
+        second when the first is answered.
     @return: L{None} when both answers are 200 with the expected body, else a
         description of what was wrong.
     """
     counter = ResponseCounter()
     deadline = time.monotonic() + OP_TIMEOUT
+    if request is None:
+        request = requestBytes(port, path)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=OP_TIMEOUT) as s:
-            s.sendall(requestBytes(port, path) * 2)
+            s.sendall(request * 2 if pipelined else request)
             while counter.completed < 2:
                 if time.monotonic() > deadline:
                     return "no complete response within the deadline"
                 data = s.recv(65536)
                 if not data:
                     return "connection closed before two keep-alive responses"
-                counter.feed(data)
+                if counter.feed(data) and not pipelined and counter.completed == 1:
+                    s.sendall(request)
     except (OSError, ValueError) as e:
         return f"{type(e).__name__}: {e}"
     if counter.bad or counter.lastStatus != 200:
         return f"status {counter.lastStatus}"
+    if callable(body):
+        return body(counter.lastBody)
     if counter.lastBody != body:
         return f"unexpected body {counter.lastBody[:80]!r}"
     return None
@@ -278,9 +313,9 @@ done = function(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
       "WRKJSON {\"requests\": %d, \"duration_us\": %d, \"p99_us\": %d, "
-      .. "\"connect\": %d, \"read\": %d, \"write\": %d, "
+      .. "\"bytes\": %d, \"connect\": %d, \"read\": %d, \"write\": %d, "
       .. "\"status\": %d, \"timeout\": %d}\n",
-      summary.requests, summary.duration, latency:percentile(99),
+      summary.requests, summary.duration, latency:percentile(99), summary.bytes,
       e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
@@ -398,6 +433,7 @@ class Wrk:
             seconds=totals["duration_us"] / 1e6,
             p99Ms=p99Ms,
             errors=errors,
+            received=totals["bytes"],
         )
 
 
@@ -473,6 +509,7 @@ class _LoadState:
 
     completed: int = 0
     errors: int = 0
+    received: int = 0
     stopping: bool = False
     latencies: list[float] = dataclasses.field(default_factory=list)
 
@@ -506,6 +543,8 @@ class _LoadProtocol(asyncio.Protocol):
         self.transport.write(self._payload)
 
     def data_received(self, data: bytes) -> None:
+        if not self._state.stopping:
+            self._state.received += len(data)
         try:
             done = self.counter.feed(data)
         except ValueError:
@@ -575,6 +614,7 @@ class PythonLoad:
             state.stopping = True
             elapsed = time.perf_counter() - start
             completed = state.completed
+            received = state.received
             for protocol in protocols:
                 if protocol.transport is not None:
                     protocol.transport.close()
@@ -583,6 +623,7 @@ class PythonLoad:
             seconds=elapsed,
             p99Ms=percentile(state.latencies, 99) * 1e3,
             errors=state.errors + sum(p.counter.bad for p in protocols),
+            received=received,
         )
 
 

@@ -5,13 +5,17 @@ For each kind of workload (see L{servers.KINDS}) and each implementation, the
 driver starts the server from L{servers} pinned to CPU core 0, drives load from
 core 1, and reports requests per second and p99 latency (keep-alive and
 pipelined), server CPU time per request, and server memory per idle keep-alive
-connection, printing both figures and their ratio (ours / twisted.web).
+connection, printing both figures and their ratio (ours / twisted.web).  The
+static kinds add a large file's MiB/s and CPU per GiB; the upload kind the time
+a 50 MiB POST takes and the server's peak memory over idle meanwhile.
 Quote ratios, not absolute figures: the machines are shared and noisy.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_http.py [--kinds request,site,deep]
         [--duration 5] [--connections 50] [--repeat 1] [--profile]
+    .venv/bin/python benchmarks/bench_http.py
+        --kinds file1k,file10m,listing,upload --repeat 3
 
 See C{benchmarks/README.md} for what each figure means.
 """
@@ -39,8 +43,10 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
+import _static  # noqa: E402
 import servers  # noqa: E402
 from _loadgen import (  # noqa: E402
+    MIB,
     LoadError,
     LoadGenerator,
     LoadResult,
@@ -58,6 +64,10 @@ WARMUP_SECONDS = 1.0
 """Unmeasured load each server gets before its first measured run."""
 IDLE_WARMUP = 20
 """Connections used and closed before the idle-memory baseline."""
+SETTLE_SECONDS = 0.5
+"""Pause before reading a server's idle memory."""
+BYTES_KINDS = ("file10m",)
+"""Kinds measured in MiB/s rather than requests/s."""
 
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
@@ -271,17 +281,56 @@ def _awaitReady(process: subprocess.Popen[bytes], log: Path) -> tuple[int, int]:
     raise ServerFailedError(f"server not ready after {READY_TIMEOUT}s:\n{_tail(log)}")
 
 
+def serverOptions(kind: str, args: argparse.Namespace) -> list[str]:
+    """
+    @return: the options L{servers.main} needs for C{kind}: the directory to
+        publish for the static kinds.
+    """
+    if kind in servers.STATIC_KINDS:
+        return ["--root", str(args.root)]
+    return []
+
+
 def startChecked(
-    stack: contextlib.ExitStack, impl: str, kind: str, cores: Cores, workdir: Path
+    stack: contextlib.ExitStack,
+    impl: str,
+    kind: str,
+    cores: Cores,
+    workdir: Path,
+    args: argparse.Namespace,
 ) -> Server:
     """
     Start a server inside C{stack} and check that it answers correctly.
 
+    The hello-world kinds must answer L{servers.BODY}; the static kinds the
+    file written for them (or a listing naming every file); the upload kind
+    the length of a small body POSTed to it.
+
     @raise ServerUnavailableError: if the implementation lacks the kind.
     @raise ServerFailedError: if it does not start or answers wrongly.
     """
-    server = stack.enter_context(runServer(impl, kind, cores, workdir))
-    problem = checkServer(server.port, server.path, servers.BODY)
+    server = stack.enter_context(
+        runServer(impl, kind, cores, workdir, serverOptions(kind, args))
+    )
+    if kind in servers.STATIC_KINDS:
+        # twisted.web stalls when a request is pipelined behind a large file
+        # it is streaming; the load never pipelines there, so neither does
+        # the check.
+        problem = checkServer(
+            server.port,
+            server.path,
+            args.checks[kind],
+            pipelined=kind not in BYTES_KINDS,
+        )
+    elif kind == servers.UPLOAD_KIND:
+        problem = checkServer(
+            server.port,
+            server.path,
+            _static.checkUpload,
+            _static.checkRequest(server.port, server.path),
+        )
+    else:
+        problem = checkServer(server.port, server.path, servers.BODY)
     if problem:
         raise ServerFailedError(
             f"wrong answer from http://127.0.0.1:{server.port}{server.path}:"
@@ -375,7 +424,8 @@ def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
             print("  ".join("-" * w for w in widths), file=out)
     print(
         "ratio = twisted_web_re / twisted.web (column 2 / column 1);"
-        " req/s: higher is better; ms, us/req, KiB/conn: lower is better.",
+        " req/s, MiB/s: higher is better;"
+        " ms, us/req, ms/GiB, KiB/conn, MiB: lower is better.",
         file=out,
     )
     notes = [f"{row.kind} {row.mode}: {note}" for row in rows for note in row.notes]
@@ -386,6 +436,78 @@ def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
 
 
 # -- the runs ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """
+    One way of loading a kind: its connections and requests per write.
+
+    @ivar key: the rows' key (C{"ka"}, C{"pl"}).
+    @ivar label: the name in the report.
+    @ivar depth: requests per write: 1 for plain keep-alive.
+    @ivar connections: concurrent keep-alive connections.
+    @ivar goal: the target for the headline row, for the reader.
+    """
+
+    key: str
+    label: str
+    depth: int
+    connections: int
+    goal: str = ""
+
+
+def modesFor(kind: str, args: argparse.Namespace) -> list[Mode]:
+    """
+    @return: the load runs C{kind} is measured with.
+    """
+    depth = args.pipeline
+    if kind in BYTES_KINDS:
+        n = args.big_connections
+        return [Mode("ka", f"keep-alive x{n} conns", 1, n, ">=2x")]
+    keepAlive = Mode("ka", "keep-alive", 1, args.connections, ">=3x")
+    if kind == "listing":
+        return [keepAlive]
+    goal = ">=5x" if kind in servers.HELLO_KINDS else ""
+    return [keepAlive, Mode("pl", f"pipelined x{depth}", depth, args.connections, goal)]
+
+
+def _modeRows(kind: str, mode: Mode) -> dict[str, Row]:
+    """
+    @return: the report rows for one mode of one kind, by key.
+    """
+    if kind in BYTES_KINDS:
+        return {
+            mode.key: Row(kind, mode.label, "MiB/s", mode.goal),
+            mode.key + "cpu": Row(kind, f"{mode.label} server CPU", "ms/GiB"),
+        }
+    latency = "p99/batch" if mode.depth > 1 else "p99"
+    return {
+        mode.key: Row(kind, mode.label, "req/s", mode.goal),
+        mode.key + "99": Row(kind, f"{mode.label} {latency}", "ms"),
+        mode.key + "cpu": Row(kind, f"{mode.label} server CPU", "us/req"),
+    }
+
+
+def _progress(kind: str, mode: Mode, label: str, r: LoadResult) -> str:
+    """
+    @return: the progress line for one load run.
+    """
+    busy = 100 * r.cpuSeconds / r.seconds if r.seconds > 0 else 0.0
+    if kind in BYTES_KINDS:
+        figures = (
+            f" {r.mibPerSecond:9,.0f} MiB/s  {r.rps:7,.1f} req/s"
+            f"  cpu {r.cpuMillisPerGiB:6.0f} ms/GiB"
+        )
+    else:
+        figures = (
+            f" {r.rps:9,.0f} req/s  p99 {r.p99Ms:7.2f} ms"
+            f"  cpu {r.cpuMicrosPerRequest:6.1f} us/req"
+        )
+    return (
+        f"  {kind:8} {mode.label:19} {label:15}{figures}"
+        f" (busy {busy:3.0f}%)  errors {r.errors}"
+    )
 
 
 def runKind(
@@ -405,15 +527,11 @@ def runKind(
 
     @return: the report rows for this kind.
     """
-    depth = args.pipeline
-    rows = {
-        "ka": Row(kind, "keep-alive", "req/s", ">=3x"),
-        "ka99": Row(kind, "keep-alive p99", "ms"),
-        "kacpu": Row(kind, "keep-alive server CPU", "us/req"),
-        "pl": Row(kind, f"pipelined x{depth}", "req/s", ">=5x"),
-        "pl99": Row(kind, f"pipelined x{depth} p99/batch", "ms"),
-        "plcpu": Row(kind, f"pipelined x{depth} server CPU", "us/req"),
-    }
+    modes = modesFor(kind, args)
+    rows: dict[str, Row] = {}
+    for mode in modes:
+        rows.update(_modeRows(kind, mode))
+    bytesKind = kind in BYTES_KINDS
 
     def mark(slot: int, word: str) -> None:
         for row in rows.values():
@@ -424,8 +542,10 @@ def runKind(
         for slot, impl in enumerate(args.impls):
             label = LABELS.get(impl, impl)
             try:
-                server = startChecked(stack, impl, kind, cores, workdir)
-                load.run(server.port, server.path, args.connections, WARMUP_SECONDS, 1)
+                server = startChecked(stack, impl, kind, cores, workdir, args)
+                load.run(
+                    server.port, server.path, modes[0].connections, WARMUP_SECONDS, 1
+                )
             except ServerUnavailableError as e:
                 print(f"  {kind}: {label} not available yet ({e})", file=log)
                 mark(slot, "n/a")
@@ -436,42 +556,157 @@ def runKind(
                 continue
             running[slot] = server
 
-        for mode, perWrite in (("ka", 1), ("pl", depth)):
+        for mode in modes:
+            keys = [k for k in rows if k.startswith(mode.key)]
             results: dict[int, list[LoadResult]] = {slot: [] for slot in running}
             for _ in range(args.repeat):
                 for slot, server in running.items():
                     try:
                         r = measureLoad(
-                            load, server, args.connections, args.duration, perWrite
+                            load, server, mode.connections, args.duration, mode.depth
                         )
                     except LoadError as e:
-                        print(f"  {kind} {mode}: {server.label} FAILED: {e}", file=log)
+                        print(
+                            f"  {kind} {mode.label}: {server.label} FAILED: {e}",
+                            file=log,
+                        )
                         continue
                     results[slot].append(r)
-                    print(
-                        f"  {kind:8} {rows[mode].mode:14} {server.label:15}"
-                        f" {r.rps:9,.0f} req/s  p99 {r.p99Ms:7.2f} ms"
-                        f"  cpu {r.cpuMicrosPerRequest:6.1f} us/req"
-                        f" (busy {100 * r.cpuSeconds / r.seconds:3.0f}%)"
-                        f"  errors {r.errors}",
-                        file=log,
-                        flush=True,
-                    )
+                    print(_progress(kind, mode, server.label, r), file=log, flush=True)
             for slot, got in results.items():
                 if not got:
-                    for key in (mode, mode + "99", mode + "cpu"):
+                    for key in keys:
                         rows[key].figures[slot] = "FAILED"
                     continue
-                median = sorted(got, key=lambda r: r.rps)[len(got) // 2]
-                rows[mode].figures[slot] = median.rps
-                rows[mode + "99"].figures[slot] = median.p99Ms
-                rows[mode + "cpu"].figures[slot] = median.cpuMicrosPerRequest
+                if bytesKind:
+                    median = sorted(got, key=lambda r: r.mibPerSecond)[len(got) // 2]
+                    rows[mode.key].figures[slot] = median.mibPerSecond
+                    rows[mode.key + "cpu"].figures[slot] = median.cpuMillisPerGiB
+                else:
+                    median = sorted(got, key=lambda r: r.rps)[len(got) // 2]
+                    rows[mode.key].figures[slot] = median.rps
+                    rows[mode.key + "99"].figures[slot] = median.p99Ms
+                    rows[mode.key + "cpu"].figures[slot] = median.cpuMicrosPerRequest
                 errors = sum(r.errors for r in got)
                 if errors:
-                    rows[mode].notes.append(
+                    rows[mode.key].notes.append(
                         f"{running[slot].label}: {errors} socket errors"
                         " or non-2xx/3xx responses"
                     )
+    return list(rows.values())
+
+
+@dataclasses.dataclass
+class UploadRun:
+    """
+    What one upload observed.
+
+    @ivar seconds: from connecting to the complete answer.
+    @ivar cpuSeconds: server user+system CPU seconds meanwhile.
+    @ivar peakKiB: the server's highest resident memory meanwhile.
+    @ivar idleKiB: the server's resident memory before its first upload.
+    """
+
+    seconds: float
+    cpuSeconds: float
+    peakKiB: int
+    idleKiB: int
+
+    @property
+    def overIdleMiB(self) -> float:
+        """
+        @return: peak resident memory above idle, in MiB.
+        """
+        return (self.peakKiB - self.idleKiB) / 1024
+
+
+def runUpload(
+    args: argparse.Namespace, cores: Cores, workdir: Path, log: IO[str]
+) -> list[Row]:
+    """
+    Time large uploads on both implementations and watch their memory.
+
+    Both servers are up at once and the uploads alternate between them.
+    Each server's idle memory is read once, after its check and before its
+    first upload; each upload's peak is compared with it.
+
+    @return: the report rows.
+    """
+    kind = servers.UPLOAD_KIND
+    size = args.upload_mib * MIB
+    rows = {
+        "rate": Row(kind, f"POST {args.upload_mib} MiB", "MiB/s", ">=1x"),
+        "cpu": Row(kind, f"POST {args.upload_mib} MiB server CPU", "ms/GiB"),
+        "mem": Row(kind, "peak RSS over idle", "MiB", "a few MiB"),
+    }
+    with contextlib.ExitStack() as stack:
+        running: dict[int, Server] = {}
+        idle: dict[int, int] = {}
+        for slot, impl in enumerate(args.impls):
+            label = LABELS.get(impl, impl)
+            try:
+                server = startChecked(stack, impl, kind, cores, workdir, args)
+                time.sleep(SETTLE_SECONDS)
+                idle[slot] = _static.statusKiB(server.pid, "VmRSS")
+            except ServerUnavailableError as e:
+                print(f"  {kind}: {label} not available yet ({e})", file=log)
+                for row in rows.values():
+                    row.figures[slot] = "n/a"
+                continue
+            except (ServerFailedError, OSError, RuntimeError) as e:
+                print(f"  {kind}: {label} FAILED: {e}", file=log)
+                for row in rows.values():
+                    row.figures[slot] = "FAILED"
+                continue
+            running[slot] = server
+
+        results: dict[int, list[UploadRun]] = {slot: [] for slot in running}
+        for _ in range(args.uploads):
+            for slot, server in running.items():
+                try:
+                    before = cpuSeconds(server.pid)
+                    with _static.PeakMemory(server.pid) as peak:
+                        seconds = _static.upload(
+                            server.port, server.path, size, args.upload_deadline
+                        )
+                    run = UploadRun(
+                        seconds,
+                        cpuSeconds(server.pid) - before,
+                        peak.peakKiB,
+                        idle[slot],
+                    )
+                except (LoadError, OSError) as e:
+                    print(f"  {kind}: {server.label} FAILED: {e}", file=log)
+                    continue
+                results[slot].append(run)
+                rate = args.upload_mib / run.seconds
+                print(
+                    f"  {kind:8} {'POST':19} {server.label:15}"
+                    f" {run.seconds:7.3f} s  {rate:7,.0f} MiB/s"
+                    f"  cpu {run.cpuSeconds:6.3f} s"
+                    f"  RSS idle {run.idleKiB / 1024:6.1f} MiB,"
+                    f" peak {run.peakKiB / 1024:6.1f} MiB"
+                    f" (+{run.overIdleMiB:.2f}; {peak.samples} samples"
+                    f"{', VmHWM' if peak.usedHighWater else ''})",
+                    file=log,
+                    flush=True,
+                )
+        for slot, got in results.items():
+            if not got:
+                for row in rows.values():
+                    row.figures[slot] = "FAILED"
+                continue
+            median = sorted(got, key=lambda r: r.seconds)[len(got) // 2]
+            rows["rate"].figures[slot] = args.upload_mib / median.seconds
+            # /proc counts CPU time in ticks (10 ms) and an upload takes tens
+            # of them at most: charge all the uploads' CPU to all their bytes.
+            gib = len(got) * args.upload_mib / 1024
+            rows["cpu"].figures[slot] = 1e3 * sum(r.cpuSeconds for r in got) / gib
+            rows["mem"].figures[slot] = max(r.overIdleMiB for r in got)
+            if len(got) < args.uploads:
+                rows["rate"].notes.append(
+                    f"{running[slot].label}: {args.uploads - len(got)} uploads failed"
+                )
     return list(rows.values())
 
 
@@ -493,7 +728,7 @@ def runIdleMemory(
         label = LABELS.get(impl, impl)
         try:
             with contextlib.ExitStack() as stack:
-                server = startChecked(stack, impl, kind, cores, workdir)
+                server = startChecked(stack, impl, kind, cores, workdir, args)
                 idle = idleMemory(
                     server.port,
                     server.path,
@@ -556,18 +791,28 @@ def runProfile(
         else:
             target = outdir / f"{stem}.pyinstrument.txt"
             extra = ["--pyinstrument", str(target)]
+        extra += serverOptions(kind, args)
         try:
             with runServer(impl, kind, cores, workdir, extra) as server:
                 spy = _startPySpy(pyspy, server, target, args, cores) if pyspy else None
                 try:
-                    for perWrite in (1, args.pipeline):
-                        load.run(
-                            server.port,
-                            server.path,
-                            args.connections,
-                            args.duration,
-                            perWrite,
-                        )
+                    if kind == servers.UPLOAD_KIND:
+                        for _ in range(args.uploads):
+                            _static.upload(
+                                server.port,
+                                server.path,
+                                args.upload_mib * MIB,
+                                args.upload_deadline,
+                            )
+                    else:
+                        for mode in modesFor(kind, args):
+                            load.run(
+                                server.port,
+                                server.path,
+                                mode.connections,
+                                args.duration,
+                                mode.depth,
+                            )
                 finally:
                     if spy is not None:
                         # py-spy writes its output when interrupted.
@@ -672,8 +917,10 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--kinds",
-        default=",".join(servers.KINDS),
-        help="comma-separated workloads to run (default: %(default)s)",
+        default=",".join(servers.HELLO_KINDS),
+        help="comma-separated workloads to run, from "
+        + ", ".join(servers.KINDS)
+        + ", or all (default: %(default)s)",
     )
     parser.add_argument(
         "--duration", type=float, default=5.0, help="seconds per load run (default 5)"
@@ -696,6 +943,31 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=1,
         help="load runs per implementation and mode, interleaved; the median"
         " is reported (default 1)",
+    )
+    parser.add_argument(
+        "--big-connections",
+        type=int,
+        default=4,
+        help="keep-alive connections fetching the 10 MiB file (default 4)",
+    )
+    parser.add_argument(
+        "--uploads",
+        type=int,
+        default=10,
+        help="uploads per implementation, interleaved; the median time is"
+        " reported (default 10)",
+    )
+    parser.add_argument(
+        "--upload-mib",
+        type=int,
+        default=50,
+        help="size of each upload in MiB (default 50)",
+    )
+    parser.add_argument(
+        "--upload-deadline",
+        type=float,
+        default=60.0,
+        help="seconds each upload may take before it counts as failed (default 60)",
     )
     parser.add_argument(
         "--idle-connections",
@@ -744,13 +1016,20 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--impls", default="twisted_web,twisted_web_re", help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
+    if args.kinds.strip() == "all":
+        args.kinds = ",".join(servers.KINDS)
     args.kinds = _choices(parser, args.kinds, servers.KINDS, "--kinds")
-    args.idle_kinds = _choices(parser, args.idle_kinds, servers.KINDS, "--idle-kinds")
+    getKinds = tuple(k for k in servers.KINDS if k != servers.UPLOAD_KIND)
+    args.idle_kinds = _choices(parser, args.idle_kinds, getKinds, "--idle-kinds")
     args.impls = _choices(parser, args.impls, tuple(servers.IMPLS), "--impls")
     if len(args.impls) != 2:
         parser.error("--impls takes exactly two implementations")
     if min(args.duration, args.connections, args.pipeline, args.repeat) <= 0:
         parser.error("--duration, --connections, --pipeline, --repeat must be > 0")
+    if min(args.big_connections, args.uploads, args.upload_mib) <= 0:
+        parser.error("--big-connections, --uploads, --upload-mib must be > 0")
+    if args.upload_deadline <= 0:
+        parser.error("--upload-deadline must be > 0")
     if args.idle_connections < 0:
         parser.error("--idle-connections must not be negative")
     return args
@@ -825,8 +1104,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=log,
             flush=True,
         )
+        # The files the static kinds serve: written afresh for each run, and
+        # deleted with the working directory.
+        args.root = workdir / "www"
+        args.checks = {}
+        if set(args.kinds) & set(servers.STATIC_KINDS):
+            args.root.mkdir()
+            args.checks = _static.makeTree(args.root)
         rows: list[Row] = []
         for kind in args.kinds:
+            if kind == servers.UPLOAD_KIND:
+                rows += runUpload(args, cores, workdir, log)
+                continue
             rows += runKind(kind, args, cores, load, workdir, log)
             if args.idle_connections and kind in args.idle_kinds:
                 rows.append(runIdleMemory(kind, args, cores, workdir, log))

@@ -8,13 +8,15 @@ difference between the implementations and nothing else.
 
 Run one server in its own process::
 
-    python benchmarks/servers.py IMPL KIND PORT [--pyinstrument PATH]
+    python benchmarks/servers.py IMPL KIND PORT [--root DIR] [--pyinstrument PATH]
 
 C{IMPL} is one of L{IMPLS}, C{KIND} one of L{KINDS}, C{PORT} a TCP port on
-127.0.0.1 (0 picks a free one).  When the server listens it prints one line,
-C{READY <port> <pid>}, on standard output.  When the implementation lacks a
-module the kind needs, it prints C{UNAVAILABLE <reason>} and exits with
-L{EXIT_UNAVAILABLE} instead, so a driver can skip the kind rather than fail.
+127.0.0.1 (0 picks a free one).  The L{STATIC_KINDS} publish C{DIR} with
+C{static.File}; the driver fills it (see C{_static.makeTree}).  When the
+server listens it prints one line, C{READY <port> <pid>}, on standard
+output.  When the implementation lacks a module the kind needs, it prints
+C{UNAVAILABLE <reason>} and exits with L{EXIT_UNAVAILABLE} instead, so a
+driver can skip the kind rather than fail.
 """
 
 from __future__ import annotations
@@ -40,11 +42,31 @@ IMPLS: dict[str, str] = {
 }
 """Implementation name on the command line -> the package it imports from."""
 
-KINDS: tuple[str, ...] = ("request", "site", "deep")
-"""Workloads, from the lowest level of the API to the highest."""
+HELLO_KINDS: tuple[str, ...] = ("request", "site", "deep")
+"""Hello-world workloads, from the lowest level of the API to the highest."""
 
-PATHS: dict[str, str] = {"request": "/", "site": "/", "deep": "/a/b/c/d/e"}
-"""The URL path each kind answers with the hello-world body."""
+STATIC_KINDS: tuple[str, ...] = ("file1k", "file10m", "listing")
+"""Workloads served by C{static.File} over the C{--root} directory."""
+
+UPLOAD_KIND = "upload"
+"""The workload that receives a large request body and answers its length."""
+
+KINDS: tuple[str, ...] = (*HELLO_KINDS, *STATIC_KINDS, UPLOAD_KIND)
+"""Every workload."""
+
+PATHS: dict[str, str] = {
+    "request": "/",
+    "site": "/",
+    "deep": "/a/b/c/d/e",
+    "file1k": "/small.bin",
+    "file10m": "/big.bin",
+    "listing": "/listing/",
+    "upload": "/upload",
+}
+"""The URL path each kind is measured on."""
+
+UPLOAD_BLOCK = 64 * 1024
+"""The size of each read the upload resource makes from C{request.content}."""
 
 BODY = b"Hello, world!"
 """The response body every kind sends."""
@@ -81,7 +103,7 @@ def _importModule(impl: str, name: str) -> ModuleType:
         raise UnavailableError(f"{package}.{name}: {type(e).__name__}: {e}") from e
 
 
-def buildFactory(impl: str, kind: str) -> Any:
+def buildFactory(impl: str, kind: str, directory: str | None = None) -> Any:
     """
     Build the server factory for one implementation and one kind of workload.
 
@@ -90,8 +112,10 @@ def buildFactory(impl: str, kind: str) -> Any:
 
     @param impl: a key of L{IMPLS}.
     @param kind: one of L{KINDS}.
+    @param directory: the directory the L{STATIC_KINDS} publish.
     @return: an C{HTTPFactory} (or C{Site}) ready for C{listenTCP}.
     @raise UnavailableError: if the implementation lacks a module the kind needs.
+    @raise ValueError: if the kind is unknown, or static without C{directory}.
     """
     if kind == "request":
         http: Any = _importModule(impl, "http")
@@ -131,6 +155,34 @@ def buildFactory(impl: str, kind: str) -> Any:
                 parent = child
             parent.putChild(b"e", Hello())
         return server.Site(root, logPath=None)
+
+    if kind in STATIC_KINDS:
+        if directory is None:
+            raise ValueError(f"kind {kind!r} needs --root")
+        server = _importModule(impl, "server")
+        static: Any = _importModule(impl, "static")
+        return server.Site(static.File(directory), logPath=None)
+
+    if kind == UPLOAD_KIND:
+        server = _importModule(impl, "server")
+        resource = _importModule(impl, "resource")
+
+        class Upload(resource.Resource):
+            isLeaf = True
+
+            def render_POST(self, request: Any) -> bytes:
+                # Read the body in blocks, as an application handling a large
+                # upload would: the measured memory is the server's, not a
+                # 50 MiB bytes object made here.
+                content = request.content
+                content.seek(0)
+                total = 0
+                while block := content.read(UPLOAD_BLOCK):
+                    total += len(block)
+                request.setHeader(b"Content-Type", b"text/plain")
+                return b"%d" % (total,)
+
+        return server.Site(Upload(), logPath=None)
 
     raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
 
@@ -184,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("port", type=int)
     parser.add_argument(
+        "--root", metavar="DIR", help="the directory the static kinds publish"
+    )
+    parser.add_argument(
         "--pyinstrument",
         metavar="PATH",
         help="profile the reactor with pyinstrument and write a report to PATH",
@@ -200,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     raiseFileLimit()
     _discardLogs()
     try:
-        factory = buildFactory(args.impl, args.kind)
+        factory = buildFactory(args.impl, args.kind, args.root)
     except UnavailableError as e:
         print(f"UNAVAILABLE {e}", flush=True)
         return EXIT_UNAVAILABLE
