@@ -577,3 +577,26 @@ def test_twoHundredEntriesFast(tmp_path: Path) -> None:
     assert body.count(b"<tr class=") == 200
     print(f"200-entry listing rendered in {best * 1000:.2f} ms")
     assert best < 0.05
+
+
+def test_renderedPageReusedBriefly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    A listing is rendered again at most once a second while its directory is
+    unchanged; adding an entry (which changes the directory's modification
+    time) shows at once, and after the second the page is fresh again.
+    """
+    from twisted_web_re import _listing
+
+    now = [1000.0]
+    monkeypatch.setattr(_listing.time, "monotonic", lambda: now[0])
+    makeFiles(tmp_path, ["a.txt"], size=1)
+    lister = DirectoryLister(str(tmp_path))
+    assert listing(lister).byName()["a.txt"][1][1] == "1B"
+    (tmp_path / "a.txt").write_bytes(b"x" * 2048)
+    assert listing(lister).byName()["a.txt"][1][1] == "1B", "served from cache"
+    now[0] += _listing.PAGE_TTL
+    assert listing(lister).byName()["a.txt"][1][1] == "2K", "rendered again"
+    makeFiles(tmp_path, ["b.txt"])
+    assert "b.txt" in listing(lister).byName(), "a new entry shows at once"

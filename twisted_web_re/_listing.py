@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
@@ -28,6 +29,14 @@ _SCALES = ((1024**3, "G"), (1024**2, "M"), (1024, "K"))
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 #: The link up, on every page but the one for the URL C{/}.
+#: Seconds a rendered listing may be served again, while the directory's
+#: modification time is unchanged (adding, removing or renaming an entry
+#: changes it; a file growing in place does not, so sizes may lag this long).
+PAGE_TTL = 1.0
+
+_PAGES_KEPT = 128
+_pages: dict[tuple[Any, ...], tuple[int, float, bytes]] = {}
+
 _PARENT_LINK = '<p class="up"><a href="../">Parent directory</a></p>\n'
 
 
@@ -205,12 +214,45 @@ a[href$="/"] { font-weight: 600; }
         sends only its length).
         """
         try:
-            directories, files = self._scan()
+            modified = os.stat(self.path).st_mtime_ns
         except (FileNotFoundError, NotADirectoryError):
             return NoResource("The directory no longer exists.").render(request)
         except OSError:
             return ForbiddenResource("The directory cannot be read.").render(request)
+        key = (
+            self.path,
+            request.path,
+            None if self.dirs is None else tuple(self.dirs),
+            self.defaultType,
+            id(self.contentTypes),
+            id(self.contentEncodings),
+            self.template,
+            self.linePattern,
+        )
+        now = time.monotonic()
+        cached = _pages.get(key)
+        if cached is not None and cached[0] == modified and now - cached[1] < PAGE_TTL:
+            request.setHeader(b"content-type", b"text/html; charset=utf-8")
+            return cached[2]
+        try:
+            page = self._render(request)
+        except (FileNotFoundError, NotADirectoryError):
+            return NoResource("The directory no longer exists.").render(request)
+        except OSError:
+            return ForbiddenResource("The directory cannot be read.").render(request)
+        if len(_pages) >= _PAGES_KEPT:
+            _pages.clear()
+        _pages[key] = (modified, now, page)
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        return page
+
+    def _render(self, request: Any) -> bytes:
+        """
+        Build the listing page from the directory as it is now.
+
+        @raise OSError: the directory cannot be read.
+        """
+        directories, files = self._scan()
 
         linePattern = self.linePattern
         rows = []
