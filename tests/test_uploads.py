@@ -241,3 +241,91 @@ def test_streamedMultipartIsNotParsedAsForm() -> None:
     )
     assert b"".join(upload.pieces) == body
     assert transport.value().startswith(b"HTTP/1.1 200 ")
+
+
+def test_bodyKeepsFlowingWhileResponsesPushBack() -> None:
+    """
+    A body still arriving while its early response fills the client's
+    connection (the transport pauses, then resumes the channel) is read in
+    full: only new requests wait for the client to read.
+    """
+
+    @implementer(resource.IStreamingUpload)
+    class Early(Upload):
+        def uploadStarted(self, request: Any, length: int | None) -> int | None:
+            request.write(b"early answer")
+            return None
+
+        def render_POST(self, request: Any) -> int:
+            request.finish()
+            return server.NOT_DONE_YET
+
+    upload = Early()
+    channel, transport, _ = connect(upload)
+    channel.dataReceived(HEAD % 6 + b"\r\nabc")
+    channel.pauseProducing()
+    channel.dataReceived(b"def")
+    channel.resumeProducing()
+    assert b"".join(upload.pieces) == b"abcdef"
+    assert transport.producerState == "producing"
+
+
+def test_pausedOnLastPieceStillServesNextRequest() -> None:
+    """
+    An upload paused on its last piece (nothing left to resume for) does not
+    leave the connection paused: the next request is answered.
+    """
+    upload = Upload()
+    upload.pauseAfter = 1
+    channel, transport, _ = connect(upload)
+    channel.dataReceived(HEAD % 3 + b"\r\nabc")
+    upload.pauseAfter = None
+    channel.dataReceived(b"GET /upload HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    assert transport.value().count(b"HTTP/1.1 ") == 2
+
+
+def test_formNotParsedUnlessAskedFor() -> None:
+    """
+    A form body the resource never asks about (via request.args or
+    request.files) is not parsed, so it is never refused: a resource passing
+    bodies through (a CGI script, say) gets even a huge urlencoded body.
+    """
+    channel, transport, _ = connect(Plain(), locateBeforeBody=False)
+    body = b"&".join(b"f%d=v" % i for i in range(5000))
+    channel.dataReceived(
+        b"POST /upload HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
+    assert transport.value().startswith(b"HTTP/1.1 200 ")
+    assert transport.value().endswith(b"content " + body)
+
+
+def test_badFormRefusedWhenAskedFor() -> None:
+    """
+    A resource that reads request.args of a malformed multipart form gets the
+    request answered 400 (not a 500), and one over the field limit 413.
+    """
+
+    class Args(resource.Resource):
+        isLeaf = True
+
+        def render_POST(self, request: Any) -> bytes:
+            return repr(request.args).encode()
+
+    channel, transport, _ = connect(Args(), locateBeforeBody=False)
+    body = b"--XX\r\nno disposition here\r\n\r\nv\r\n--XX--\r\n"
+    channel.dataReceived(
+        b"POST /upload HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: multipart/form-data; boundary=XX\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
+    assert transport.value().startswith(b"HTTP/1.1 400 ")
+    channel, transport, _ = connect(Args(), locateBeforeBody=False)
+    many = b"&".join(b"f%d=v" % i for i in range(5000))
+    channel.dataReceived(
+        b"POST /upload HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(many) + many
+    )
+    assert transport.value().startswith(b"HTTP/1.1 413 ")

@@ -245,9 +245,12 @@ class HTTPChannel(Protocol):
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
-        if state is _State.RESPONDING or self._writePaused or self._bodyPaused:
+        # While the client does not read its responses, the body of the request
+        # under way is still read; only new requests wait.
+        waitForWrite = self._writePaused and state is not _State.BODY
+        if state is _State.RESPONDING or waitForWrite or self._bodyPaused:
             self._buffer = data
-            if self._writePaused or len(data) > PIPELINE_BUFFER:
+            if waitForWrite or self._bodyPaused or len(data) > PIPELINE_BUFFER:
                 self._pauseReading()
             return
         self._parse(data)
@@ -316,8 +319,11 @@ class HTTPChannel(Protocol):
             self._uncork()
         if pos < end and self._state is not _State.CLOSING:
             self._buffer = buf[pos:] if pos else buf
-            if self._writePaused or (
-                self._state is _State.RESPONDING and len(self._buffer) > PIPELINE_BUFFER
+            state = self._state
+            if (
+                self._bodyPaused
+                or (self._writePaused and state is not _State.BODY)
+                or (state is _State.RESPONDING and len(self._buffer) > PIPELINE_BUFFER)
             ):
                 self._pauseReading()
 
@@ -386,6 +392,11 @@ class HTTPChannel(Protocol):
 
     def _dispatch(self, request: Request) -> None:
         self._state = _State.RESPONDING  # from HEAD, BODY or IDLE: all allowed
+        if self._bodyPaused:
+            # Paused on the body's last piece: there is no more body to wait
+            # for, and the connection must read the next request.
+            self._bodyPaused = False
+            self._resumeReading()
         request._holding = True
         try:
             request.requestReceived(request.method, request.uri, request.clientproto)
@@ -585,7 +596,10 @@ class HTTPChannel(Protocol):
         if self._producer is not None:
             self._producer.resumeProducing()
         state = self._state
-        if (state is _State.IDLE or state is _State.HEAD) and not self._parsing:
+        if self._parsing:
+            return
+        reading = state is _State.IDLE or state is _State.HEAD
+        if reading or (state is _State.BODY and not self._bodyPaused):
             self._continue()
 
     def stopProducing(self) -> None:

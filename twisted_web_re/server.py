@@ -89,7 +89,8 @@ class Request(http.Request):
 
     defaultContentType: bytes | None = b"text/html"
     site: Any = None
-    files: dict[bytes, list[FormPart]] = {}
+    _files: dict[bytes, list[FormPart]] = {}
+    _formPending = False
     _located: Any = None
     _upload: Any = None
     _formParser: MultipartParser | None = None
@@ -162,6 +163,41 @@ class Request(http.Request):
                     part.file.close()
         super().connectionLost(reason)
 
+    def _pendingForm(self) -> None:
+        """Parse the form body now, if it has not been yet."""
+        if self._formPending:
+            self._formPending = False
+            self._parseForm()
+
+    @property
+    def args(self) -> dict[bytes, list[bytes]]:
+        """
+        The query string's arguments and, for a form POST, the form's fields
+        (a field replaces a query argument of the same name, as in
+        twisted.web).  The form is parsed when first asked for, so a resource
+        that never looks (a CGI script, a proxy) is never refused over it.
+
+        @raise FormError: the form is malformed or too large; the request is
+            then answered 400 or 413.
+        """
+        self._pendingForm()
+        return http.Request.args.fget(self)  # type: ignore[attr-defined]
+
+    @args.setter
+    def args(self, value: dict[bytes, list[bytes]]) -> None:
+        self._args = value
+
+    @property
+    def files(self) -> dict[bytes, list[FormPart]]:
+        """
+        The file parts of a C{multipart/form-data} body, by field name (all of
+        them, whatever their size; see L{args}).
+
+        @raise FormError: as for L{args}.
+        """
+        self._pendingForm()
+        return self._files
+
     def _parseForm(self) -> None:
         """
         Add the form body's fields to L{args} (and its files to L{files}).
@@ -175,7 +211,7 @@ class Request(http.Request):
             self._formParser = None
             parts = parser.close()
             fields = formArgs(parts, self._formLimits().maxFieldSize)
-            self.files = formFiles(parts)
+            self._files = formFiles(parts)
         elif self._urlencoded:
             content = self.content
             assert content is not None
@@ -202,12 +238,9 @@ class Request(http.Request):
         if located is None:
             self.prepath = []
             self.postpath = _segments(self.path)
-        if self._formParser is not None or self._urlencoded or self._formError:
-            try:
-                self._parseForm()
-            except FormError as error:
-                self._errorPage(error.status, "Bad Form", error.reason)
-                return
+        self._formPending = bool(
+            self._formParser is not None or self._urlencoded or self._formError
+        )
         try:
             self.render(site.getResourceFor(self) if located is None else located)
         except Exception:
@@ -391,6 +424,19 @@ class Request(http.Request):
         in the page only if the site's C{displayTracebacks} is set.  If part of
         the response was already sent, the connection is closed instead.
         """
+        if reason.check(FormError) and not self.finished and not self._disconnected:
+            error = reason.value
+            assert isinstance(error, FormError)
+            if self._resetResponse():
+                self._encoder = None
+                self._encoderFactories = None
+                _log.info(
+                    "Refused the form of {request!r}: {reason}",
+                    request=self,
+                    reason=error.reason,
+                )
+                self._errorPage(error.status, "Bad Form", error.reason)
+                return
         _log.failure("Error rendering {request!r}", reason, request=self)
         if self.finished or self._disconnected:
             return

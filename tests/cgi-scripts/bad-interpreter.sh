@@ -1,0 +1,3 @@
+#!/nonexistent/interpreter
+# Its interpreter does not exist: the exec fails.
+echo never

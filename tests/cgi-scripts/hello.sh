@@ -1,0 +1,3 @@
+#!/bin/sh
+# The smallest CGI program: a Content-Type, the empty line, a body.
+printf 'Content-Type: text/plain\n\nHello from sh\n'

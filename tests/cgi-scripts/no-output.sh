@@ -1,0 +1,3 @@
+#!/bin/sh
+# Exit without a response head.
+exit 0
