@@ -30,7 +30,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 
-from twisted_web_re import resource, server, static, twcgi
+from twisted_web_re import _cgiprocess, resource, server, static, twcgi
 from twisted_web_re._cgiparse import (
     HEAD_LIMIT,
     CGIHeadParser,
@@ -1060,16 +1060,16 @@ def test_localRedirectHead(site: Client) -> None:
 
 def test_localRedirectLoop(site: Client, logged: list[LogEvent]) -> None:
     """
-    Local redirects are followed at most L{twcgi.MAX_LOCAL_REDIRECTS} times
+    Local redirects are followed at most L{_cgiprocess.MAX_LOCAL_REDIRECTS} times
     for one request; then the answer is 500, with a log line.
     """
     site.send(b"/cgi-bin/run.cgi")
-    for _ in range(twcgi.MAX_LOCAL_REDIRECTS + 1):
+    for _ in range(_cgiprocess.MAX_LOCAL_REDIRECTS + 1):
         process = site.process
         process.out(b"Location: /cgi-bin/run.cgi\n\n")
         process.exit()
         site.pump()
-    assert len(site.reactor.processes) == twcgi.MAX_LOCAL_REDIRECTS + 1
+    assert len(site.reactor.processes) == _cgiprocess.MAX_LOCAL_REDIRECTS + 1
     assert site.response().status == 500
     assert "more than 10 local redirects" in logText(logged)
 
@@ -1129,20 +1129,23 @@ def test_stderrLogged(site: Client, logged: list[LogEvent]) -> None:
 def test_stderrBounded(site: Client, logged: list[LogEvent]) -> None:
     """
     Standard error cannot flood the log: lines are cut, and beyond
-    L{twcgi.STDERR_LOG_LIMIT} bytes they are only counted.
+    L{_cgiprocess.STDERR_LOG_LIMIT} bytes they are only counted.
     """
     site.send(b"/cgi-bin/run.cgi")
     process = site.process
-    process.err(b"x" * (twcgi.STDERR_LINE_LIMIT * 3))
+    process.err(b"x" * (_cgiprocess.STDERR_LINE_LIMIT * 3))
     line = b"y" * 999 + b"\n"
-    for _ in range(twcgi.STDERR_LOG_LIMIT // len(line) + 50):
+    for _ in range(_cgiprocess.STDERR_LOG_LIMIT // len(line) + 50):
         process.err(line)
     process.out(b"Content-Type: text/plain\n\n")
     process.exit()
     text = logText(logged)
-    assert max(len(line) for line in text.splitlines()) < twcgi.STDERR_LINE_LIMIT + 200
+    assert (
+        max(len(line) for line in text.splitlines())
+        < _cgiprocess.STDERR_LINE_LIMIT + 200
+    )
     logged_bytes = sum(len(line) for line in text.splitlines() if "(stderr)" in line)
-    assert logged_bytes < twcgi.STDERR_LOG_LIMIT * 1.2
+    assert logged_bytes < _cgiprocess.STDERR_LOG_LIMIT * 1.2
     assert "more bytes of standard error were not logged" in text
 
 
@@ -1167,11 +1170,11 @@ def test_bodyFedInBlocks(site: Client) -> None:
     site.send(b"/cgi-bin/run.cgi", method=b"POST", body=body)
     process = site.process
     assert process.streaming is False
-    assert len(process.input()) == twcgi.BLOCK_SIZE
+    assert len(process.input()) == _cgiprocess.BLOCK_SIZE
     assert not process.stdinClosed
     process.drain()
     assert process.input() == body
-    assert max(len(piece) for piece in process.stdin) <= twcgi.BLOCK_SIZE
+    assert max(len(piece) for piece in process.stdin) <= _cgiprocess.BLOCK_SIZE
     assert process.stdinClosed
 
 
