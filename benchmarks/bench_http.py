@@ -7,7 +7,8 @@ core 1, and reports requests per second and p99 latency (keep-alive and
 pipelined), server CPU time per request, and server memory per idle keep-alive
 connection, printing both figures and their ratio (ours / twisted.web).  The
 static kinds add a large file's MiB/s and CPU per GiB; the upload kind the time
-a 50 MiB POST takes and the server's peak memory over idle meanwhile.
+a 50 MiB POST takes and the server's peak memory over idle meanwhile.  The
+WSGI kinds also measure gunicorn (one sync worker) when it is installed.
 Quote ratios, not absolute figures: the machines are shared and noisy.
 
 Usage::
@@ -16,6 +17,7 @@ Usage::
         [--duration 5] [--connections 50] [--repeat 1] [--profile]
     .venv/bin/python benchmarks/bench_http.py
         --kinds file1k,file10m,listing,upload --repeat 3
+    .venv/bin/python benchmarks/bench_http.py --kinds wsgi,wsgi1m --repeat 3
 
 See C{benchmarks/README.md} for what each figure means.
 """
@@ -26,6 +28,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -71,7 +74,14 @@ BYTES_KINDS = ("file10m",)
 
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
-LABELS = {"twisted_web": "twisted.web", "twisted_web_re": "twisted_web_re"}
+LABELS = {
+    "twisted_web": "twisted.web",
+    "twisted_web_re": "twisted_web_re",
+    servers.GUNICORN: "gunicorn 1 sync",
+}
+
+GUNICORN_SLOT = 2
+"""The slot of gunicorn's figures, after the two implementations compared."""
 
 
 @dataclasses.dataclass
@@ -302,9 +312,10 @@ def startChecked(
     """
     Start a server inside C{stack} and check that it answers correctly.
 
-    The hello-world kinds must answer L{servers.BODY}; the static kinds the
-    file written for them (or a listing naming every file); the upload kind
-    the length of a small body POSTed to it.
+    The hello-world kinds and C{wsgi} must answer L{servers.BODY}; the
+    static kinds the file written for them (or a listing naming every file);
+    the upload kind the length of a small body POSTed to it; C{wsgi1m} its
+    256 pieces.
 
     @raise ServerUnavailableError: if the implementation lacks the kind.
     @raise ServerFailedError: if it does not start or answers wrongly.
@@ -330,7 +341,12 @@ def startChecked(
             _static.checkRequest(server.port, server.path),
         )
     else:
-        problem = checkServer(server.port, server.path, servers.BODY)
+        body = servers.BODY
+        if kind == servers.BIG_WSGI_KIND:
+            body = servers.wsgiPiece() * servers.WSGI_PIECES
+        # gunicorn's sync worker closes the connection after each response.
+        responses = 1 if impl == servers.GUNICORN else 2
+        problem = checkServer(server.port, server.path, body, responses=responses)
     if problem:
         raise ServerFailedError(
             f"wrong answer from http://127.0.0.1:{server.port}{server.path}:"
@@ -399,20 +415,33 @@ def columnNames(impls: Sequence[str]) -> list[str]:
     return names
 
 
+def _ratio(theirs: float | str | None, ours: float | str | None) -> str:
+    """
+    @return: C{ours / theirs}, when both are figures, else C{-}.
+    """
+    if isinstance(theirs, float) and isinstance(ours, float) and theirs > 0:
+        return f"{ours / theirs:.2f}x"
+    return "-"
+
+
 def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
     """
-    Print the report: kind, mode, both figures, ratio ours / theirs, goal.
+    Print the report: kind, mode, both figures, ratio ours / theirs, goal;
+    and when any row has gunicorn's figure, that figure and the ratio ours /
+    gunicorn.
     """
     names = columnNames(impls)
+    gunicorn = any(GUNICORN_SLOT in row.figures for row in rows)
     table = [["kind", "mode", names[0], names[1], "ratio", "goal"]]
+    if gunicorn:
+        table[0] += [LABELS[servers.GUNICORN], "ratio"]
     for row in rows:
         a, b = row.figures.get(0), row.figures.get(1)
-        ratio = "-"
-        if isinstance(a, float) and isinstance(b, float) and a > 0:
-            ratio = f"{b / a:.2f}x"
-        table.append(
-            [row.kind, f"{row.mode} ({row.unit})", _fmt(a), _fmt(b), ratio, row.goal]
-        )
+        cells = [row.kind, f"{row.mode} ({row.unit})", _fmt(a), _fmt(b)]
+        table.append([*cells, _ratio(a, b), row.goal])
+        if gunicorn:
+            g = row.figures.get(GUNICORN_SLOT)
+            table[-1] += [_fmt(g), _ratio(g, b)]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for n, cells in enumerate(table):
         line = "  ".join(
@@ -428,6 +457,8 @@ def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
         " ms, us/req, ms/GiB, KiB/conn, MiB: lower is better.",
         file=out,
     )
+    if gunicorn:
+        print("last ratio = twisted_web_re / gunicorn (one sync worker).", file=out)
     notes = [f"{row.kind} {row.mode}: {note}" for row in rows for note in row.notes]
     if notes:
         print("notes:", file=out)
@@ -462,6 +493,9 @@ def modesFor(kind: str, args: argparse.Namespace) -> list[Mode]:
     @return: the load runs C{kind} is measured with.
     """
     depth = args.pipeline
+    if kind in servers.WSGI_KINDS:
+        goal = ">=2x" if kind != servers.BIG_WSGI_KIND else ""
+        return [Mode("ka", "keep-alive", 1, args.connections, goal)]
     if kind in BYTES_KINDS:
         n = args.big_connections
         return [Mode("ka", f"keep-alive x{n} conns", 1, n, ">=2x")]
@@ -482,11 +516,12 @@ def _modeRows(kind: str, mode: Mode) -> dict[str, Row]:
             mode.key + "cpu": Row(kind, f"{mode.label} server CPU", "ms/GiB"),
         }
     latency = "p99/batch" if mode.depth > 1 else "p99"
-    return {
-        mode.key: Row(kind, mode.label, "req/s", mode.goal),
-        mode.key + "99": Row(kind, f"{mode.label} {latency}", "ms"),
-        mode.key + "cpu": Row(kind, f"{mode.label} server CPU", "us/req"),
-    }
+    rows = {mode.key: Row(kind, mode.label, "req/s", mode.goal)}
+    if kind == servers.BIG_WSGI_KIND:
+        rows[mode.key + "mib"] = Row(kind, mode.label, "MiB/s")
+    rows[mode.key + "99"] = Row(kind, f"{mode.label} {latency}", "ms")
+    rows[mode.key + "cpu"] = Row(kind, f"{mode.label} server CPU", "us/req")
+    return rows
 
 
 def _progress(kind: str, mode: Mode, label: str, r: LoadResult) -> str:
@@ -500,8 +535,9 @@ def _progress(kind: str, mode: Mode, label: str, r: LoadResult) -> str:
             f"  cpu {r.cpuMillisPerGiB:6.0f} ms/GiB"
         )
     else:
+        mib = f"  {r.mibPerSecond:6,.0f} MiB/s" if kind == servers.BIG_WSGI_KIND else ""
         figures = (
-            f" {r.rps:9,.0f} req/s  p99 {r.p99Ms:7.2f} ms"
+            f" {r.rps:9,.0f} req/s{mib}  p99 {r.p99Ms:7.2f} ms"
             f"  cpu {r.cpuMicrosPerRequest:6.1f} us/req"
         )
     return (
@@ -523,7 +559,8 @@ def runKind(
 
     Both servers are up at once (the idle one waits in epoll and costs
     nothing); each repetition runs one then the other, so drift in the
-    machine's load spreads over both.
+    machine's load spreads over both.  For the WSGI kinds, gunicorn too when
+    C{args.gunicorn}, third.
 
     @return: the report rows for this kind.
     """
@@ -539,7 +576,10 @@ def runKind(
 
     with contextlib.ExitStack() as stack:
         running: dict[int, Server] = {}
-        for slot, impl in enumerate(args.impls):
+        impls = list(args.impls)
+        if kind in servers.WSGI_KINDS and args.gunicorn:
+            impls.append(servers.GUNICORN)
+        for slot, impl in enumerate(impls):
             label = LABELS.get(impl, impl)
             try:
                 server = startChecked(stack, impl, kind, cores, workdir, args)
@@ -585,6 +625,8 @@ def runKind(
                 else:
                     median = sorted(got, key=lambda r: r.rps)[len(got) // 2]
                     rows[mode.key].figures[slot] = median.rps
+                    if kind == servers.BIG_WSGI_KIND:
+                        rows[mode.key + "mib"].figures[slot] = median.mibPerSecond
                     rows[mode.key + "99"].figures[slot] = median.p99Ms
                     rows[mode.key + "cpu"].figures[slot] = median.cpuMicrosPerRequest
                 errors = sum(r.errors for r in got)
@@ -982,6 +1024,13 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="kinds to measure idle-connection memory on (default: %(default)s)",
     )
     parser.add_argument(
+        "--gunicorn",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="also measure gunicorn (one sync worker) on the WSGI kinds; auto"
+        " does when it is installed and the load is by wrk (default auto)",
+    )
+    parser.add_argument(
         "--loadgen",
         choices=("auto", "wrk", "python"),
         default="auto",
@@ -1095,6 +1144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print("bench_http: wrk is not installed", file=sys.stderr)
             return 2
+        # The Python load generator does not reconnect, and gunicorn's sync
+        # worker closes the connection after each response.
+        args.gunicorn = args.gunicorn == "yes" or (
+            args.gunicorn == "auto"
+            and isinstance(load, Wrk)
+            and importlib.util.find_spec("gunicorn") is not None
+        )
         names = columnNames(args.impls)
         print(
             f"bench_http: {names[0]} vs {names[1]}; load by {load.name},"

@@ -4,19 +4,22 @@ Benchmark servers: one workload, served by C{twisted.web} or C{twisted_web_re}.
 Every server here is built by exactly the same code for both implementations;
 only the modules it imports differ (C{from twisted.web import http} versus
 C{from twisted_web_re import http}), so a difference in the figures is a
-difference between the implementations and nothing else.
+difference between the implementations and nothing else.  The L{WSGI_KINDS}
+can also be served by gunicorn (L{GUNICORN}), with one sync worker, for
+reference.
 
 Run one server in its own process::
 
     python benchmarks/servers.py IMPL KIND PORT [--root DIR] [--pyinstrument PATH]
 
-C{IMPL} is one of L{IMPLS}, C{KIND} one of L{KINDS}, C{PORT} a TCP port on
-127.0.0.1 (0 picks a free one).  The L{STATIC_KINDS} publish C{DIR} with
+C{IMPL} is one of L{IMPLS} or L{GUNICORN}, C{KIND} one of L{KINDS}, C{PORT} a
+TCP port on 127.0.0.1 (0 picks a free one).  The L{STATIC_KINDS} publish C{DIR} with
 C{static.File}; the driver fills it (see C{_static.makeTree}).  When the
 server listens it prints one line, C{READY <port> <pid>}, on standard
 output.  When the implementation lacks a module the kind needs, it prints
 C{UNAVAILABLE <reason>} and exits with L{EXIT_UNAVAILABLE} instead, so a
-driver can skip the kind rather than fail.
+driver can skip the kind rather than fail.  (gunicorn's READY line names its
+worker process, which serves the requests, rather than its master.)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import importlib
 import os
 import resource as _rlimit
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -42,6 +46,9 @@ IMPLS: dict[str, str] = {
 }
 """Implementation name on the command line -> the package it imports from."""
 
+GUNICORN = "gunicorn"
+"""The name on the command line of gunicorn, which serves the WSGI kinds only."""
+
 HELLO_KINDS: tuple[str, ...] = ("request", "site", "deep")
 """Hello-world workloads, from the lowest level of the API to the highest."""
 
@@ -51,7 +58,14 @@ STATIC_KINDS: tuple[str, ...] = ("file1k", "file10m", "listing")
 UPLOAD_KIND = "upload"
 """The workload that receives a large request body and answers its length."""
 
-KINDS: tuple[str, ...] = (*HELLO_KINDS, *STATIC_KINDS, UPLOAD_KIND)
+WSGI_KINDS: tuple[str, ...] = ("wsgi", "wsgi1m")
+"""Workloads served by a WSGI application in a thread pool, as C{twistd web
+--wsgi} (and C{twistd web-re --wsgi}) serve it."""
+
+BIG_WSGI_KIND = "wsgi1m"
+"""The WSGI workload whose response is L{WSGI_BIG_SIZE} bytes."""
+
+KINDS: tuple[str, ...] = (*HELLO_KINDS, *STATIC_KINDS, UPLOAD_KIND, *WSGI_KINDS)
 """Every workload."""
 
 PATHS: dict[str, str] = {
@@ -62,6 +76,8 @@ PATHS: dict[str, str] = {
     "file10m": "/big.bin",
     "listing": "/listing/",
     "upload": "/upload",
+    "wsgi": "/",
+    "wsgi1m": "/",
 }
 """The URL path each kind is measured on."""
 
@@ -70,6 +86,59 @@ UPLOAD_BLOCK = 64 * 1024
 
 BODY = b"Hello, world!"
 """The response body every kind sends."""
+
+WSGI_PIECE_SIZE = 4096
+"""Bytes in each piece of the C{wsgi1m} response."""
+WSGI_PIECES = 256
+"""Pieces in the C{wsgi1m} response."""
+WSGI_BIG_SIZE = WSGI_PIECE_SIZE * WSGI_PIECES
+"""Bytes in the C{wsgi1m} response: 1 MiB."""
+
+
+def wsgiPiece() -> bytes:
+    """
+    @return: one piece of the C{wsgi1m} response: L{WSGI_PIECE_SIZE} bytes
+        of a repeating pattern.
+    """
+    return bytes(range(256)) * (WSGI_PIECE_SIZE // 256)
+
+
+def helloApplication(
+    environ: dict[str, Any], startResponse: Callable[..., Any]
+) -> Iterable[bytes]:
+    """
+    The C{wsgi} kind: hello world, with its length, as frameworks send it.
+    """
+    startResponse(
+        "200 OK",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))],
+    )
+    return [BODY]
+
+
+def bigApplication(
+    environ: dict[str, Any], startResponse: Callable[..., Any]
+) -> Iterable[bytes]:
+    """
+    The C{wsgi1m} kind: 1 MiB, yielded in 256 pieces of 4 KiB, as an
+    application streaming a large page or a file it makes does.
+    """
+    startResponse(
+        "200 OK",
+        [
+            ("Content-Type", "application/octet-stream"),
+            ("Content-Length", str(WSGI_BIG_SIZE)),
+        ],
+    )
+    piece = wsgiPiece()
+    return (piece for _ in range(WSGI_PIECES))
+
+
+WSGI_APPLICATIONS: dict[str, Callable[..., Iterable[bytes]]] = {
+    "wsgi": helloApplication,
+    "wsgi1m": bigApplication,
+}
+"""The WSGI application of each of the L{WSGI_KINDS}."""
 
 EXIT_UNAVAILABLE = 3
 """Exit status when the implementation cannot serve the kind (yet)."""
@@ -184,6 +253,25 @@ def buildFactory(impl: str, kind: str, directory: str | None = None) -> Any:
 
         return server.Site(Upload(), logPath=None)
 
+    if kind in WSGI_KINDS:
+        server = _importModule(impl, "server")
+        wsgi: Any = _importModule(impl, "wsgi")
+        from twisted.internet import reactor
+        from twisted.python.threadpool import ThreadPool
+
+        # As twistd web --wsgi does: a default pool, started once the reactor
+        # runs and stopped when it stops.
+        pool = ThreadPool()
+        reactor.callWhenRunning(pool.start)
+        reactor.addSystemEventTrigger("after", "shutdown", pool.stop)
+        site = server.Site(
+            wsgi.WSGIResource(reactor, pool, WSGI_APPLICATIONS[kind]), logPath=None
+        )
+        # As twistd web-re --wsgi does (twisted.web ignores the attribute):
+        # the resource is found from the request head.
+        site.locateBeforeBody = True
+        return site
+
     raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
 
 
@@ -224,6 +312,52 @@ def _discardLogs() -> None:
     )
 
 
+def serveGunicorn(kind: str, port: int) -> int:
+    """
+    Serve one of the L{WSGI_KINDS} with gunicorn, one sync worker, until
+    signalled.
+
+    @param kind: one of L{WSGI_KINDS}.
+    @param port: the TCP port on 127.0.0.1 (0 picks a free one).
+    @return: the exit status.
+    """
+    if kind not in WSGI_KINDS:
+        print(f"UNAVAILABLE gunicorn serves only {', '.join(WSGI_KINDS)}", flush=True)
+        return EXIT_UNAVAILABLE
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError as e:
+        print(f"UNAVAILABLE gunicorn: {type(e).__name__}: {e}", flush=True)
+        return EXIT_UNAVAILABLE
+    application = WSGI_APPLICATIONS[kind]
+
+    def ready(worker: Any) -> None:
+        # Runs in the worker, which serves the requests: its pid is the one
+        # whose CPU time counts.
+        bound = worker.sockets[0].getsockname()[1]
+        print(f"READY {bound} {os.getpid()}", flush=True)
+
+    settings = {
+        "bind": f"127.0.0.1:{port}",
+        "workers": 1,
+        "worker_class": "sync",
+        "backlog": LISTEN_BACKLOG,
+        "post_worker_init": ready,
+        "loglevel": "warning",
+    }
+
+    class OneSyncWorker(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Callable[..., Iterable[bytes]]:
+            return application
+
+    OneSyncWorker().run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """
     Serve one kind of workload with one implementation until signalled.
@@ -232,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     @return: the exit status.
     """
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("impl", choices=sorted(IMPLS))
+    parser.add_argument("impl", choices=[*sorted(IMPLS), GUNICORN])
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("port", type=int)
     parser.add_argument(
@@ -244,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         help="profile the reactor with pyinstrument and write a report to PATH",
     )
     args = parser.parse_args(argv)
+    if args.impl == GUNICORN:
+        return serveGunicorn(args.kind, args.port)
 
     # The reactor must be chosen before anything imports the default one.
     from twisted.internet import epollreactor

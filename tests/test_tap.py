@@ -5,7 +5,11 @@ resource and site they make, and the demo page served when nothing else is.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ import pytest
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import (
     SSL4ServerEndpoint,
     TCP4ServerEndpoint,
@@ -20,8 +25,9 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import usage
+from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import resource, script, server, static, tap
+from twisted_web_re import resource, script, server, static, tap, twcgi, wsgi
 from twisted_web_re._demo import DEMO_PAGE, DemoPage
 from twisted_web_re._version import __version__
 
@@ -52,8 +58,6 @@ TWISTD_WEB_OPTIONS = [
 # Options whose feature is not built yet, each with a command line giving it
 # and the module named in the error.
 NOT_BUILT_YET = [
-    (["--wsgi", "app.application"], "wsgi", "wsgi"),
-    (["--wsgi", ""], "wsgi", "wsgi"),
     (["--user"], "user", "distrib"),
     (["-u"], "user", "distrib"),
     (["--personal"], "personal", "distrib"),
@@ -138,6 +142,7 @@ class TestDefaults:
         assert options["index"] == []
         assert options["ignore-ext"] == []
         assert options["processor"] == {}
+        assert options["threadpool"] is None
         assert isinstance(options["root"], DemoPage)
 
     def test_everyTwistdWebOptionKnown(self) -> None:
@@ -187,8 +192,9 @@ class TestHelp:
         assert "with none of them, a demo page" in text
         assert "with none, on tcp:8080" in text
         assert "serverFromString" in text
-        assert ".cgi programs answer 501 until twisted_web_re.twcgi is built" in text
-        assert "--wsgi, --user and --personal are accepted but not built yet" in text
+        assert ".epy Python scripts and .cgi CGI programs" in text
+        assert "--wsgi (a WSGI application, run in a thread pool" in text
+        assert "--user and --personal are accepted but not built yet" in text
 
     def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
         """
@@ -437,7 +443,7 @@ class TestNotBuiltYet:
             f"--{option} arrives with twisted_web_re.{module} (not built yet)"
         )
 
-    @pytest.mark.parametrize("option", ["wsgi", "user", "personal"])
+    @pytest.mark.parametrize("option", ["user", "personal"])
     def test_helpSaysSo(self, option: str) -> None:
         """
         The help of each option not built yet says so, so that nobody has to
@@ -626,28 +632,25 @@ class TestPath:
 
     def test_processors(self, webroot: Path) -> None:
         """
-        C{.rpy} files run as resource scripts and C{.epy} files as Python
-        scripts; C{.cgi} files are refused, and never served as plain files.
+        As with C{twistd web}, C{.rpy} files run as resource scripts, C{.epy}
+        files as Python scripts and C{.cgi} files as CGI programs.
         """
         processors = parse("--path", str(webroot))["root"].processors
         assert processors[".rpy"] is script.ResourceScript
         assert processors[".epy"] is script.PythonScript
+        assert processors[".cgi"] is twcgi.CGIScript
         assert sorted(processors) == [".cgi", ".epy", ".rpy"]
 
-    def test_cgiRefused(self, webroot: Path) -> None:
+    def test_cgiScript(self, webroot: Path) -> None:
         """
-        Until CGI is built, a C{.cgi} file answers 501 Not Implemented and
-        its source is not shown.
+        A C{.cgi} file is found as a L{twcgi.CGIScript} of that file, which
+        runs it rather than sending its source.
         """
         (webroot / "run.cgi").write_bytes(b"#!/bin/sh\necho SECRET\n")
-        status, _, body = splitResponse(
-            converse(
-                b"GET /run.cgi HTTP/1.1\r\nHost: x\r\n\r\n", "--path", str(webroot)
-            )
-        )
-        assert status.startswith(b"HTTP/1.1 501 ")
-        assert b"SECRET" not in body
-        assert b"twcgi" in body
+        root = parse("--path", str(webroot))["root"]
+        found = root.getChild(b"run.cgi", None)
+        assert isinstance(found, twcgi.CGIScript)
+        assert found.filename == str(webroot / "run.cgi")
 
     def test_defaults(self, webroot: Path) -> None:
         """
@@ -992,7 +995,8 @@ class TestResourceScript:
 
 class TestRootConflicts:
     """
-    C{--path}, C{--class} and C{--resource-script} each choose the root.
+    C{--path}, C{--class}, C{--resource-script} and C{--wsgi} each choose the
+    root.
     """
 
     @pytest.mark.parametrize(
@@ -1004,6 +1008,13 @@ class TestRootConflicts:
                 ["--resource-script", "x.rpy", "--class", "x.Y"],
                 "class",
                 "resource-script",
+            ),
+            (["--wsgi", "x.app", "--path", "."], "path", "wsgi"),
+            (["--class", "x.Y", "--wsgi", "x.app"], "class", "wsgi"),
+            (
+                ["--wsgi", "x.app", "--resource-script", "x.rpy"],
+                "resource-script",
+                "wsgi",
             ),
         ],
     )
@@ -1204,8 +1215,19 @@ def site(options: tap.Options) -> Any:
     @param options: Parsed options.
     @return: The factory every endpoint service shares.
     """
-    children = list(tap.makeService(options))
-    return children[0].factory
+    return siteOf(tap.makeService(options))
+
+
+def siteOf(service: MultiService) -> Any:
+    """
+    The site of a service made by L{tap.makeService}.
+
+    @param service: The service.
+    @return: The factory of its first endpoint service.
+    """
+    return next(
+        c.factory for c in service if isinstance(c, StreamServerEndpointService)
+    )
 
 
 def exchange(factory: Any, request: bytes) -> bytes:
@@ -1418,3 +1440,381 @@ class TestDemoPage:
         status, headers, _ = splitResponse(converse(POST_ROOT))
         assert status.startswith(b"HTTP/1.1 405 ")
         assert headers[b"allow"] == [b"GET, HEAD"]
+
+
+# -- --wsgi -------------------------------------------------------------------
+
+#: How long a test waits for the thread pool to answer or to stop.
+THREAD_DEADLINE = 10.0
+
+
+def helloApplication(
+    environ: dict[str, Any], startResponse: Callable[..., Any]
+) -> Iterable[bytes]:
+    """
+    The howto's WSGI application, with a length, named by C{--wsgi}.
+    """
+    startResponse("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello World!"]
+
+
+def echoApplication(
+    environ: dict[str, Any], startResponse: Callable[..., Any]
+) -> Iterable[bytes]:
+    """
+    A WSGI application answering with its path and the request body it read.
+    """
+    body = environ["wsgi.input"].read()
+    page = environ["PATH_INFO"].encode("latin-1") + b" " + body
+    startResponse("200 OK", [("Content-Length", str(len(page)))])
+    return [page]
+
+
+def failingApplication(
+    environ: dict[str, Any], startResponse: Callable[..., Any]
+) -> Iterable[bytes]:
+    """
+    A WSGI application that raises.
+    """
+    raise RuntimeError("the application failed")
+
+
+class ThreadedMemoryReactor(MemoryReactorClock):
+    """
+    A memory reactor that also takes calls from other threads, and runs them
+    on the test's thread when the test pumps it: enough for the thread pool
+    of C{--wsgi} to answer requests and to stop.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fromThreads: queue.Queue[tuple[Callable[..., object], tuple[Any, ...]]]
+        self._fromThreads = queue.Queue()
+
+    def callFromThread(self, f: Callable[..., object], *args: Any) -> None:
+        """
+        Queue C{f(*args)} to run on the test's thread.
+        """
+        self._fromThreads.put((f, args))
+
+    def pumpUntil(self, done: Callable[[], bool]) -> None:
+        """
+        Run the calls made from other threads, and those due now, until
+        C{done()} is true, or fail after L{THREAD_DEADLINE}.
+
+        @param done: Tells whether to stop.
+        """
+        deadline = time.monotonic() + THREAD_DEADLINE
+        while not done():
+            self.advance(0)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"not done within {THREAD_DEADLINE}s")
+            try:
+                f, args = self._fromThreads.get(timeout=min(left, 0.05))
+            except queue.Empty:
+                continue
+            f(*args)
+
+
+def parseThreaded(*args: str) -> tap.Options:
+    """
+    Parse C{args} against a L{ThreadedMemoryReactor}.
+
+    @param args: The command line after C{web-re}.
+    @return: The parsed options.
+    """
+    options = tap.Options(reactor=ThreadedMemoryReactor())
+    options.parseOptions(list(args))
+    return options
+
+
+def poolService(service: MultiService) -> Any:
+    """
+    The service running the thread pool of C{--wsgi}.
+
+    @param service: A service made by L{tap.makeService}.
+    @return: Its first child, which must be that service.
+    """
+    first = next(iter(service))
+    assert isinstance(first, tap._ThreadPoolService)
+    return first
+
+
+def stopAndWait(service: MultiService, reactor: ThreadedMemoryReactor) -> None:
+    """
+    Stop C{service} and pump C{reactor} until it has stopped.
+
+    @param service: A running service made by L{tap.makeService}.
+    @param reactor: Its reactor.
+    """
+    stopped = service.stopService()
+    assert isinstance(stopped, Deferred)
+    reactor.pumpUntil(lambda: stopped.called)
+
+
+def _complete(response: bytes) -> bool:
+    """
+    Tell whether C{response} is one whole response with a Content-Length.
+    """
+    head, separator, body = response.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return match is not None and len(body) >= int(match.group(1))
+
+
+def wsgiExchange(request: bytes, *args: str) -> bytes:
+    """
+    Send C{request} to the site C{twistd web-re ARGS} makes, with its
+    service running, and return the whole response.
+
+    @param request: One complete raw HTTP/1.1 request.
+    @param args: The command line after C{web-re}.
+    @return: Everything the server wrote back.
+    """
+    options = parseThreaded(*args)
+    reactor = options.reactor
+    assert isinstance(reactor, ThreadedMemoryReactor)
+    service = tap.makeService(options)
+    service.startService()
+    try:
+        channel = siteOf(service).buildProtocol(IPv4Address("TCP", "127.0.0.1", 12345))
+        transport = StringTransport()
+        channel.makeConnection(transport)
+        channel.dataReceived(request)
+        reactor.pumpUntil(lambda: _complete(transport.value()))
+        response: bytes = transport.value()
+        channel.connectionLost(None)
+    finally:
+        stopAndWait(service, reactor)
+    return response
+
+
+class TestWSGI:
+    """
+    C{--wsgi}: serve a WSGI application, calling it in a thread pool that
+    runs with the service.
+    """
+
+    def test_root(self) -> None:
+        """
+        The root is a L{wsgi.WSGIResource}, and the thread pool it calls the
+        application in is made but not started: it starts with the service.
+        """
+        options = parse("--wsgi", _name(helloApplication))
+        assert isinstance(options["root"], wsgi.WSGIResource)
+        pool = options["threadpool"]
+        assert isinstance(pool, ThreadPool)
+        assert not pool.started
+        assert pool.threads == []
+
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            (
+                "no_such_module.application",
+                "--wsgi: cannot find 'no_such_module.application': ObjectNotFound: ",
+            ),
+            (
+                f"{__name__}.noSuchApplication",
+                f"--wsgi: cannot find '{__name__}.noSuchApplication': AttributeError: ",
+            ),
+            ("", "--wsgi: cannot find '': "),
+            ("application", "--wsgi: cannot find 'application': "),
+        ],
+    )
+    def test_notFound(self, name: str, expected: str) -> None:
+        """
+        An application that cannot be imported is a one-line usage error
+        saying why.
+        """
+        message = usageError("--wsgi", name)
+        assert message.startswith(expected)
+        assert "\n" not in message
+
+    @pytest.mark.parametrize(
+        ("name", "typeName"), [(f"{__name__}.NOT_CALLABLE", "int"), ("re", "module")]
+    )
+    def test_notCallable(self, name: str, typeName: str) -> None:
+        """
+        A name that is not a callable (a number, a module) is a usage error.
+        """
+        assert usageError("--wsgi", name) == (
+            f"--wsgi: {name!r} is a {typeName}, not a WSGI application (a callable)"
+        )
+
+    @pytest.mark.parametrize(("args", "option"), PATH_ONLY)
+    def test_pathOptions(self, args: list[str], option: str) -> None:
+        """
+        The options of C{--path} are usage errors with C{--wsgi}.
+        """
+        message = usageError("--wsgi", _name(helloApplication), *args)
+        assert message == f"--{option} only applies to --path"
+
+    def test_site(self, tmp_path: Path) -> None:
+        """
+        C{--wsgi} works together with C{--listen}, C{--add-header},
+        C{--logfile} and C{--display-tracebacks}; its site finds the resource
+        from the request head, so that the application can read C{wsgi.input}
+        while the body arrives.
+        """
+        log = tmp_path / "access.log"
+        options = parse(
+            "--wsgi",
+            _name(helloApplication),
+            "--listen",
+            "tcp:8081:interface=127.0.0.1",
+            "--add-header",
+            "X-One: 1",
+            "--logfile",
+            str(log),
+            "--display-tracebacks",
+        )
+        made = site(options)
+        assert made.resource is options["root"]
+        assert made.locateBeforeBody
+        assert made.displayTracebacks
+        assert made.extraHeaders == ((b"X-One", b"1"),)
+        assert made.logPath == str(log)
+
+    def test_otherRootsNotLocatedEarly(self, webroot: Path) -> None:
+        """
+        The other roots keep twisted.web's order: the resource is found once
+        the whole body has arrived.
+        """
+        assert not site(parse()).locateBeforeBody
+        assert not site(parse("--path", str(webroot))).locateBeforeBody
+
+    def test_serviceStructure(self) -> None:
+        """
+        The thread pool runs in a service of its own, the first child, so
+        that it starts before the server listens and stops after it has
+        stopped listening; one endpoint service per C{--listen} follows.
+        """
+        options = parse(
+            "--wsgi",
+            _name(helloApplication),
+            "--listen",
+            "tcp:8081",
+            "--listen",
+            "tcp:8082",
+        )
+        service = tap.makeService(options)
+        children = list(service)
+        assert len(children) == 3
+        assert poolService(service).pool is options["threadpool"]
+        assert all(isinstance(c, StreamServerEndpointService) for c in children[1:])
+
+    def test_noPoolService(self, webroot: Path) -> None:
+        """
+        Without C{--wsgi} there is no thread pool, and no service for one.
+        """
+        for options in (parse(), parse("--path", str(webroot))):
+            service = tap.makeService(options)
+            assert options["threadpool"] is None
+            assert all(isinstance(c, StreamServerEndpointService) for c in service)
+
+    def test_poolStartsAndStops(self) -> None:
+        """
+        Starting the service starts the thread pool; stopping it stops the
+        pool and, once the L{Deferred} it returns has fired, every thread of
+        the pool (and the one that stopped it) has ended.
+        """
+        options = parseThreaded("--wsgi", _name(helloApplication))
+        reactor = options.reactor
+        assert isinstance(reactor, ThreadedMemoryReactor)
+        pool = options["threadpool"]
+        service = tap.makeService(options)
+        service.startService()
+        assert pool.started
+        ran = threading.Event()
+        pool.callInThread(ran.set)
+        assert ran.wait(THREAD_DEADLINE)
+        assert pool.threads
+        stopAndWait(service, reactor)
+        assert not pool.started
+        assert pool.joined
+        assert [t for t in pool.threads if t.is_alive()] == []
+        assert [t.name for t in threading.enumerate() if "web-re-wsgi" in t.name] == []
+
+    def test_stopDoesNotBlockTheReactor(self) -> None:
+        """
+        Stopping waits for a worker that is itself waiting for the reactor
+        thread, without blocking that thread: the service stops once the
+        worker's call has run on it.
+        """
+        options = parseThreaded("--wsgi", _name(helloApplication))
+        reactor = options.reactor
+        assert isinstance(reactor, ThreadedMemoryReactor)
+        pool = options["threadpool"]
+        service = tap.makeService(options)
+        service.startService()
+        ranOnReactor = threading.Event()
+
+        def work() -> None:
+            reactor.callFromThread(ranOnReactor.set)
+            assert ranOnReactor.wait(THREAD_DEADLINE)
+
+        pool.callInThread(work)
+        stopped = service.stopService()
+        assert isinstance(stopped, Deferred)
+        assert not stopped.called
+        reactor.pumpUntil(lambda: stopped.called)
+        assert ranOnReactor.is_set()
+        assert [t for t in pool.threads if t.is_alive()] == []
+
+    def test_serves(self) -> None:
+        """
+        The site answers with what the application returns.
+        """
+        response = wsgiExchange(GET_ROOT, "--wsgi", _name(helloApplication))
+        status, headers, body = splitResponse(response)
+        assert status == b"HTTP/1.1 200 OK"
+        assert headers[b"content-type"] == [b"text/plain"]
+        assert body == b"Hello World!"
+
+    def test_readsBody(self) -> None:
+        """
+        The application reads the request body from C{wsgi.input}.
+        """
+        request = (
+            b"POST /some/path HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+            b"hello there"
+        )
+        response = wsgiExchange(request, "--wsgi", _name(echoApplication))
+        assert splitResponse(response)[2] == b"/some/path hello there"
+
+    @pytest.mark.parametrize("request_", [GET_ROOT, GET_OTHER, POST_ROOT])
+    def test_addHeader(self, request_: bytes) -> None:
+        """
+        With C{--add-header}, the application's answers carry the headers
+        (C{twistd web --wsgi} answers 500 to every request when given
+        C{--add-header}).
+        """
+        response = wsgiExchange(
+            request_,
+            "--wsgi",
+            _name(helloApplication),
+            "--add-header",
+            "X-One: 1",
+            "--add-header",
+            "X-Two: two",
+        )
+        status, headers, body = splitResponse(response)
+        assert status == b"HTTP/1.1 200 OK"
+        assert headers[b"x-one"] == [b"1"]
+        assert headers[b"x-two"] == [b"two"]
+        assert body == b"Hello World!"
+
+    def test_addHeaderOnError(self) -> None:
+        """
+        An application that raises gets a 500, which carries the C{--add-header}
+        headers too.
+        """
+        response = wsgiExchange(
+            GET_ROOT, "--wsgi", _name(failingApplication), "--add-header", "X-One: 1"
+        )
+        status, headers, _ = splitResponse(response)
+        assert status.startswith(b"HTTP/1.1 500 ")
+        assert headers[b"x-one"] == [b"1"]

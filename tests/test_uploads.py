@@ -329,3 +329,46 @@ def test_badFormRefusedWhenAskedFor() -> None:
         b"Content-Length: %d\r\n\r\n" % len(many) + many
     )
     assert transport.value().startswith(b"HTTP/1.1 413 ")
+
+
+def test_earlyAnswerDropsRestOfBody() -> None:
+    """
+    A streaming resource that finishes its response before the body has all
+    arrived does not let the rest of the body be read as a request (request
+    smuggling): the remainder is read and dropped, and the connection then
+    serves the next real request.
+    """
+
+    @implementer(resource.IStreamingUpload)
+    class Quick(Upload):
+        def uploadReceived(self, request: Any, data: bytes) -> None:
+            super().uploadReceived(request, data)
+            if not request.finished:
+                request.write(b"early")
+                request.finish()
+
+    upload = Quick()
+    channel, transport, _ = connect(upload)
+    smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    channel.dataReceived(HEAD % (1 + len(smuggled)) + b"\r\nx")
+    channel.dataReceived(smuggled)
+    assert transport.value().count(b"HTTP/1.1 ") == 1
+    assert b"smuggled" not in transport.value()
+    channel.dataReceived(b"GET /upload HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    assert transport.value().count(b"HTTP/1.1 ") == 2
+
+
+def test_uploadStartedRaisingAnswers500() -> None:
+    """
+    A streaming resource whose uploadStarted raises gets the request answered
+    500; nothing escapes into the protocol.
+    """
+
+    @implementer(resource.IStreamingUpload)
+    class Broken(Upload):
+        def uploadStarted(self, request: Any, length: int | None) -> int | None:
+            raise ValueError("boom")
+
+    channel, transport, _ = connect(Broken())
+    channel.dataReceived(HEAD % 3 + b"\r\n")
+    assert transport.value().startswith(b"HTTP/1.1 500 ")

@@ -61,6 +61,7 @@ class _State(enum.IntEnum):
     ::
 
         IDLE --bytes--> HEAD --head, body--> BODY --body done--> RESPONDING
+        BODY --body done, request answered early--> IDLE
         IDLE/HEAD --whole head, no body--> RESPONDING
         RESPONDING --finished, keep-alive--> IDLE
         any --error, timeout, close--> CLOSING
@@ -76,7 +77,7 @@ class _State(enum.IntEnum):
 _TRANSITIONS: dict[_State, frozenset[_State]] = {
     _State.IDLE: frozenset({_State.HEAD, _State.BODY, _State.RESPONDING}),
     _State.HEAD: frozenset({_State.BODY, _State.RESPONDING}),
-    _State.BODY: frozenset({_State.RESPONDING}),
+    _State.BODY: frozenset({_State.RESPONDING, _State.IDLE}),
     _State.RESPONDING: frozenset({_State.IDLE}),
     _State.CLOSING: frozenset(),
 }
@@ -118,6 +119,8 @@ class HTTPChannel(Protocol):
         self._limits: Limits = DEFAULT_LIMITS
         self._reactor: Any = None
         self._peer: Any = None
+        self._host: Any = None
+        self._secure: bool | None = None
         self._trustedProxies: tuple[Any, ...] = ()
 
     # -- connection life ------------------------------------------------------
@@ -165,9 +168,14 @@ class HTTPChannel(Protocol):
 
     def isSecure(self) -> bool:
         """
-        Return whether the connection is over TLS.
+        Return whether the connection is over TLS (asked once).
         """
-        return interfaces.ISSLTransport(self.transport, None) is not None
+        secure = self._secure
+        if secure is None:
+            secure = self._secure = (
+                interfaces.ISSLTransport(self.transport, None) is not None
+            )
+        return secure
 
     def getPeer(self) -> Any:
         """Return the client's address (asked of the transport once)."""
@@ -177,8 +185,11 @@ class HTTPChannel(Protocol):
         return peer
 
     def getHost(self) -> Any:
-        """Return the local address."""
-        return self.transport.getHost()  # type: ignore[union-attr]
+        """Return the local address (asked of the transport once)."""
+        host = self._host
+        if host is None:
+            host = self._host = self.transport.getHost()  # type: ignore[union-attr]
+        return host
 
     # -- timers -----------------------------------------------------------------
 
@@ -301,13 +312,18 @@ class HTTPChannel(Protocol):
                     pieces: list[bytes] = []
                     pos = decoder.decode(buf, pos, pieces)
                     request = self._request
-                    assert request is not None
-                    for piece in pieces:
-                        request.handleContentChunk(piece)
+                    if request is not None:
+                        for piece in pieces:
+                            request.handleContentChunk(piece)
                     if not decoder.done:
                         break
                     self._decoder = None
-                    self._dispatch(request)
+                    if request is None:
+                        # The rest of a body whose request was answered
+                        # early has been read and dropped.
+                        self._enterIdle()
+                    else:
+                        self._dispatch(request)
                 else:
                     break
         except WireError as error:
@@ -479,7 +495,19 @@ class HTTPChannel(Protocol):
         if not request._keepAlive or self._state is _State.CLOSING:
             self._close()
             return
-        self._state = _State.IDLE  # from RESPONDING, the only way in
+        if self._state is _State.BODY:
+            # Answered before its body was all read (a streaming upload that
+            # responded early): the rest of the body is still read, and
+            # dropped, so that none of it is ever taken for a request.
+            if self._bodyPaused:
+                self._bodyPaused = False
+                self._resumeReading()
+            return
+        self._enterIdle()
+
+    def _enterIdle(self) -> None:
+        """Wait for the next request, then read any already buffered."""
+        self._state = _State.IDLE  # from RESPONDING or a dropped BODY
         self._since = self._reactor.seconds()
         # Any timer still pending fires before the new idle deadline, and will
         # re-arm itself; only a missing one needs scheduling.
@@ -517,6 +545,11 @@ class HTTPChannel(Protocol):
         request, self._request = self._request, None
         if request is not None and not request.finished:
             request.connectionLost(Failure(error))
+        if request is None and self._state is _State.BODY:
+            # The body of a request already answered: an error response now
+            # would follow that answer on the wire.  Close instead.
+            self._close()
+            return
         self._sendError(error.status, error.reason)
 
     def _sendError(self, status: int, reason: str, linger: bool = True) -> None:

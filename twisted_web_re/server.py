@@ -661,7 +661,11 @@ class Site(SiteSessions, http.HTTPFactory):
             return 500
         if not resource.IStreamingUpload.providedBy(located):
             return None
-        refusal: int | None = located.uploadStarted(request, length)
+        try:
+            refusal: int | None = located.uploadStarted(request, length)
+        except Exception:
+            _log.failure("Error starting the upload of {request!r}", request=request)
+            return 500
         if refusal is None:
             request._upload = located
         return refusal

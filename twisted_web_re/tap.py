@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from twisted.application import strports
-from twisted.application.service import IServiceCollection, MultiService
+from twisted.application.service import IServiceCollection, MultiService, Service
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IReactorCore, IStreamServerEndpoint
+from twisted.internet.interfaces import (
+    IReactorCore,
+    IReactorFromThreads,
+    IStreamServerEndpoint,
+)
 from twisted.python import reflect, usage
+from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import http_headers, resource, script, server, static
+from twisted_web_re import http_headers, script, server, static, twcgi, wsgi
 from twisted_web_re._demo import DemoPage
+from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
@@ -48,13 +56,12 @@ _MEDIA_TYPE = re.compile(
 # with the module that will bring it.  Giving one is a usage error until then,
 # rather than a server that silently ignores what it was asked to do.
 _NOT_BUILT_YET: dict[str, str] = {
-    "wsgi": "wsgi",
     "user": "distrib",
     "personal": "distrib",
 }
 
 # The options that each choose what the site serves at its root.
-_ROOT_OPTIONS = ("path", "class", "resource-script")
+_ROOT_OPTIONS = ("path", "class", "resource-script", "wsgi")
 
 # The options that configure the static.File that --path makes, and nothing
 # else: given without --path they would silently do nothing.
@@ -171,12 +178,13 @@ def _checkFileName(option: str, name: str) -> str:
     return name
 
 
-def _namedObject(option: str, name: str) -> Callable[..., Any]:
+def _namedObject(option: str, name: str, kind: str = "class") -> Callable[..., Any]:
     """
     Find the callable that C{name} names, importing its module.
 
     @param option: The option C{name} was given to, for the error message.
     @param name: A fully qualified Python name such as C{package.module.Class}.
+    @param kind: What the option wants C{name} to be, for the error message.
     @return: The object it names.
     @raise usage.UsageError: If C{name} is not a valid name, its module cannot
         be imported (whatever the import raises), it names nothing, or what it
@@ -192,7 +200,7 @@ def _namedObject(option: str, name: str) -> Callable[..., Any]:
         ) from e
     if not callable(found):
         raise usage.UsageError(
-            f"--{option}: {name!r} is a {type(found).__name__}, not a class"
+            f"--{option}: {name!r} is a {type(found).__name__}, not a {kind}"
         )
     return cast(Callable[..., Any], found)
 
@@ -214,26 +222,6 @@ def _isResource(candidate: object) -> bool:
     )
 
 
-def _cgiNotBuiltYet(path: str, registry: static.Registry) -> resource.ErrorPage:
-    """
-    The processor C{--path} gives C{.cgi} files until CGI can be run.
-
-    To C{twistd web} they are CGI programs.  Until twisted_web_re.twcgi
-    exists they are refused rather than served as plain files, which would
-    hand their source code (and any secret in it) to anyone who asks.
-
-    @param path: The CGI program's file name.
-    @param registry: The registry of the L{static.File} that found it.
-    @return: A page answering 501 Not Implemented, which does not show the
-        program's source.
-    """
-    return resource.ErrorPage(
-        501,
-        "CGI Not Available",
-        "This server cannot run CGI programs yet (twisted_web_re.twcgi is not built).",
-    )
-
-
 class Options(usage.Options):
     """
     The options of C{twistd web-re}: those of C{twistd web}, with stricter checks.
@@ -241,8 +229,9 @@ class Options(usage.Options):
     After L{parseOptions}, C{self["root"]} holds the resource to serve at
     C{/}, C{self["listen"]} every endpoint description to listen on (never
     empty), C{self["add-header"]} the extra response headers as
-    C{(name, value)} byte pairs, and C{self["logfile"]} the access log path or
-    L{None}.
+    C{(name, value)} byte pairs, C{self["logfile"]} the access log path or
+    L{None}, and C{self["threadpool"]} the thread pool that C{--wsgi} calls
+    its application in, not yet started, or L{None} without C{--wsgi}.
 
     @ivar reactor: The reactor endpoints are checked against and made for, or
         L{None} for the global reactor.
@@ -252,15 +241,16 @@ class Options(usage.Options):
 
     longdesc = (
         "Start a web server built on twisted_web_re. It serves one of: --path"
-        " (the files of a directory, running .rpy resource scripts and .epy"
-        " Python scripts; .cgi programs answer 501 until twisted_web_re.twcgi"
-        " is built), --class or --resource-script; with none of them, a demo"
-        " page. It listens on each --listen endpoint, in the syntax of"
+        " (the files of a directory, running .rpy resource scripts, .epy"
+        " Python scripts and .cgi CGI programs), --class, --resource-script or"
+        " --wsgi (a WSGI application, run in a thread pool that starts and"
+        " stops with the server); with none of them, a demo page. It listens"
+        " on each --listen endpoint, in the syntax of"
         " twisted.internet.endpoints.serverFromString, for example"
         " tcp:8080:interface=127.0.0.1, unix:/run/web.sock or"
         " ssl:8443:privateKey=key.pem:certKey=cert.pem; with none, on"
-        f" {DEFAULT_LISTEN}. --wsgi, --user and --personal are accepted but not"
-        " built yet."
+        f" {DEFAULT_LISTEN}. --user and --personal are accepted but not built"
+        " yet."
     )
 
     optFlags = [
@@ -329,15 +319,16 @@ class Options(usage.Options):
             None,
             None,
             "Serve this directory (or file) as the root of the site. Files"
-            " ending in .rpy run as resource scripts and .epy as Python"
-            " scripts; .cgi answers 501 until CGI is built.",
+            " ending in .rpy run as resource scripts, .epy as Python scripts"
+            " and .cgi as CGI programs.",
         ],
         [
             "wsgi",
             None,
             None,
-            "(not built yet: arrives with twisted_web_re.wsgi) Serve the WSGI"
-            " application with this fully qualified Python name.",
+            "Serve the WSGI application with this fully qualified Python name,"
+            " such as package.module.application, as the root of the site,"
+            " calling it in a pool of threads.",
         ],
         [
             "resource-script",
@@ -372,6 +363,7 @@ class Options(usage.Options):
         super().__init__()
         self.reactor = reactor
         self["root"] = None
+        self["threadpool"] = None
         self["listen"] = []
         self["add-header"] = []
         self["index"] = []
@@ -511,10 +503,11 @@ class Options(usage.Options):
         Make the resource that the options ask to serve at C{/}.
 
         @return: A L{static.File} for C{--path}, the instance of C{--class}, a
-            L{script.ResourceScriptWrapper} for C{--resource-script}, or else
-            the demo page.
-        @raise usage.UsageError: If the path or script does not exist, or the
-            class cannot be found or made, or makes no resource.
+            L{script.ResourceScriptWrapper} for C{--resource-script}, a
+            L{wsgi.WSGIResource} for C{--wsgi}, or else the demo page.
+        @raise usage.UsageError: If the path or script does not exist, the
+            class cannot be found or made, or makes no resource, or the WSGI
+            application cannot be found or called.
         """
         if self["path"] is not None:
             return self._makeFile(self["path"])
@@ -525,7 +518,28 @@ class Options(usage.Options):
             if not os.path.isfile(name):
                 raise usage.UsageError(f"--resource-script: no such file: {name!r}")
             return script.ResourceScriptWrapper(os.path.abspath(name))
+        if self["wsgi"] is not None:
+            return self._makeWSGI(self["wsgi"])
         return DemoPage()
+
+    def _makeWSGI(self, name: str) -> wsgi.WSGIResource:
+        """
+        Make the resource that C{--wsgi} asks for, and the thread pool its
+        application is to be called in.
+
+        The pool is made here but started only with the service (see
+        L{_ThreadPoolService}): a daemon forks after the options are read,
+        and threads do not survive a fork.
+
+        @param name: The argument of C{--wsgi}.
+        @return: The resource, calling the application in
+            C{self["threadpool"]}.
+        @raise usage.UsageError: If the application cannot be imported or
+            cannot be called.
+        """
+        application = _namedObject("wsgi", name, "WSGI application (a callable)")
+        self["threadpool"] = pool = ThreadPool(name="web-re-wsgi")
+        return wsgi.WSGIResource(resolveReactor(self.reactor), pool, application)
 
     def _makeFile(self, path: str) -> static.File:
         """
@@ -544,7 +558,7 @@ class Options(usage.Options):
         root.processors = {
             ".rpy": script.ResourceScript,
             ".epy": script.PythonScript,
-            ".cgi": _cgiNotBuiltYet,
+            ".cgi": twcgi.CGIScript,
             **self["processor"],
         }
         if self["index"]:
@@ -736,7 +750,72 @@ def _makeSite(config: Options) -> server.Site:
     )
     if config["display-tracebacks"]:
         site.displayTracebacks = True
+    if config["wsgi"] is not None:
+        # The WSGI resource is found from the request head, so that the
+        # application can read wsgi.input while the body is still arriving.
+        site.locateBeforeBody = True
     return site
+
+
+class _ThreadPoolService(Service):
+    """
+    Runs a thread pool for as long as the server runs, and leaves no thread
+    behind.
+
+    The pool starts with the service, which C{twistd} starts after it has
+    forked into the background.  Stopping it joins every one of its threads;
+    that cannot be done on the reactor thread, where it would wait forever
+    for a worker that is itself waiting for the reactor (to write part of a
+    response, or to read more of a request body).  So a short-lived thread
+    of its own stops the pool, and the stop completes on the reactor thread
+    once it has.
+
+    @ivar pool: The thread pool.
+    """
+
+    def __init__(self, pool: ThreadPool, reactor: IReactorFromThreads) -> None:
+        """
+        @param pool: The thread pool, not started.
+        @param reactor: The reactor the service runs with.
+        """
+        self.pool = pool
+        self._reactor = reactor
+
+    def startService(self) -> None:
+        """
+        Start the thread pool.
+        """
+        super().startService()
+        self.pool.start()
+
+    def stopService(self) -> Deferred[None]:
+        """
+        Stop the thread pool, without blocking the reactor thread.
+
+        @return: A L{Deferred} that fires on the reactor thread once every
+            thread of the pool, and the thread that stopped it, has ended.
+            A worker still running the application ends when the application
+            returns (a L{wsgi.WSGIResource} releases those still running
+            when its grace period at shutdown is over).
+        """
+        super().stopService()
+        stopped: Deferred[None] = Deferred()
+        stopper = threading.Thread(
+            target=self._stopPool, args=(stopped,), name=f"{self.pool.name}-stopper"
+        )
+        stopped.addCallback(lambda _: stopper.join())
+        stopper.start()
+        return stopped
+
+    def _stopPool(self, stopped: Deferred[None]) -> None:
+        """
+        Stop the pool, waiting for its threads, then fire C{stopped} on the
+        reactor thread.  Runs in a thread of its own.
+
+        @param stopped: The L{Deferred} to fire.
+        """
+        self.pool.stop()
+        self._reactor.callFromThread(stopped.callback, None)
 
 
 def makeService(config: Options) -> MultiService:
@@ -746,12 +825,19 @@ def makeService(config: Options) -> MultiService:
     @param config: Parsed L{Options}; its C{reactor} is the one to listen with.
     @return: A L{MultiService} holding one
         L{twisted.application.internet.StreamServerEndpointService} per
-        endpoint in C{config["listen"]}, all serving one shared L{server.Site}.
-        When the root has a L{static.Registry}, the service is registered in
-        it as the L{IServiceCollection}, for resource scripts to find, as
-        C{twistd web} does.
+        endpoint in C{config["listen"]}, all serving one shared L{server.Site};
+        with C{--wsgi}, first of all a service running the application's
+        thread pool, so that the pool starts before the server listens and
+        stops after it has stopped listening.  When the root has a
+        L{static.Registry}, the service is registered in it as the
+        L{IServiceCollection}, for resource scripts to find, as C{twistd web}
+        does.
     """
     service = MultiService()
+    if config["threadpool"] is not None:
+        _ThreadPoolService(
+            config["threadpool"], resolveReactor(config.reactor)
+        ).setServiceParent(service)
     registry = getattr(config["root"], "registry", None)
     if isinstance(registry, static.Registry):
         registry.setComponent(IServiceCollection, service)

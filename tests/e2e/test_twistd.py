@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from twisted_web_re.wsgi import SHUTDOWN_GRACE
 
 REPO = Path(__file__).resolve().parent.parent.parent
 LOOPBACK = "127.0.0.1"
@@ -41,6 +44,27 @@ TWISTD = [
 ]
 # twist, the newer foreground runner, as `python -m twisted` starts it.
 TWIST = [sys.executable, "-m", "twisted", "--log-format=text"]
+# twistd as TWISTD runs it, printing, once the reactor has shut down (every
+# service stopped, the reactor's own thread pool joined, and every shutdown
+# trigger of the application run, since this one is added last, once the
+# reactor runs), the names of the threads still alive: twistd then ends itself
+# by the signal it was stopped with, which would not wait for them.
+TWISTD_REPORTING_THREADS = [
+    sys.executable,
+    "-c",
+    "import sys, threading\n"
+    "from twisted.internet import reactor\n"
+    "from twisted.scripts.twistd import run\n"
+    "def report():\n"
+    "    main = threading.main_thread()\n"
+    "    names = sorted(t.name for t in threading.enumerate() if t is not main)\n"
+    "    print('threads after shutdown:', names)\n"
+    "reactor.callWhenRunning(\n"
+    "    reactor.addSystemEventTrigger, 'after', 'shutdown', report\n"
+    ")\n"
+    "sys.argv[0] = 'twistd'\n"
+    "run()\n",
+]
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -114,18 +138,19 @@ def _waitUntilListening(server: Server) -> None:
     pytest.fail(f"server did not listen within {START_DEADLINE}s:\n{server.log()}")
 
 
-def _stop(server: Server) -> int | None:
+def _stop(server: Server, deadline: float = STOP_DEADLINE) -> int | None:
     """
     Stop C{server} with SIGTERM, killing it if it outlives the stop deadline.
 
     @param server: A server started by L{_start}.
+    @param deadline: The seconds it has to stop.
     @return: Its exit status after SIGTERM, or L{None} if it had to be killed.
     """
     process = server.process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            return process.wait(timeout=STOP_DEADLINE)
+            return process.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_DEADLINE)
@@ -358,7 +383,9 @@ def _runToCompletion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["--path", ".", "--mime-type", "plain"], "--mime-type wants a media"),
         (["--index", "home.html"], "--index only applies to --path"),
         (["--path", ".", "--class", "x.Y"], "each choose what to serve"),
-        (["--wsgi", "app.application"], "--wsgi arrives with twisted_web_re.wsgi"),
+        (["--wsgi", "no_such_module.app"], "--wsgi: cannot find 'no_such_module.app'"),
+        (["--wsgi", "os.sep"], "is a str, not a WSGI application (a callable)"),
+        (["--wsgi", "os.getcwd", "--path", "."], "each choose what to serve"),
         (["--user"], "--user arrives with twisted_web_re.distrib (not built yet)"),
         (["--no-such-option"], "--no-such-option not recognized"),
     ],
@@ -479,6 +506,14 @@ def pageProcessor(path, registry):
 """
 
 
+# A CGI program in sh, as a .cgi file under --path runs.
+RUN_CGI = b"""#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+echo "CGI says hello; QUERY_STRING=$QUERY_STRING"
+"""
+
+
 def _makeSite(directory: Path) -> Path:
     """
     Write a small site: an index page, files of several types, a resource
@@ -494,7 +529,8 @@ def _makeSite(directory: Path) -> Path:
     (directory / "README").write_bytes(b"no extension")
     (directory / "script.rpy").write_text(SCRIPT_RPY)
     (directory / "x.page").write_bytes(b"page source")
-    (directory / "run.cgi").write_bytes(b"#!/bin/sh\necho SECRET-IN-SOURCE\n")
+    (directory / "run.cgi").write_bytes(RUN_CGI)
+    (directory / "run.cgi").chmod(0o755)
     sub = directory / "sub"
     sub.mkdir()
     (sub / "a.txt").write_bytes(b"a")
@@ -517,9 +553,9 @@ def test_servesDirectory(start: Callable[..., Server], tmp_path: Path) -> None:
     C{twistd -n web-re --path DIR} serves a directory as C{twistd web} does:
     its index page at C{/}, files with the content type of their extension,
     C{.rpy} resource scripts run, a subdirectory redirected to its slash and
-    listed, 404 for what is missing; C{.cgi} programs are refused without
-    showing their source; the C{--add-header} headers are on every answer,
-    errors included, and each request is written to the C{--logfile}.
+    listed, 404 for what is missing; C{.cgi} programs run; the
+    C{--add-header} headers are on every answer, errors included, and each
+    request is written to the C{--logfile}.
     """
     site = _makeSite(tmp_path / "site")
     accessLog = tmp_path / "access.log"
@@ -577,9 +613,9 @@ def test_servesDirectory(start: Callable[..., Server], tmp_path: Path) -> None:
     assert status == 404
     assert headers["x-served-by"] == "web-re"
 
-    status, headers, body, _ = _get(port, path="/run.cgi")
-    assert status == 501
-    assert b"SECRET-IN-SOURCE" not in body
+    status, headers, body, _ = _get(port, path="/run.cgi?x=1")
+    assert (status, body) == (200, b"CGI says hello; QUERY_STRING=x=1\n")
+    assert headers["content-type"] == "text/plain"
     assert headers["x-served-by"] == "web-re"
 
     exitCode = _stop(server)
@@ -852,3 +888,416 @@ def test_everyTacExampleExists() -> None:
     assert set(TAC_EXAMPLES) <= names
     readme = (TAC_DIR / "README.md").read_text(encoding="utf-8")
     assert [n for n in sorted(names) if f"`{n}`" not in readme] == []
+
+
+# -- WSGI and CGI: --wsgi, and the examples in examples/wsgi/, examples/cgi/ --
+
+WSGI_DIR = REPO / "examples" / "wsgi"
+CGI_DIR = REPO / "examples" / "cgi"
+
+# A WSGI application that reads the request body as it arrives, for --wsgi.
+WSGI_APPS_PY = """\
+import time
+
+
+def echo(environ, start_response):
+    body = environ["wsgi.input"].read()
+    page = b"%s %s read %d bytes" % (
+        environ["REQUEST_METHOD"].encode(),
+        environ["PATH_INFO"].encode("latin-1"),
+        len(body),
+    )
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [page]
+
+
+def fail(environ, start_response):
+    raise RuntimeError("the application failed on purpose")
+
+
+def underway(environ, start_response):
+    if environ["PATH_INFO"] == "/upload":
+        environ["wsgi.input"].read()
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    for _ in range(20):
+        write(b"tick\\n")
+        time.sleep(0.05)
+    return []
+"""
+
+
+def _wsgiPath(*directories: Path) -> dict[str, str]:
+    """
+    The environment variables putting the checkout and C{directories} on
+    the server's import path.
+
+    @param directories: Where its WSGI applications are.
+    @return: The C{PYTHONPATH} setting.
+    """
+    return {"PYTHONPATH": os.pathsep.join(str(d) for d in (REPO, *directories))}
+
+
+def _post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    """
+    POST C{body} to 127.0.0.1 and read the whole response.
+
+    @param port: The server's port.
+    @param path: The request target.
+    @param body: The request body, sent with a Content-Length.
+    @return: The status and the response body.
+    """
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request("POST", path, body=body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _assertStoppedCleanly(server: Server, extraSeconds: float = 0.0) -> None:
+    """
+    Stop C{server}, started with L{TWISTD_REPORTING_THREADS}, and check that
+    it stopped by itself, without a traceback and with no thread left.
+
+    @param server: The server.
+    @param extraSeconds: How much longer than L{STOP_DEADLINE} it may take.
+    """
+    exitCode = _stop(server, STOP_DEADLINE + extraSeconds)
+    log = server.log()
+    assert exitCode in (0, -signal.SIGTERM), log
+    assert "Main loop terminated." in log
+    assert "Traceback" not in log
+    assert "threads after shutdown: []" in log, log
+
+
+@pytest.mark.parametrize("runner", ["twistd", "twist"])
+def test_servesWSGI(start: Callable[..., Server], runner: str, tmp_path: Path) -> None:
+    """
+    C{twistd -n web-re --wsgi=helloworld.application} serves the howto's
+    application, with the C{--add-header} headers (C{twistd web} answers 500
+    to every request when C{--wsgi} and C{--add-header} are combined) and an
+    access log; on SIGTERM it stops cleanly, its thread pool stopped and no
+    thread left behind.
+    """
+    port = _freePort()
+    accessLog = tmp_path / "access.log"
+    command = (
+        [*TWISTD_REPORTING_THREADS, "--nodaemon", "--pidfile=", "--logfile=-"]
+        if runner == "twistd"
+        else TWIST
+    )
+    server = start(
+        command,
+        *_listen(port),
+        "--wsgi=helloworld.application",
+        "--add-header",
+        "X-Served-By: web-re",
+        "--logfile",
+        str(accessLog),
+        port=port,
+        env=_wsgiPath(WSGI_DIR),
+    )
+    for path in ("/", "/any/path?x=1"):
+        status, headers, body, _ = _get(port, path=path)
+        assert (status, body) == (200, b"Hello World!")
+        assert headers["content-type"] == "text/plain"
+        assert headers["x-served-by"] == "web-re"
+    status, body = _post(port, "/", b"ignored")
+    assert (status, body) == (200, b"Hello World!")
+    status, headers, body, _ = _get(port, "HEAD")
+    assert (status, body) == (200, b"")
+    assert headers["x-served-by"] == "web-re"
+
+    if runner == "twistd":
+        _assertStoppedCleanly(server)
+    else:
+        assert _stop(server) in (0, -signal.SIGTERM), server.log()
+        assert "Traceback" not in server.log()
+    lines = accessLog.read_text().splitlines()
+    assert len(lines) == 4, lines
+    assert '"GET / HTTP/1.1" 200 ' in lines[0]
+    assert '"POST / HTTP/1.1" 200 ' in lines[2]
+
+
+def test_wsgiBodyAndErrors(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    The application reads the request body (sent with a length, or chunked)
+    from C{wsgi.input}; one that raises answers 500, with the C{--add-header}
+    headers and without the traceback, unless C{--display-tracebacks}.
+    """
+    (tmp_path / "apps.py").write_text(WSGI_APPS_PY)
+    port = _freePort()
+    server = start(
+        [*TWISTD_REPORTING_THREADS, "--nodaemon", "--pidfile=", "--logfile=-"],
+        *_listen(port),
+        "--wsgi",
+        "apps.echo",
+        "--add-header",
+        "X-Frame-Options: DENY",
+        port=port,
+        env=_wsgiPath(tmp_path),
+    )
+    status, body = _post(port, "/upload", b"x" * 300_000)
+    assert (status, body) == (200, b"POST /upload read 300000 bytes")
+
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(
+            "PUT", "/chunked", body=iter([b"abc", b"defg"]), encode_chunked=True
+        )
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"PUT /chunked read 7 bytes")
+        assert response.getheader("X-Frame-Options") == "DENY"
+    finally:
+        connection.close()
+    _assertStoppedCleanly(server)
+
+    for extra, shown in (([], False), (["--display-tracebacks"], True)):
+        port = _freePort()
+        server = start(
+            _twistdArgs(),
+            *_listen(port),
+            "--wsgi",
+            "apps.fail",
+            "--add-header",
+            "X-Frame-Options: DENY",
+            *extra,
+            port=port,
+            env=_wsgiPath(tmp_path),
+        )
+        status, headers, body, _ = _get(port)
+        assert status == 500
+        assert headers["x-frame-options"] == "DENY"
+        assert (b"the application failed on purpose" in body) is shown
+        assert "the application failed on purpose" in server.log()
+        _stop(server)
+
+
+def test_wsgiStopsWithResponseUnderWay(
+    start: Callable[..., Server], tmp_path: Path
+) -> None:
+    """
+    SIGTERM while the application is writing a response lets the response
+    finish, then stops the server with no thread left behind.
+    (C{twistd web --wsgi} never exits then: it joins its threads on the
+    reactor thread, which the writing one is waiting for.)
+    """
+    (tmp_path / "apps.py").write_text(WSGI_APPS_PY)
+    port = _freePort()
+    server = start(
+        [*TWISTD_REPORTING_THREADS, "--nodaemon", "--pidfile=", "--logfile=-"],
+        *_listen(port),
+        "--wsgi",
+        "apps.underway",
+        port=port,
+        env=_wsgiPath(tmp_path),
+    )
+    with socket.create_connection((LOOPBACK, port), timeout=REQUEST_TIMEOUT) as client:
+        client.sendall(b"GET /tick HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = client.recv(65536)
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+        server.process.send_signal(signal.SIGTERM)
+        while not received.endswith(b"0\r\n\r\n"):
+            piece = client.recv(65536)
+            assert piece, received
+            received += piece
+    assert received.count(b"tick\n") == 20
+    # Signalled once already: a second SIGTERM would make twistd log an error.
+    server.process.wait(timeout=STOP_DEADLINE)
+    _assertStoppedCleanly(server)
+
+
+def test_wsgiStopsDespiteStalledUpload(
+    start: Callable[..., Server], tmp_path: Path
+) -> None:
+    """
+    SIGTERM while the application waits for a request body that the client
+    has stopped sending stops the server once the WSGI resource's grace
+    period is over (the application is then released), with no thread left
+    behind.
+    """
+    (tmp_path / "apps.py").write_text(WSGI_APPS_PY)
+    port = _freePort()
+    server = start(
+        [*TWISTD_REPORTING_THREADS, "--nodaemon", "--pidfile=", "--logfile=-"],
+        *_listen(port),
+        "--wsgi",
+        "apps.underway",
+        port=port,
+        env=_wsgiPath(tmp_path),
+    )
+    with socket.create_connection((LOOPBACK, port), timeout=REQUEST_TIMEOUT) as client:
+        client.sendall(
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+            + b"only ten!!"
+        )
+        time.sleep(0.2)
+        _assertStoppedCleanly(server, extraSeconds=SHUTDOWN_GRACE)
+
+
+def test_cgiUnderPath(start: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    Under C{--path}, a C{.cgi} file is run as a CGI program, with the query
+    string, the extra path and the request body given to it, and answers
+    with what it prints.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    program = site / "env.cgi"
+    program.write_text(
+        "#!/bin/sh\n"
+        'echo "Content-Type: text/plain"\n'
+        'echo "X-Script: env.cgi"\n'
+        "echo\n"
+        'echo "$REQUEST_METHOD q=$QUERY_STRING info=$PATH_INFO"\n'
+        "cat\n"
+    )
+    program.chmod(0o755)
+    port = _freePort()
+    start(_twistdArgs(), *_listen(port), "--path", str(site), port=port)
+
+    status, headers, body, _ = _get(port, path="/env.cgi?a=1")
+    assert (status, body) == (200, b"GET q=a=1 info=\n")
+    assert headers["content-type"] == "text/plain"
+    assert headers["x-script"] == "env.cgi"
+
+    status, _, body, _ = _get(port, path="/env.cgi/extra/path")
+    assert (status, body) == (200, b"GET q= info=/extra/path\n")
+
+    status, body = _post(port, "/env.cgi", b"the body")
+    assert (status, body) == (200, b"POST q= info=\nthe body")
+
+
+@dataclass(frozen=True)
+class SubdirectoryTac:
+    """
+    A C{.tac} example outside C{examples/tac/}: how to run it and what it
+    must answer.
+
+    @ivar env: The environment variables it reads, besides C{LISTEN}.
+    @ivar checks: The requests to make, in order.
+    @ivar needs: A program it runs, which the test is skipped without.
+    """
+
+    env: dict[str, str]
+    checks: tuple[TacCheck, ...]
+    needs: str | None = None
+
+
+#: Every C{.tac} file in C{examples/wsgi/} and C{examples/cgi/}, by path
+#: below C{examples/}: a new one needs an entry.
+SUBDIRECTORY_TACS: dict[str, SubdirectoryTac] = {
+    "wsgi/wsgi_root.tac": SubdirectoryTac(
+        {},
+        (
+            TacCheck("/", body=b"Hello World!", contentType="text/plain"),
+            TacCheck("/any/path", body=b"Hello World!"),
+        ),
+    ),
+    "cgi/cgi_bin.tac": SubdirectoryTac(
+        {},
+        (
+            TacCheck("/", startswith=b"<html><body>", contentType="text/html"),
+            TacCheck(
+                "/cgi-bin/hello.cgi?x=1",
+                body=b"Hello from a CGI program in sh!\nREQUEST_METHOD=GET\n"
+                b"QUERY_STRING=x=1\nPATH_INFO=\n",
+                contentType="text/plain",
+            ),
+            TacCheck(
+                "/cgi-bin/hello.cgi/more/path",
+                body=b"Hello from a CGI program in sh!\nREQUEST_METHOD=GET\n"
+                b"QUERY_STRING=\nPATH_INFO=/more/path\n",
+            ),
+            TacCheck("/cgi-bin/echo.py?a=b", body=b"GET a=b\n"),
+            TacCheck("/cgi-bin/missing.cgi", status=404),
+        ),
+        needs="python3",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        str(p.relative_to(REPO / "examples"))
+        for directory in (WSGI_DIR, CGI_DIR)
+        for p in directory.glob("*.tac")
+    ),
+)
+def test_subdirectoryTac(
+    start: Callable[..., Server], tmp_path: Path, name: str
+) -> None:
+    """
+    The howto's WSGI C{.tac} and its C{cgi-bin} one, run with C{twistd -ny},
+    serve what the howto says, and stop cleanly.
+    """
+    example = SUBDIRECTORY_TACS.get(name)
+    if example is None:
+        pytest.fail(f"examples/{name} has no entry in SUBDIRECTORY_TACS")
+    if example.needs is not None and shutil.which(example.needs) is None:
+        pytest.skip(f"{example.needs} is not installed")
+    port = _freePort()
+    server = start(
+        [*TWISTD_REPORTING_THREADS, "--nodaemon", "--pidfile=", "--logfile=-"],
+        "-y",
+        str(REPO / "examples" / name),
+        port=port,
+        command=None,
+        env={**example.env, "LISTEN": f"tcp:{port}:interface={LOOPBACK}"},
+    )
+    for check in example.checks:
+        status, headers, body, _ = _get(port, path=check.path)
+        where = f"{name}: GET {check.path}"
+        assert status == check.status, where
+        if check.body is not None:
+            assert body == check.body, where
+        assert body.startswith(check.startswith), where
+        if check.contentType is not None:
+            assert headers["content-type"].startswith(check.contentType), where
+    _assertStoppedCleanly(server)
+
+
+def test_cgiBinPost(start: Callable[..., Server]) -> None:
+    """
+    The Python CGI program of C{examples/cgi/cgi-bin/} reads the request body
+    from its standard input.
+    """
+    if shutil.which("python3") is None:
+        pytest.skip("python3 is not installed")
+    port = _freePort()
+    start(
+        [*_twistdArgs(), "-y", str(CGI_DIR / "cgi_bin.tac")],
+        port=port,
+        command=None,
+        env={"LISTEN": f"tcp:{port}:interface={LOOPBACK}"},
+    )
+    status, body = _post(port, "/cgi-bin/echo.py?form=1", b"name=value")
+    assert (status, body) == (200, b"POST form=1\nname=value")
+
+
+def test_perlFilteredScript(start: Callable[..., Server]) -> None:
+    """
+    The howto's C{.rpy} serving Perl scripts with a L{twcgi.FilteredScript}
+    (C{examples/cgi/perl.rpy}), under C{twistd web-re --path examples/cgi}:
+    a directory is rendered by its C{index.pl}, and a C{.pl} file is run by
+    Perl with the query string; C{.cgi} files there run too.
+    """
+    if not os.access("/usr/bin/perl", os.X_OK):
+        pytest.skip("/usr/bin/perl is not installed")
+    port = _freePort()
+    start(_twistdArgs(), *_listen(port), "--path", str(CGI_DIR), port=port)
+
+    status, headers, body, _ = _get(port, path="/perl.rpy/")
+    assert status == 200
+    assert headers["content-type"] == "text/html"
+    assert b"<h1>Hello from Perl</h1>" in body
+
+    status, headers, body, _ = _get(port, path="/perl.rpy/greet.pl?name=Twisted")
+    assert (status, body) == (200, b"Hello, Twisted, from Perl!\n")
+    assert headers["content-type"] == "text/plain"
+
+    status, _, body, _ = _get(port, path="/cgi-bin/hello.cgi?from=path")
+    assert status == 200
+    assert b"QUERY_STRING=from=path\n" in body
