@@ -29,6 +29,7 @@ from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import resource, script, server, static, tap, twcgi, wsgi
 from twisted_web_re._demo import DEMO_PAGE, DemoPage
+from twisted_web_re._tapservices import ThreadPoolService
 from twisted_web_re._version import __version__
 
 # Every option of `twistd web`, by long name: `twistd web-re` must accept each.
@@ -1537,7 +1538,7 @@ def poolService(service: MultiService) -> Any:
     @return: Its first child, which must be that service.
     """
     first = next(iter(service))
-    assert isinstance(first, tap._ThreadPoolService)
+    assert isinstance(first, ThreadPoolService)
     return first
 
 

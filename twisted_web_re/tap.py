@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from twisted.application import strports
-from twisted.application.service import IServiceCollection, MultiService, Service
-from twisted.internet.defer import Deferred
+from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
     IReactorCore,
-    IReactorFromThreads,
     IStreamServerEndpoint,
 )
 from twisted.python import reflect, usage
 from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import http_headers, script, server, static, twcgi, wsgi
+from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._demo import DemoPage
 from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._tapservices import HeaderAddingSite, ThreadPoolService
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
@@ -528,7 +526,7 @@ class Options(usage.Options):
         application is to be called in.
 
         The pool is made here but started only with the service (see
-        L{_ThreadPoolService}): a daemon forks after the options are read,
+        L{ThreadPoolService}): a daemon forks after the options are read,
         and threads do not survive a fork.
 
         @param name: The argument of C{--wsgi}.
@@ -657,82 +655,6 @@ def _parseEndpoint(
     return endpoint
 
 
-class _HeaderAddingRequest(server.Request):
-    """
-    A request whose every response carries its site's C{extraHeaders}.
-
-    The headers are added when the request starts being processed, before any
-    resource is found or rendered, so a resource that sets a header of the
-    same name replaces them, as with C{twistd web}.  If the response is then
-    thrown away and replaced (by the 500 page of an error raised while
-    rendering), they are added to the new one when it starts.  Nothing here
-    asks the root resource for anything: the headers reach the responses of a
-    leaf root, a traversal error and an error page alike.
-    """
-
-    _extendedHeaders: http_headers.Headers | None = None
-
-    def _addExtraHeaders(self) -> None:
-        """
-        Add the site's extra headers to the response headers, unless they are
-        there already.
-        """
-        headers = self.responseHeaders
-        if headers is self._extendedHeaders:
-            return
-        self._extendedHeaders = headers
-        for name, value in self.channel.site.extraHeaders:  # type: ignore[union-attr]
-            headers.addRawHeader(name, value)
-
-    def process(self) -> None:
-        """
-        Add the extra headers, then find and render the resource.
-        """
-        self._addExtraHeaders()
-        super().process()
-
-    def write(self, data: bytes) -> None:
-        """
-        Write part of the body, first adding the extra headers to a response
-        that was started afresh.
-
-        @param data: The bytes to write.
-        """
-        if not self.startedWriting:
-            self._addExtraHeaders()
-        super().write(data)
-
-    def finish(self) -> None:
-        """
-        End the response, first adding the extra headers to a response that
-        was started afresh and has no body.
-        """
-        if not self.startedWriting:
-            self._addExtraHeaders()
-        super().finish()
-
-
-class _HeaderAddingSite(server.Site):
-    """
-    A site that adds the same headers to every response it sends.
-
-    @ivar extraHeaders: The C{(name, value)} pairs added, in order.
-    """
-
-    requestFactory = _HeaderAddingRequest
-
-    def __init__(
-        self, root: Any, extraHeaders: Iterable[tuple[bytes, bytes]], **kwargs: Any
-    ) -> None:
-        """
-        @param root: The root resource.
-        @param extraHeaders: The headers to add, as C{(name, value)} pairs.
-        @param kwargs: Passed on to L{server.Site}.
-        """
-        super().__init__(root, **kwargs)
-        self.extraHeaders = tuple(extraHeaders)
-
-
 def _makeSite(config: Options) -> server.Site:
     """
     Make the site that serves C{config["root"]} as the options ask.
@@ -744,7 +666,7 @@ def _makeSite(config: Options) -> server.Site:
     root = config["root"]
     settings: dict[str, Any] = {"logPath": config["logfile"], "reactor": config.reactor}
     site = (
-        _HeaderAddingSite(root, config["add-header"], **settings)
+        HeaderAddingSite(root, config["add-header"], **settings)
         if config["add-header"]
         else server.Site(root, **settings)
     )
@@ -755,67 +677,6 @@ def _makeSite(config: Options) -> server.Site:
         # application can read wsgi.input while the body is still arriving.
         site.locateBeforeBody = True
     return site
-
-
-class _ThreadPoolService(Service):
-    """
-    Runs a thread pool for as long as the server runs, and leaves no thread
-    behind.
-
-    The pool starts with the service, which C{twistd} starts after it has
-    forked into the background.  Stopping it joins every one of its threads;
-    that cannot be done on the reactor thread, where it would wait forever
-    for a worker that is itself waiting for the reactor (to write part of a
-    response, or to read more of a request body).  So a short-lived thread
-    of its own stops the pool, and the stop completes on the reactor thread
-    once it has.
-
-    @ivar pool: The thread pool.
-    """
-
-    def __init__(self, pool: ThreadPool, reactor: IReactorFromThreads) -> None:
-        """
-        @param pool: The thread pool, not started.
-        @param reactor: The reactor the service runs with.
-        """
-        self.pool = pool
-        self._reactor = reactor
-
-    def startService(self) -> None:
-        """
-        Start the thread pool.
-        """
-        super().startService()
-        self.pool.start()
-
-    def stopService(self) -> Deferred[None]:
-        """
-        Stop the thread pool, without blocking the reactor thread.
-
-        @return: A L{Deferred} that fires on the reactor thread once every
-            thread of the pool, and the thread that stopped it, has ended.
-            A worker still running the application ends when the application
-            returns (a L{wsgi.WSGIResource} releases those still running
-            when its grace period at shutdown is over).
-        """
-        super().stopService()
-        stopped: Deferred[None] = Deferred()
-        stopper = threading.Thread(
-            target=self._stopPool, args=(stopped,), name=f"{self.pool.name}-stopper"
-        )
-        stopped.addCallback(lambda _: stopper.join())
-        stopper.start()
-        return stopped
-
-    def _stopPool(self, stopped: Deferred[None]) -> None:
-        """
-        Stop the pool, waiting for its threads, then fire C{stopped} on the
-        reactor thread.  Runs in a thread of its own.
-
-        @param stopped: The L{Deferred} to fire.
-        """
-        self.pool.stop()
-        self._reactor.callFromThread(stopped.callback, None)
 
 
 def makeService(config: Options) -> MultiService:
@@ -835,7 +696,7 @@ def makeService(config: Options) -> MultiService:
     """
     service = MultiService()
     if config["threadpool"] is not None:
-        _ThreadPoolService(
+        ThreadPoolService(
             config["threadpool"], resolveReactor(config.reactor)
         ).setServiceParent(service)
     registry = getattr(config["root"], "registry", None)

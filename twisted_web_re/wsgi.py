@@ -727,8 +727,9 @@ class WSGIResource:
     def __init__(self, reactor: Any, threadpool: Any, application: Any) -> None:
         """
         @param reactor: the reactor the site runs in.
-        @param threadpool: a started L{twisted.python.threadpool.ThreadPool}
-            (or anything with its C{callInThread}) to run the application in.
+        @param threadpool: the L{twisted.python.threadpool.ThreadPool} (or
+            anything with its C{callInThread}) to run the application in; it
+            must be started by the time requests arrive.
         @param application: the WSGI application.
         """
         self._reactor = reactor
