@@ -41,9 +41,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent.parent
 LOOPBACK = "127.0.0.1"
@@ -226,27 +227,40 @@ class Server:
         return self.output.read().decode("utf-8", "replace")[-8000:]
 
 
-def startServer(outputDir: Path, *arguments: str) -> Server:
-    """
-    Start a test server with C{arguments} and wait until it listens.
+_S = TypeVar("_S", bound="Server")
 
-    @param outputDir: where to keep its log.
-    @raise RuntimeError: it exited, or did not listen within L{START_DEADLINE}.
+
+def launch(
+    script: str,
+    outputDir: Path,
+    *arguments: str,
+    serverFactory: Callable[[subprocess.Popen[bytes], int, IO[bytes]], _S] = Server,
+) -> tuple[_S, list[bytes]]:
+    """
+    Run the test server C{script} with C{arguments} and wait for the line it
+    prints once listening.
+
+    @param outputDir: where to keep its log (its standard error).
+    @param serverFactory: makes the L{Server} (or subclass) describing it.
+    @return: the server (port not yet set) and the words of that line.
+    @raise RuntimeError: it exited, or printed no line within
+        L{START_DEADLINE}.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
     )
-    output = open(outputDir / f"server-{time.monotonic_ns()}.log", "w+b")
+    name = Path(script).stem.strip("_")
+    output = open(outputDir / f"{name}-{time.monotonic_ns()}.log", "w+b")
     process = subprocess.Popen(
-        [sys.executable, __file__, *arguments],
+        [sys.executable, script, *arguments],
         cwd=outputDir,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=output,
     )
-    server = Server(process, 0, output)
+    server = serverFactory(process, 0, output)
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + START_DEADLINE
@@ -254,17 +268,28 @@ def startServer(outputDir: Path, *arguments: str) -> Server:
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or process.poll() is not None:
-                raise RuntimeError(f"server did not start:\n{server.log()}")
+                raise RuntimeError(f"{name} did not start:\n{server.log()}")
             ready, _, _ = select.select([process.stdout], [], [], min(left, 0.5))
             if ready:
                 piece = os.read(process.stdout.fileno(), 256)
                 if not piece:
-                    raise RuntimeError(f"server exited:\n{server.log()}")
+                    raise RuntimeError(f"{name} exited:\n{server.log()}")
                 line += piece
-        server.port = int(line.split()[1])
     except BaseException:
         stopServer(server)
         raise
+    return server, line.split()
+
+
+def startServer(outputDir: Path, *arguments: str) -> Server:
+    """
+    Start the echo test server with C{arguments} and wait until it listens.
+
+    @param outputDir: where to keep its log.
+    @raise RuntimeError: it exited, or did not listen within L{START_DEADLINE}.
+    """
+    server, words = launch(__file__, outputDir, *arguments)
+    server.port = int(words[1])
     return server
 
 

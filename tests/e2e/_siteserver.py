@@ -33,11 +33,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import select
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -218,38 +214,8 @@ def startSiteServer(outputDir: Path) -> _servers.Server:
     @raise RuntimeError: it exited, or did not listen within
         L{_servers.START_DEADLINE}.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
-    )
-    output = open(outputDir / f"site-{time.monotonic_ns()}.log", "w+b")
-    process = subprocess.Popen(
-        [sys.executable, __file__],
-        cwd=outputDir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=output,
-    )
-    server = _servers.Server(process, 0, output)
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + _servers.START_DEADLINE
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or process.poll() is not None:
-                raise RuntimeError(f"site server did not start:\n{server.log()}")
-            ready, _, _ = select.select([process.stdout], [], [], min(left, 0.5))
-            if ready:
-                piece = os.read(process.stdout.fileno(), 256)
-                if not piece:
-                    raise RuntimeError(f"site server exited:\n{server.log()}")
-                line += piece
-        server.port = int(line.split()[1])
-    except BaseException:
-        _servers.stopServer(server)
-        raise
+    server, words = _servers.launch(__file__, outputDir)
+    server.port = int(words[1])
     return server
 
 

@@ -40,8 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import select
-import subprocess
 import sys
 import threading
 import time
@@ -271,38 +269,8 @@ def startWSGIServer(outputDir: Path) -> WSGIServer:
     @raise RuntimeError: it exited, or did not listen within
         L{_servers.START_DEADLINE}.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
-    )
-    output = open(outputDir / f"wsgi-{time.monotonic_ns()}.log", "w+b")
-    process = subprocess.Popen(
-        [sys.executable, __file__],
-        cwd=outputDir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=output,
-    )
-    server = WSGIServer(process, 0, output)
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + _servers.START_DEADLINE
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or process.poll() is not None:
-                raise RuntimeError(f"WSGI server did not start:\n{server.log()}")
-            ready, _, _ = select.select([process.stdout], [], [], min(left, 0.5))
-            if ready:
-                piece = os.read(process.stdout.fileno(), 256)
-                if not piece:
-                    raise RuntimeError(f"WSGI server exited:\n{server.log()}")
-                line += piece
-        server.port, server.streamingPort = (int(p) for p in line.split()[1:3])
-    except BaseException:
-        _servers.stopServer(server)
-        raise
+    server, words = _servers.launch(__file__, outputDir, serverFactory=WSGIServer)
+    server.port, server.streamingPort = (int(word) for word in words[1:3])
     return server
 
 
