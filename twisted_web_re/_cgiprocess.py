@@ -587,11 +587,6 @@ class CGIProcessProtocol(ProcessProtocol):
         transport: Any = self.transport
         if transport is not None:
             transport.resumeProducing()
-        if not self._bodyDone and not self._uploadPaused and not self._gone:
-            # A channel that stopped reading a request body while the
-            # response was paused does not start again by itself; nudge it.
-            self.request.pauseUpload()
-            self.request.resumeUpload()
 
     def stopProducing(self) -> None:
         """The connection is gone."""

@@ -50,12 +50,9 @@ class GzipEncoderFactory:
     Gzip-encodes responses for clients that accept gzip.
 
     @ivar compressLevel: the zlib compression level, 1 (fast) to 9 (small).
-    @ivar minimumLength: responses that declare a Content-Length smaller than
-        this are not worth compressing and are sent as they are.
     """
 
     compressLevel = 9
-    minimumLength = 0
 
     def __init__(self, compressLevel: int | None = None) -> None:
         if compressLevel is not None:

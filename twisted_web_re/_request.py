@@ -35,6 +35,7 @@ from twisted_web_re._wire.serialise import (
     checkReason,
     chunk,
     httpDate,
+    statusLine,
 )
 from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
 from twisted_web_re.http_headers import Headers
@@ -64,7 +65,7 @@ def _statusLine(code: int, message: bytes) -> bytes:
     """Return the cached status line for C{code} and C{message}."""
     line = _STATUS_LINES.get((code, message))
     if line is None:
-        line = b"HTTP/1.1 %d %s\r\n" % (code, message)
+        line = statusLine(code, message)
         if len(_STATUS_LINES) < 512:
             _STATUS_LINES[(code, message)] = line
     return line

@@ -236,7 +236,6 @@ class Request(http.Request):
             self.responseHeaders._setOne(b"content-type", self.defaultContentType)
         located = self._located
         if located is None:
-            self.prepath = []
             self.postpath = _segments(self.path)
         self._formPending = bool(
             self._formParser is not None or self._urlencoded or self._formError
@@ -560,14 +559,7 @@ class Request(http.Request):
                     session = None
             if session is None:
                 session = site.makeSession()
-                self.addCookie(
-                    cookieName,
-                    session.uid,
-                    path=b"/",
-                    secure=secure,
-                    httpOnly=site.sessionCookieHttpOnly,
-                    sameSite=site.sessionCookieSameSite,
-                )
+                site._addSessionCookie(self, cookieName, session.uid, secure)
             self.session = session
             self._secureSession = secure
         session.touch()

@@ -19,7 +19,6 @@ from twisted_web_re._wire.serialise import (
     checkFieldValue,
     checkReason,
     chunk,
-    fieldLines,
     httpDate,
     statusLine,
 )
@@ -181,19 +180,6 @@ def test_statusLine(code: int, reason: bytes, line: bytes) -> None:
     CRLF; an empty reason keeps the space before it (RFC 9112 section 4).
     """
     assert statusLine(code, reason) == line
-
-
-def test_fieldLines() -> None:
-    """
-    Each value of each field becomes one canonically named line, in order.
-    """
-    assert fieldLines(
-        {b"content-type": [b"text/html"], b"set-cookie": [b"a=1", b"b=2"]}
-    ) == [
-        b"Content-Type: text/html\r\n",
-        b"Set-Cookie: a=1\r\n",
-        b"Set-Cookie: b=2\r\n",
-    ]
 
 
 @pytest.mark.parametrize(

@@ -80,17 +80,6 @@ def statusLine(code: int, reason: bytes) -> bytes:
     return b"HTTP/1.1 %d %s\r\n" % (code, reason)
 
 
-def fieldLines(fields: dict[bytes, list[bytes]]) -> list[bytes]:
-    """
-    Return C{Name: value\\r\\n} lines for already-validated fields.
-    """
-    return [
-        b"%s: %s\r\n" % (canonicalName(name), value)
-        for name, values in fields.items()
-        for value in values
-    ]
-
-
 def chunk(data: bytes) -> bytes:
     """
     Return C{data} framed as one chunk of a chunked body; empty C{data} gives
