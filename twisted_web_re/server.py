@@ -528,7 +528,7 @@ class Request(http.Request):
 
     def _prePathURL(self, prepath: list[bytes]) -> bytes:
         secure = self.isSecure()
-        port = getattr(self.getHost(), "port", None)
+        port = self._requestPort()
         default = 443 if secure else 80
         hostport = b"" if port in (default, None) else b":%d" % port
         prefix = b"%s://%s%s/" % (
