@@ -21,9 +21,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_web_re._forwarded import _isTrusted
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import SERVER_NAME, Request
-from twisted_web_re._wire.errors import RequestTimeout, WireError
+from twisted_web_re._wire.errors import MisdirectedRequest, RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
 from twisted_web_re._wire.parser import (
@@ -33,6 +34,7 @@ from twisted_web_re._wire.parser import (
     findHeadEnd,
     parseHead,
     skipEmptyLines,
+    targetAuthority,
 )
 from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re._wire.status import reasonPhrase
@@ -374,6 +376,8 @@ class HTTPChannel(Protocol):
         self._armTimer(self._limits.headTimeout)
 
     def _startRequest(self, head: RequestHead) -> None:
+        if head.target[:1] != b"/":
+            self._checkScheme(head.target)
         request = self.requestFactory(self)
         request.requestHeaders._raw = head.headers
         request.method = head.method
@@ -405,6 +409,23 @@ class HTTPChannel(Protocol):
         self._setState(_State.BODY)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.bodyTimeout)
+
+    def _checkScheme(self, target: bytes) -> None:
+        """
+        Refuse a target in absolute form whose scheme is not this
+        connection's, unless it comes from a trusted proxy (which may have
+        terminated TLS): RFC 9110 section 7.4 requires it for C{https} over
+        cleartext, and over TLS this server is no authority for C{http}.
+
+        @raise MisdirectedRequest: the target is refused.
+        """
+        authority = targetAuthority(target)
+        if authority is None or authority.secure == self.isSecure():
+            return
+        trusted = self._trustedProxies
+        if trusted and _isTrusted(str(getattr(self.getPeer(), "host", "")), trusted):
+            return
+        raise MisdirectedRequest("request target of another scheme")
 
     def _dispatch(self, request: Request) -> None:
         self._state = _State.RESPONDING  # from HEAD, BODY or IDLE: all allowed

@@ -27,7 +27,11 @@ from twisted_web_re import _headerparse
 from twisted_web_re._forwarded import forwardedClientHost
 from twisted_web_re._version import __version__
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
-from twisted_web_re._wire.parser import connectionTokens
+from twisted_web_re._wire.parser import (
+    TargetAuthority,
+    connectionTokens,
+    targetAuthority,
+)
 from twisted_web_re._wire.serialise import (
     CANONICAL_NAMES,
     LAST_CHUNK,
@@ -128,6 +132,7 @@ class Request:
     _cookies: dict[bytes, bytes] | None = None
     _credentials: tuple[bytes, bytes] | None = None
     _host: IAddress | None = None
+    _authority: TargetAuthority | None = None
 
     def __init__(self, channel: HTTPChannel | Any, queued: object = None) -> None:
         """
@@ -195,9 +200,11 @@ class Request:
     def _setTarget(self, target: bytes) -> None:
         """Set L{path} and the query string from a request-target."""
         path, _, self._query = target.partition(b"?")
+        self._authority = None
         if path[:1] != b"/" and b"://" in path:
-            # RFC 9112 section 3.2.2: absolute-form; the path is what follows
-            # the authority.
+            # RFC 9112 section 3.2.2: absolute-form; its authority replaces
+            # the Host field, and the path is what follows the authority.
+            self._authority = targetAuthority(target)
             rest = path.split(b"://", 1)[1]
             slash = rest.find(b"/")
             path = rest[slash:] if slash >= 0 else b"/"
@@ -341,7 +348,8 @@ class Request:
     def getHost(self) -> IAddress:
         """
         Return the local address the request arrived on (or the one given to
-        L{setHost}).
+        L{setHost}), even for a target in absolute form, which names a host
+        rather than this server's socket (see L{getRequestHostname}).
         """
         if self._host is not None:
             return self._host
@@ -355,9 +363,11 @@ class Request:
     def setHost(self, host: bytes | str, port: int, ssl: int | bool = 0) -> None:
         """
         Make the request appear to have been made to C{host}:C{port}, over TLS
-        if C{ssl}; for servers behind a proxy.
+        if C{ssl}; for servers behind a proxy.  This replaces the C{Host}
+        field, and wins over an absolute-form target's authority.
         """
         self._forceSSL = int(bool(ssl))
+        self._authority = None
         name = host.decode("ascii") if isinstance(host, bytes) else host
         self._host = IPv4Address("TCP", name, port)
         raw = name.encode("ascii")
@@ -366,9 +376,14 @@ class Request:
 
     def getRequestHostname(self) -> bytes:
         """
-        Return the host name the client asked for (the C{Host} header without
-        its port), or the local host's address if it sent none.
+        Return the host name the client asked for: the host of a target in
+        absolute form (RFC 9112 section 3.2.2: the C{Host} field is then
+        ignored), else the C{Host} field without its port, else the local
+        host's address.
         """
+        authority = self._authority
+        if authority is not None:
+            return authority.host
         value = self.requestHeaders.getRawHeaders(b"host")
         if value:
             host = value[-1]
@@ -376,6 +391,18 @@ class Request:
                 return host[: host.find(b"]") + 1]
             return host.rpartition(b":")[0] if b":" in host else host
         return str(getattr(self.getHost(), "host", "")).encode("ascii")
+
+    def _requestPort(self) -> int | None:
+        """
+        Return the port the client addressed, for the URLs built from the
+        request: the port of a target in absolute form (its scheme's default
+        if it gives none), else the local port (or the one given to
+        L{setHost}).
+        """
+        authority = self._authority
+        if authority is not None:
+            return authority.port
+        return getattr(self.getHost(), "port", None)
 
     def isSecure(self) -> bool:
         """

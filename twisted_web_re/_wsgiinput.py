@@ -402,7 +402,7 @@ def makeEnviron(
     postpath = request.postpath
     uri = request.uri
     secure = request.isSecure()
-    port = getattr(request.getHost(), "port", None)
+    port = request._requestPort()
     environ.update(
         {
             "REQUEST_METHOD": request.method.decode("latin-1"),
@@ -439,6 +439,11 @@ def makeEnviron(
                 else (b"; " if name == b"cookie" else b", ").join(values)
             )
             environ[key] = value.decode("latin-1")
+    authority = request._authority
+    if authority is not None:
+        # A target in absolute form overrides Host (RFC 9112 section 3.2.2),
+        # and applications rebuild their URL from HTTP_HOST (PEP 3333).
+        environ["HTTP_HOST"] = authority.authority.decode("latin-1")
     contentType = raw.get(b"content-type")
     if contentType:
         environ["CONTENT_TYPE"] = contentType[-1].decode("latin-1")

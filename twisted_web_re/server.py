@@ -10,7 +10,7 @@ Deferred that fires with the body.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, unquote_to_bytes
 
 from twisted.internet.defer import Deferred
@@ -96,6 +96,7 @@ class Request(http.Request):
     _formParser: MultipartParser | None = None
     _formError: FormError | None = None
     _urlencoded = False
+    _formBody: IO[bytes] | None = None
     session: Session | None = None
     appRootURL: bytes | None = None
     _encoder: Any = None
@@ -175,7 +176,9 @@ class Request(http.Request):
         The query string's arguments and, for a form POST, the form's fields
         (a field replaces a query argument of the same name, as in
         twisted.web).  The form is parsed when first asked for, so a resource
-        that never looks (a CGI script, a proxy) is never refused over it.
+        that never looks (a CGI script, a proxy) is never refused over it;
+        whatever the resource read from L{content} before, the fields are
+        those of the whole body, and L{content} is left where it was.
 
         @raise FormError: the form is malformed or too large; the request is
             then answered 400 or 413.
@@ -213,10 +216,7 @@ class Request(http.Request):
             fields = formArgs(parts, self._formLimits().maxFieldSize)
             self._files = formFiles(parts)
         elif self._urlencoded:
-            content = self.content
-            assert content is not None
-            data = content.read(URLENCODED_LIMIT + 1)
-            content.seek(0)
+            data = self._readBody(URLENCODED_LIMIT + 1)
             if len(data) > URLENCODED_LIMIT:
                 raise FormTooLarge("urlencoded form too large")
             fields = parseUrlencoded(data, self._formLimits().maxFields)
@@ -226,10 +226,27 @@ class Request(http.Request):
         # same name.
         self.args.update(fields)
 
+    def _readBody(self, size: int) -> bytes:
+        """
+        Read up to C{size} bytes from the start of the body as received,
+        leaving its file where the resource left it.
+        """
+        body = self._formBody
+        assert body is not None
+        position = body.tell()
+        body.seek(0)
+        try:
+            return body.read(size)
+        finally:
+            body.seek(position)
+
     def process(self) -> None:
         """
         Find the resource for this request's path and render it; any error
         becomes a 500 page (see L{processingFailed}).
+
+        L{content} is at its start when C{render} is called, whatever
+        C{getChild} did with it.
         """
         self.site = site = self.channel.site  # type: ignore[union-attr]
         if self.defaultContentType is not None:
@@ -240,8 +257,15 @@ class Request(http.Request):
         self._formPending = bool(
             self._formParser is not None or self._urlencoded or self._formError
         )
+        # The fields are read from the body as received, even if a resource
+        # puts something else in content (twisted.web parses them first).
+        self._formBody = content = self.content
         try:
-            self.render(site.getResourceFor(self) if located is None else located)
+            if located is None:
+                located = site.getResourceFor(self)
+                if content is not None:
+                    content.seek(0)
+            self.render(located)
         except Exception:
             self.processingFailed(Failure())
 
@@ -504,7 +528,7 @@ class Request(http.Request):
 
     def _prePathURL(self, prepath: list[bytes]) -> bytes:
         secure = self.isSecure()
-        port = getattr(self.getHost(), "port", None)
+        port = self._requestPort()
         default = 443 if secure else 80
         hostport = b"" if port in (default, None) else b":%d" % port
         prefix = b"%s://%s%s/" % (

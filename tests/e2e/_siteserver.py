@@ -9,6 +9,9 @@ Its resource tree:
     they are (their C{prepath}), as the Twisted Web howto's C{Hello};
   - C{/form}: a form on GET; on POST, C{request.args[b"field"]} echoed back,
     HTML-escaped, as the book's C{handle_post.py};
+  - C{/form-after-body}: on POST, reads the whole of C{request.content} first,
+    then answers C{<bytes read> <field values>} from C{request.args};
+  - C{/whereami}: C{getRequestHostname()} and C{prePathURL()}, on two lines;
   - C{/gzip}: a long page behind an L{EncodingResourceWrapper} with a
     L{GzipEncoderFactory};
   - C{/counter}: a page-view counter kept on the session;
@@ -98,6 +101,19 @@ def buildSite() -> Any:
             text = ", ".join(html.escape(v.decode("utf-8", "replace")) for v in values)
             return f"You submitted: {text}".encode()
 
+    class FormAfterBody(Resource):
+        isLeaf = True
+
+        def render_POST(self, request: Any) -> bytes:
+            read = len(request.content.read())
+            return b"%d %s" % (read, b",".join(request.args.get(b"field", [])))
+
+    class WhereAmI(Resource):
+        isLeaf = True
+
+        def render_GET(self, request: Any) -> bytes:
+            return request.getRequestHostname() + b"\n" + request.prePathURL()
+
     class Big(Resource):
         isLeaf = True
 
@@ -175,6 +191,8 @@ def buildSite() -> Any:
     tree.putChild(b"bob", Hello())
     root.putChild(b"tree", tree)
     root.putChild(b"form", Form())
+    root.putChild(b"form-after-body", FormAfterBody())
+    root.putChild(b"whereami", WhereAmI())
     root.putChild(
         b"gzip", EncodingResourceWrapper(Big(), [server.GzipEncoderFactory()])
     )

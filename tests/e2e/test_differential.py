@@ -90,7 +90,10 @@ CORPUS: dict[str, bytes] = {
     "stream": _request(b"GET /stream?n=3&delay=1 HTTP/1.1", _HOST),
     "head-stream-then-get": _request(b"HEAD /stream?n=2&delay=1 HTTP/1.1", _HOST)
     + _request(b"GET /2 HTTP/1.1", _HOST),
-    "absolute-form-no-path": _request(b"GET https://example.com HTTP/1.1", _HOST),
+    "absolute-form-no-path": _request(b"GET http://example.com HTTP/1.1", _HOST),
+    "absolute-form-other-scheme": _request(b"GET https://example.com/ HTTP/1.1", _HOST),
+    "absolute-form-userinfo": _request(b"GET http://u@example.com/ HTTP/1.1", _HOST),
+    "absolute-form-ftp": _request(b"GET ftp://example.com/ HTTP/1.1", _HOST),
     "fragment": _request(b"GET /p#frag HTTP/1.1", _HOST),
     "obs-text-value": _request(b"GET / HTTP/1.1", _HOST, b"X: caf\xe9"),
     "host-with-port": _request(b"GET / HTTP/1.1", b"Host: example.com:8080"),
@@ -251,6 +254,16 @@ KNOWN_DEVIATIONS: dict[str, Deviation] = {
         "request.path of an absolute-form target is its path, not the whole URI "
         "(RFC 9112 s3.2.2)",
         {"absolute-form": "200 open", "absolute-form-no-path": "200 open"},
+    ),
+    "absolute-form-host": Deviation(
+        "an absolute-form target's authority replaces Host; one not http(s) or "
+        "with a bad authority earns 400, one of another scheme than the "
+        "connection's 421 (RFC 9112 s3.2.2, RFC 9110 s4.2.4, s7.4)",
+        {
+            "absolute-form-other-scheme": "421 closed",
+            "absolute-form-userinfo": "400 closed",
+            "absolute-form-ftp": "400 closed",
+        },
     ),
     "te-in-http10": Deviation(
         "Transfer-Encoding in an HTTP/1.0 request is rejected with 400 (RFC 9112 s6.1)",

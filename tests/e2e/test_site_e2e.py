@@ -201,6 +201,61 @@ def test_postMultipartForm(connection: http.client.HTTPConnection) -> None:
     assert received == b"You submitted: first, &lt;second&gt;"
 
 
+@pytest.mark.parametrize(
+    ("contentType", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"field=one&field=two"),
+        (
+            "multipart/form-data; boundary=B",
+            b"--B\r\nContent-Disposition: form-data; name=field\r\n\r\none\r\n"
+            b"--B\r\nContent-Disposition: form-data; name=field\r\n\r\ntwo\r\n"
+            b"--B--\r\n",
+        ),
+    ],
+)
+def test_formFieldsAfterReadingBody(
+    connection: http.client.HTTPConnection, contentType: str, body: bytes
+) -> None:
+    """
+    A resource that reads the whole body from C{request.content} before it
+    looks at C{request.args} still finds the form's fields there.
+    """
+    response, received = fetch(
+        connection,
+        "/form-after-body",
+        method="POST",
+        body=body,
+        headers={"Content-Type": contentType},
+    )
+    assert response.status == 200
+    assert received == b"%d one,two" % len(body)
+
+
+def test_absoluteFormTarget(port: int) -> None:
+    """
+    For a request-target in absolute form, the host name and the URLs the
+    resource sees are the target's, not the C{Host} field's (RFC 9112
+    section 3.2.2).
+    """
+    connection = http.client.HTTPConnection(_servers.LOOPBACK, port, timeout=TIMEOUT)
+    try:
+        connection.putrequest(
+            "GET", "http://a.example:8080/whereami?x=1", skip_host=True
+        )
+        connection.putheader("Host", "b.example")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.read() == b"a.example\nhttp://a.example:8080/whereami"
+        connection.putrequest("GET", "/whereami", skip_host=True)
+        connection.putheader("Host", "b.example")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.read() == b"b.example\nhttp://b.example:%d/whereami" % port
+    finally:
+        connection.close()
+
+
 def test_queryArgsOnGetForm(connection: http.client.HTTPConnection) -> None:
     """
     A GET of the form is answered whatever the query string holds.

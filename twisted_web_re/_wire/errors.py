@@ -36,6 +36,15 @@ class ContentTooLarge(WireError):
     status = 413
 
 
+class MisdirectedRequest(WireError):
+    """
+    A request-target in absolute form whose scheme is not the connection's
+    (421, RFC 9110 section 7.4).
+    """
+
+    status = 421
+
+
 class URITooLong(WireError):
     """The request line is longer than the configured limit (414)."""
 

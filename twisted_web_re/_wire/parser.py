@@ -51,14 +51,19 @@ _FIELD_LINE = re.compile(
 )
 
 # RFC 9110 section 7.2 and RFC 3986 section 3.2.2: uri-host [ ":" port ].
-_HOST = re.compile(
-    rb"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\x21-\x5a\x5e-\x7e]+\]"
-    rb"|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?"
+_URI_HOST = (
+    rb"\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\x21-\x5a\x5e-\x7e]+\]"
+    rb"|[A-Za-z0-9\-._~!$&'()*+,;=%]*"
 )
+_HOST = re.compile(rb"(?:" + _URI_HOST + rb")(?::[0-9]*)?")
+_AUTHORITY = re.compile(rb"(" + _URI_HOST + rb")(?::([0-9]*))?")
 
 _CONTENT_LENGTH = re.compile(rb"[0-9]+")
 
-_ABSOLUTE_FORM = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://")
+# RFC 9112 section 3.2.2: absolute-form, of the only schemes served here
+# (schemes are case-insensitive); the authority runs to the path, the query
+# or the end.
+_ABSOLUTE_FORM = re.compile(rb"([Hh][Tt][Tt][Pp]([Ss]?))://([^/?#]*)")
 
 #: The body length of a head that carries no body.
 NO_BODY = 0
@@ -257,6 +262,55 @@ def parseHead(
     )
 
 
+class TargetAuthority:
+    """
+    The authority of a request-target in absolute form, which the server
+    uses instead of the C{Host} field (RFC 9112 section 3.2.2).
+
+    @ivar secure: whether the target's scheme is C{https}.
+    @ivar authority: the authority as sent: host and any port.
+    @ivar host: the host as sent (an IPv6 literal with its brackets).
+    @ivar port: the port given, or the scheme's default (80, 443).
+    """
+
+    __slots__ = ("authority", "host", "port", "secure")
+
+    def __init__(self, secure: bool, authority: bytes, host: bytes, port: int) -> None:
+        self.secure = secure
+        self.authority = authority
+        self.host = host
+        self.port = port
+
+    def __repr__(self) -> str:
+        return f"<TargetAuthority {self.authority!r} port={self.port}>"
+
+
+def targetAuthority(target: bytes) -> TargetAuthority | None:
+    """
+    Return the authority of C{target} if it is in absolute form, with the
+    C{http} or C{https} scheme and a valid authority: a host that is not
+    empty, no userinfo (RFC 9110 section 4.2.1 and 4.2.4), a port of at most
+    65535.
+
+    @return: C{None} for any other target.
+    """
+    match = _ABSOLUTE_FORM.match(target)
+    if match is None:
+        return None
+    authority = match.group(3)
+    parts = _AUTHORITY.fullmatch(authority)
+    if parts is None:
+        return None
+    host, port = parts.group(1), parts.group(2)
+    if not host or (port and len(port) > 5):
+        return None
+    secure = bool(match.group(2))
+    number = int(port) if port else (443 if secure else 80)
+    if number > 65535:
+        return None
+    return TargetAuthority(secure, authority, host, number)
+
+
 _validHosts: set[bytes] = set()
 _VALID_HOSTS_CACHE = 256
 
@@ -287,7 +341,7 @@ def _checkTarget(method: bytes, target: bytes) -> None:
     elif method == b"CONNECT":
         if b"/" not in target and b":" in target:
             return
-    elif _ABSOLUTE_FORM.match(target) is not None:
+    elif targetAuthority(target) is not None:
         return
     raise BadRequest("invalid request target")
 
