@@ -852,6 +852,27 @@ def test_fileShrinksWhileServed(tmp_path: Path) -> None:
     assert client.responses() == []
 
 
+def test_encodedFileShrinksWhileServed(tmp_path: Path) -> None:
+    """
+    A gzip-coded file cut short while it is streamed has its response cut
+    too: the chunked body gets no last chunk, so the client cannot take the
+    compressed part for the whole.
+    """
+    path = write(tmp_path / "big.txt", pattern(STREAM_SIZE))
+    root = Resource()
+    root.putChild(
+        b"big.txt",
+        EncodingResourceWrapper(static.File(str(path)), [server.GzipEncoderFactory()]),
+    )
+    client = Client(root)
+    client.send(b"/big.txt", headers=((b"accept-encoding", b"gzip"),))
+    assert b"Transfer-Encoding: chunked" in client.transport.value()
+    os.truncate(path, 200000)
+    client.pump()
+    assert client.transport.disconnecting
+    assert not client.transport.value().endswith(b"0\r\n\r\n")
+
+
 # -- directories -------------------------------------------------------------------
 
 

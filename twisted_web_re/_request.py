@@ -806,6 +806,20 @@ class Request:
         """
         self.channel._resumeBody()
 
+    def abortConnection(self) -> None:
+        """
+        Drop the connection at once, discarding whatever is unsent: for a
+        response that cannot be completed (its producer failed after the
+        head went out), so that the client sees it cut (no last chunk, fewer
+        bytes than its Content-Length) instead of taking part for the whole.
+        """
+        transport: Any = self.channel.transport
+        abort = getattr(transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            transport.loseConnection()
+
     def loseConnection(self) -> None:
         """
         Close the connection once what has been written is sent.

@@ -446,7 +446,7 @@ class Request(http.Request):
         self._encoder = None
         self._encoderFactories = None
         if not self._resetResponse():
-            self.channel.transport.abortConnection()  # type: ignore[union-attr]
+            self.abortConnection()
             return
         if getattr(self.site, "displayTracebacks", False):
             detail = reason.getTraceback()
