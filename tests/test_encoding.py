@@ -19,8 +19,9 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from twisted_web_re import server
+from twisted_web_re import server, static
 from twisted_web_re._encoding import IEncoderFactory, IRequestEncoder
+from twisted_web_re.http import CACHED
 from twisted_web_re.resource import EncodingResourceWrapper, Resource
 
 #: A page long enough, and repetitive enough, to compress well.
@@ -246,7 +247,8 @@ def test_notModifiedThroughGzip() -> None:
     client = Client(gzipped(Tagged()))
     full = client.request(headers=GZIP)
     assert full.header(b"content-encoding") == b"gzip"
-    cached = client.request(headers=(*GZIP, (b"If-None-Match", b'"v1"')))
+    assert full.header(b"etag") == b'"v1-gzip"'
+    cached = client.request(headers=(*GZIP, (b"If-None-Match", b'"v1-gzip"')))
     assert cached.status == 304
     assert cached.body == b""
     assert cached.header(b"content-length") in (None, full.header(b"content-length"))
@@ -495,3 +497,151 @@ def test_compressLevel() -> None:
         )
         response = Client(wrapper).request(headers=GZIP)
         assert gzip.decompress(response.body) == PAGE
+
+
+# -- one representation per coding: HEAD, GET and 304 agree ---------------------------
+
+
+def fileClient(tmp_path: Any, body: bytes = PAGE, name: str = "page.html") -> Client:
+    """A client of a gzip-wrapped L{static.File} of one file holding C{body}."""
+    path = tmp_path / name
+    path.write_bytes(body)
+    return Client(atRoot(gzipped(static.File(str(path)))))
+
+
+def atRoot(child: Any) -> Resource:
+    """A root whose child at C{/} is C{child}: a file cannot be the root."""
+    root = Resource()
+    root.putChild(b"", child)
+    return root
+
+
+class TaggedPage(Page):
+    """A page whose body is returned whole, with a strong ETag."""
+
+    def render_GET(self, request: Any) -> bytes:
+        request.setHeader(b"etag", b'"v1"')
+        return super().render_GET(request)
+
+
+class SetETagPage(Page):
+    """A page that asks L{server.Request.setETag} whether the client's copy
+    is current, as twisted.web resources do."""
+
+    def render_GET(self, request: Any) -> bytes:
+        if request.setETag(b'"v1"') is CACHED:
+            return b""
+        return super().render_GET(request)
+
+
+def roots(tmp_path: Any) -> list[Client]:
+    """One client for each way a resource states its validators."""
+    return [
+        fileClient(tmp_path),
+        fileClient(tmp_path, PAGE * 10, "big.html"),
+        Client(gzipped(TaggedPage())),
+        Client(gzipped(SetETagPage())),
+    ]
+
+
+def test_headLengthMatchesGet(tmp_path: Any) -> None:
+    """
+    HEAD of a gzipped resource states either no Content-Length or the very
+    length GET sends (RFC 9110 section 8.6), for files, small and large, and
+    for bodies returned whole.
+    """
+    for client in roots(tmp_path):
+        head = client.request(b"HEAD", headers=GZIP)
+        got = client.request(b"GET", headers=GZIP)
+        assert got.header(b"content-encoding") == b"gzip"
+        assert head.header(b"content-encoding") == b"gzip"
+        assert head.header(b"content-length") in (
+            None,
+            b"%d" % len(got.body),
+        ), client.site.resource
+        assert head.header(b"vary") == got.header(b"vary") == b"Accept-Encoding"
+        assert head.header(b"etag") == got.header(b"etag")
+
+
+def test_eachCodingItsOwnETag(tmp_path: Any) -> None:
+    """
+    The gzipped and the plain representation of a resource have different
+    entity tags (RFC 9110 section 8.8.3), so a cache holding one is never
+    told by a 304 that it may serve it as the other.
+    """
+    for client in roots(tmp_path):
+        plain = client.request(b"GET")
+        coded = client.request(b"GET", headers=GZIP)
+        assert plain.header(b"content-encoding") is None
+        assert coded.header(b"content-encoding") == b"gzip"
+        assert plain.header(b"etag") is not None
+        assert coded.header(b"etag") is not None
+        assert plain.header(b"etag") != coded.header(b"etag")
+        # The plain copy's tag does not validate the gzipped representation ...
+        stale = client.request(
+            b"GET", headers=(*GZIP, (b"If-None-Match", plain.header(b"etag")))
+        )
+        assert stale.status == 200
+        assert gzip.decompress(stale.body) in (PAGE, PAGE * 10)
+        # ... nor the gzipped copy's the plain one ...
+        other = client.request(
+            b"GET", headers=((b"If-None-Match", coded.header(b"etag")),)
+        )
+        assert other.status == 200
+        assert other.header(b"content-encoding") is None
+        # ... while each validates its own.
+        for tag, headers in ((plain, ()), (coded, GZIP)):
+            fresh = client.request(
+                b"GET", headers=(*headers, (b"If-None-Match", tag.header(b"etag")))
+            )
+            assert fresh.status == 304, client.site.resource
+            assert fresh.header(b"etag") == tag.header(b"etag")
+
+
+def test_notModifiedCarriesVaryNotRepresentation(tmp_path: Any) -> None:
+    """
+    A 304 for a gzip-wrapped resource carries the C{Vary: Accept-Encoding}
+    its 200 would (RFC 9110 section 15.4.5), and neither the uncompressed
+    length nor Content-Type or Content-Encoding.
+    """
+    for client in roots(tmp_path):
+        coded = client.request(b"GET", headers=GZIP)
+        cached = client.request(
+            b"GET", headers=(*GZIP, (b"If-None-Match", coded.header(b"etag")))
+        )
+        assert cached.status == 304
+        assert cached.header(b"vary") == b"Accept-Encoding"
+        assert cached.header(b"content-type") is None
+        assert cached.header(b"content-encoding") is None
+        assert cached.header(b"content-length") in (None, b"%d" % len(coded.body))
+
+
+def test_notModifiedWithoutContentType(tmp_path: Any) -> None:
+    """
+    No 304 carries Content-Type, wrapped or not (RFC 9110 section 15.4.5).
+    """
+    path = tmp_path / "page.html"
+    path.write_bytes(PAGE)
+    for root in (atRoot(static.File(str(path))), TaggedPage(), SetETagPage()):
+        client = Client(root)
+        full = client.request(b"GET")
+        cached = client.request(
+            b"GET", headers=((b"If-None-Match", full.header(b"etag")),)
+        )
+        assert cached.status == 304
+        assert cached.header(b"content-type") is None
+        assert cached.header(b"content-length") in (None, b"%d" % len(full.body))
+
+
+def test_rangesWhenNotEncoded(tmp_path: Any) -> None:
+    """
+    A client that does not accept gzip gets ranges of a gzip-wrapped file,
+    as of any file; one that does gets the whole gzipped body.
+    """
+    client = fileClient(tmp_path)
+    part = client.request(b"GET", headers=((b"Range", b"bytes=0-9"),))
+    assert part.status == 206
+    assert part.body == PAGE[:10]
+    whole = client.request(b"GET", headers=(*GZIP, (b"Range", b"bytes=0-9")))
+    assert whole.status == 200
+    assert gzip.decompress(whole.body) == PAGE

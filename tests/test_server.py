@@ -564,6 +564,34 @@ def test_failureAfterOutputSentAbortsConnection() -> None:
     assert b"500" not in client.transport.value().split(b"\r\n")[0]
 
 
+def test_notDoneYetFailureAbortsConnection(logged: list[LogEvent]) -> None:
+    """
+    A resource that answers with C{NOT_DONE_YET}, writes part of its body,
+    and then hands its Deferred's failure to C{request.processingFailed}
+    (the twisted.web idiom) has its response cut: no last chunk, the
+    connection dropped, the failure logged.
+    """
+    pending: Deferred[None] = Deferred()
+
+    def render(request: Any) -> int:
+        def later() -> Deferred[None]:
+            request.write(b"the first half")
+            return pending
+
+        pending.addErrback(request.processingFailed)
+        client.clock.callLater(0, later)
+        return server.NOT_DONE_YET
+
+    client = Client(Page(render))
+    client.send()
+    client.clock.advance(0)
+    assert b"the first half" in client.transport.value()
+    pending.errback(Boom("midway"))
+    assert client.transport.disconnecting
+    assert not client.transport.value().endswith(b"0\r\n\r\n")
+    assert any("log_failure" in event for event in logged)
+
+
 # -- methods ---------------------------------------------------------------------------
 
 

@@ -524,10 +524,9 @@ def test_preconditionBeforeRange(served: tuple[Any, bytes, bytes], tree: Path) -
 def test_encodedResponseHasNoRanges(tree: Path) -> None:
     """
     A File wrapped to be gzip-encoded on the fly is sent whole and encoded,
-    without C{Accept-Ranges}: its bytes are no longer the file's.  Whether
-    the encoder takes the response is known only once it starts, so a large
-    file's ranges are off under the wrapper even when it declines (here, for
-    an already compressed type).
+    without C{Accept-Ranges}: its bytes are no longer the file's.  When the
+    encoder declines (here, for an already compressed type), the file's
+    bytes are sent as they are, and ranges of them too.
     """
     root = Resource()
     wrapped = EncodingResourceWrapper(
@@ -539,9 +538,10 @@ def test_encodedResponseHasNoRanges(tree: Path) -> None:
         b"/big",
         headers=((b"accept-encoding", b"gzip"), (b"range", b"bytes=0-9")),
     )
-    assert response.status == 200
-    assert response.header(b"accept-ranges") is None
+    assert response.status == 206
+    assert response.header(b"accept-ranges") == b"bytes"
     assert response.header(b"content-encoding") is None
+    assert response.header(b"vary") == b"Accept-Encoding"
     textRoot = Resource()
     write(tree / "big.txt", pattern(BIG_SIZE))
     textRoot.putChild(
@@ -850,6 +850,27 @@ def test_fileShrinksWhileServed(tmp_path: Path) -> None:
     client.pump()
     assert client.transport.disconnecting
     assert client.responses() == []
+
+
+def test_encodedFileShrinksWhileServed(tmp_path: Path) -> None:
+    """
+    A gzip-coded file cut short while it is streamed has its response cut
+    too: the chunked body gets no last chunk, so the client cannot take the
+    compressed part for the whole.
+    """
+    path = write(tmp_path / "big.txt", pattern(STREAM_SIZE))
+    root = Resource()
+    root.putChild(
+        b"big.txt",
+        EncodingResourceWrapper(static.File(str(path)), [server.GzipEncoderFactory()]),
+    )
+    client = Client(root)
+    client.send(b"/big.txt", headers=((b"accept-encoding", b"gzip"),))
+    assert b"Transfer-Encoding: chunked" in client.transport.value()
+    os.truncate(path, 200000)
+    client.pump()
+    assert client.transport.disconnecting
+    assert not client.transport.value().endswith(b"0\r\n\r\n")
 
 
 # -- directories -------------------------------------------------------------------

@@ -1150,12 +1150,62 @@ def test_stderrBounded(site: Client, logged: list[LogEvent]) -> None:
 
 
 def test_exitStatusLogged(site: Client, logged: list[LogEvent]) -> None:
-    """A program that exits with a failure status is logged."""
+    """
+    A program that exits with a failure status after part of its body was
+    sent has failed: the connection is cut (the client must not take the
+    part for the whole), and both are logged.
+    """
     site.send(b"/cgi-bin/run.cgi")
     site.process.out(b"Content-Type: text/plain\n\npartial")
     site.process.exit(3)
-    assert site.response().body == b"partial"
+    assert site.transport.disconnecting
+    assert site.responses() == []
+    assert b"0\r\n\r\n" not in site.transport.value()
     assert "run.cgi exited with status 3" in logText(logged)
+    assert "failed after writing its response" in logText(logged)
+
+
+@pytest.mark.parametrize(("code", "signal"), [(None, 9), (1, None), (None, 15)])
+def test_failureAfterHeadOnly(
+    site: Client, logged: list[LogEvent], code: int | None, signal: int | None
+) -> None:
+    """
+    A program that writes its head, then fails (killed by a signal, or an
+    exception's exit status) before any body was sent gets 502, not an empty
+    answer passed off as its own.
+    """
+    site.send(b"/cgi-bin/run.cgi")
+    site.process.out(b"Content-Type: text/plain\nX-Never: sent\n\n")
+    site.process.exit(code, signal)
+    response = site.response()
+    assert response.status == 502
+    assert response.values(b"x-never") == []
+    assert "failed after writing its response; answering 502" in logText(logged)
+
+
+def test_killedMidBody(site: Client) -> None:
+    """
+    A program killed (SIGKILL, by anyone but the server) after part of its
+    body has its response cut: no last chunk is sent.
+    """
+    site.send(b"/cgi-bin/run.cgi")
+    site.process.out(b"Content-Type: text/plain\n\nthe first half")
+    assert b"the first half" in site.transport.value()
+    site.process.exit(None, 9)
+    assert site.transport.disconnecting
+    assert not site.transport.value().endswith(b"0\r\n\r\n")
+
+
+def test_cleanExitFinishesAtOnce(site: Client) -> None:
+    """
+    A program that ends cleanly has its response finished as soon as it
+    has exited, with no wait.
+    """
+    site.send(b"/cgi-bin/run.cgi")
+    site.process.out(b"Content-Type: text/plain\n\nwhole")
+    site.process.exit(0)
+    assert site.response().body == b"whole"
+    assert not site.transport.disconnecting
 
 
 # -- the request body ------------------------------------------------------------------
@@ -1489,13 +1539,16 @@ def test_timeoutConfigurable(
 
 def test_stillRunningAfterResponse(site: Client, reactor: ProcessReactor) -> None:
     """
-    A program that closes its output but keeps running is killed once the
-    timeout passes; the response was already finished.
+    A program that closes its output but keeps running has its response
+    finished C{EXIT_WAIT} seconds later, and is killed once the timeout
+    passes.
     """
     site.send(b"/cgi-bin/run.cgi")
     process = site.process
     process.out(b"Content-Type: text/plain\n\ndone")
     process._lose(1)
+    assert site.responses() == []
+    reactor.advance(_cgiprocess.EXIT_WAIT)
     assert site.response().body == b"done"
     reactor.advance(twcgi.DEFAULT_TIMEOUT)
     assert process.signals == ["TERM"]

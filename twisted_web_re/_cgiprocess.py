@@ -43,6 +43,12 @@ KILL_GRACE = 5.0
 #: answering 500: the precedent is Apache's C{LimitInternalRecursion}.
 MAX_LOCAL_REDIRECTS = 10
 
+#: Seconds a program that closed its output is waited for to exit, so that a
+#: failure (a signal, a non-zero status) is not passed off as a complete
+#: response, before its response is finished anyway: a program may close its
+#: output and run on.
+EXIT_WAIT = 1.0
+
 #: Bytes of a spooled request body written to a program's input at a time.
 BLOCK_SIZE = 64 * 1024
 
@@ -60,20 +66,24 @@ class _State(enum.Enum):
 
     ::
 
-        HEAD --head parsed--> BODY --output ended--> DONE
+        HEAD --head parsed--> BODY --output ended--> ENDING --exited--> DONE
         HEAD --Location: /path--> REDIRECTING --request body done--> DONE
         HEAD/BODY --malformed, timeout, client gone--> DONE
+        ENDING --failed (signal, status): cut, or 502 if nothing sent--> DONE
+        ENDING --still running after EXIT_WAIT, client gone--> DONE
     """
 
     HEAD = "head"
     BODY = "body"
+    ENDING = "ending"
     REDIRECTING = "redirecting"
     DONE = "done"
 
 
 _TRANSITIONS: dict[_State, frozenset[_State]] = {
     _State.HEAD: frozenset({_State.BODY, _State.REDIRECTING, _State.DONE}),
-    _State.BODY: frozenset({_State.DONE}),
+    _State.BODY: frozenset({_State.ENDING, _State.DONE}),
+    _State.ENDING: frozenset({_State.DONE}),
     _State.REDIRECTING: frozenset({_State.DONE}),
     _State.DONE: frozenset(),
 }
@@ -269,6 +279,7 @@ class CGIProcessProtocol(ProcessProtocol):
         self._killing = False
         self._timer: IDelayedCall | None = None
         self._hardKill: IDelayedCall | None = None
+        self._exitWait: IDelayedCall | None = None
         self._shutdownTrigger: Any = None
         self._stopWaiters: list[Deferred[None]] = []
         request.notifyFinish().addErrback(self._clientGone)
@@ -336,14 +347,13 @@ class CGIProcessProtocol(ProcessProtocol):
                 self._badGateway(str(error))
         elif self._state is _State.BODY:
             self.request.unregisterProducer()
-            self._setState(_State.DONE)
             if self._killing:
                 # Stopped (the reactor is shutting down): its output is cut.
+                self._setState(_State.DONE)
                 self._abort()
                 return
-            self._applyHead()
-            self._finishPending = True
-            self._finishWhenReady()
+            self._setState(_State.ENDING)
+            self._exitWait = self._reactor.callLater(EXIT_WAIT, self._outputComplete)
 
     def errConnectionLost(self) -> None:
         """The program's standard error ended: log its last line."""
@@ -376,6 +386,11 @@ class CGIProcessProtocol(ProcessProtocol):
                 script=self._script,
                 code=exitCode,
             )
+        if self._state is _State.ENDING:
+            if (signal is not None or exitCode) and not self._killing:
+                self._cutShort()
+            else:
+                self._outputComplete()
         waiters, self._stopWaiters = self._stopWaiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -488,17 +503,52 @@ class CGIProcessProtocol(ProcessProtocol):
         self._finishPending = True
         self._finishWhenReady()
 
+    def _outputComplete(self) -> None:
+        """
+        The program's output ended, and it exited cleanly (or was not seen
+        to fail within L{EXIT_WAIT}): finish the response.
+        """
+        self._stopExitWait()
+        if self._state is not _State.ENDING:
+            return
+        self._setState(_State.DONE)
+        self._applyHead()
+        self._finishPending = True
+        self._finishWhenReady()
+
+    def _stopExitWait(self) -> None:
+        exitWait, self._exitWait = self._exitWait, None
+        if exitWait is not None and exitWait.active():
+            exitWait.cancel()
+
+    def _cutShort(self) -> None:
+        """
+        The program failed after its output ended: what it wrote may be
+        only part of its answer.  If part was sent, only closing the
+        connection at once tells the client; if none was, answer 502.
+        """
+        self._stopExitWait()
+        sent = bool(self.request.startedWriting)
+        _log.error(
+            "CGI script {script} failed after writing its response; {what}",
+            script=self._script,
+            what="the connection is cut" if sent else "answering 502",
+        )
+        if sent:
+            self._setState(_State.DONE)
+            self._abort()
+        else:
+            self._head = None
+            self._answer(
+                502, "Bad Gateway", "The CGI script failed before it was done."
+            )
+
     def _abort(self) -> None:
         """
         Part of the body is sent, and the rest never will be: only closing
         the connection at once tells the client that it is incomplete.
         """
-        transport = self.request.transport
-        abort = getattr(transport, "abortConnection", None)
-        if abort is not None:
-            abort()
-        else:
-            transport.loseConnection()
+        self.request.abortConnection()
 
     def _finishWhenReady(self) -> None:
         """
@@ -601,6 +651,7 @@ class CGIProcessProtocol(ProcessProtocol):
         self._gone = True
         if self._state is not _State.DONE:
             self._setState(_State.DONE)
+        self._stopExitWait()
         self._finishPending = False
         transport: Any = self.transport
         if transport is not None:

@@ -12,7 +12,7 @@ from zope.interface import Interface, implementer
 
 from twisted_web_re._headerparse import acceptsEncoding
 
-__all__ = ["GzipEncoderFactory", "IEncoderFactory", "IRequestEncoder"]
+__all__ = ["GzipEncoderFactory", "IEncoderFactory", "IRequestEncoder", "codedETag"]
 
 # Media types that are already compressed: gzipping them again costs CPU and
 # saves nothing.
@@ -21,6 +21,22 @@ _INCOMPRESSIBLE = re.compile(
     rb"|zstd|x-7z-compressed|pdf|wasm|octet-stream\b))",
     re.IGNORECASE,
 )
+
+
+def codedETag(etag: bytes, coding: bytes) -> bytes:
+    """
+    Return the entity tag of C{etag}'s representation content-coded with
+    C{coding}: C{"v1"} gzipped is C{"v1-gzip"}, C{W/"v1"} is C{W/"v1-gzip"}.
+
+    Each coding of a resource is a representation of its own, with its own
+    validator (RFC 9110 section 8.8.3): were both to share one, a cache that
+    holds the plain body could be told by a 304 that it may serve it to a
+    client expecting gzip.  A value that is not a quoted entity tag is
+    returned unchanged.
+    """
+    if len(etag) < 2 or not etag.endswith(b'"'):
+        return etag
+    return etag[:-1] + b"-" + coding.strip().lower() + b'"'
 
 
 class IEncoderFactory(Interface):

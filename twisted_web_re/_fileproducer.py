@@ -82,20 +82,19 @@ class FileProducer:
                 data = self._file.read(min(BLOCK_SIZE, self._left))
                 if not data:
                     _log.warn(
-                        "{file!r} shrank while it was served to {request!r}",
+                        "{file!r} shrank while it was served to {request!r}; "
+                        "the response is cut",
                         file=self._file,
                         request=self._request,
                     )
-                    self._finish()
+                    self._cut()
                     return
                 self._left -= len(data)
                 written += len(data)
                 self._request.write(data)
         except OSError:
             _log.failure("Reading {file!r} failed", file=self._file)
-            self.stopProducing()
-            self._request.unregisterProducer()
-            self._request.loseConnection()
+            self._cut()
         finally:
             self._running = False
 
@@ -108,6 +107,16 @@ class FileProducer:
         self.stopProducing()
         self._request.unregisterProducer()
         self._request.finish()
+
+    def _cut(self) -> None:
+        """
+        The rest of the body will never come: drop the connection, so that
+        the client cannot take the part sent for the whole (a chunked or
+        gzip-coded response would otherwise end as if complete).
+        """
+        self.stopProducing()
+        self._request.unregisterProducer()
+        self._request.abortConnection()
 
     def pauseProducing(self) -> None:
         """The connection's buffer is full: stop reading."""

@@ -62,6 +62,10 @@ _log = Logger()
 # persistence; the application's values for them are read, not copied.
 _MANAGED = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
+# A 304 names the validators and caching fields of the 200 it stands for, but
+# not the representation's metadata (RFC 9110 section 15.4.5).
+_MANAGED_304 = _MANAGED | {b"content-type", b"content-encoding"}
+
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
 
 
@@ -544,8 +548,9 @@ class Request:
         line = _STATUS_LINES.get((code, self.code_message))
         lines = [line or _statusLine(code, self.code_message)]
         append = lines.append
+        managed = _MANAGED if code != 304 else _MANAGED_304
         for name, values in raw.items():
-            if name in _MANAGED:
+            if name in managed:
                 continue
             canonical = CANONICAL_NAMES.get(name) or canonicalName(name)
             for value in values:
@@ -827,6 +832,20 @@ class Request:
         Receive the request body again after L{pauseUpload}.
         """
         self.channel._resumeBody()
+
+    def abortConnection(self) -> None:
+        """
+        Drop the connection at once, discarding whatever is unsent: for a
+        response that cannot be completed (its producer failed after the
+        head went out), so that the client sees it cut (no last chunk, fewer
+        bytes than its Content-Length) instead of taking part for the whole.
+        """
+        transport: Any = self.channel.transport
+        abort = getattr(transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            transport.loseConnection()
 
     def loseConnection(self) -> None:
         """

@@ -20,7 +20,7 @@ from twisted.python.urlpath import URLPath
 
 from twisted_web_re import http, resource
 from twisted_web_re._conditional import ACCEPT_RANGES, applyRange, evaluatePreconditions
-from twisted_web_re._encoding import GzipEncoderFactory
+from twisted_web_re._encoding import GzipEncoderFactory, codedETag
 from twisted_web_re._formparse import (
     DEFAULT_FORM_LIMITS,
     FormError,
@@ -101,6 +101,7 @@ class Request(http.Request):
     appRootURL: bytes | None = None
     _encoder: Any = None
     _encoderFactories: list[Any] | None = None
+    _encodedAny = False
 
     def __init__(self, channel: Any, queued: object = None) -> None:
         super().__init__(channel, queued)
@@ -365,13 +366,15 @@ class Request(http.Request):
         # The length is the returned body's unless part of the body was
         # written already (the framing then counts it all), or the body is
         # encoded, or a HEAD returned nothing and keeps what it declared.
-        # A 304 to what would have been an encoded 200 cannot state that
-        # 200's length without encoding the body just for that: it says none.
+        # A 304 states the length of the 200 it stands for or none: none
+        # when the resource returned no body (after setETag, say), or when
+        # that 200 would have been encoded (its length is not known without
+        # encoding the body just for that).
         if (
             self._encoder is None
             and not self.startedWriting
             and (body or self.method != b"HEAD")
-            and not (encoded and self.code == 304)
+            and not (self.code == 304 and (encoded or not body))
         ):
             self.responseHeaders._setOne(b"content-length", b"%d" % len(body))
         self.write(body)
@@ -395,7 +398,8 @@ class Request(http.Request):
         )
         if status is not None:
             self.setResponseCode(status)
-            self._encoder = None
+            if self._encoder is not None:
+                self._dropCoding()
             # A 304 is never sent with a body, but its Content-Length still
             # states the selected representation's (RFC 9110 section 8.6).
             return body if status == 304 else b""
@@ -466,7 +470,7 @@ class Request(http.Request):
         self._encoder = None
         self._encoderFactories = None
         if not self._resetResponse():
-            self.channel.transport.abortConnection()  # type: ignore[union-attr]
+            self.abortConnection()
             return
         if getattr(self.site, "displayTracebacks", False):
             detail = reason.getTraceback()
@@ -489,15 +493,75 @@ class Request(http.Request):
         """
         Ask the encoder factories offered by L{EncodingResourceWrapper}, in
         order, for an encoder; a response that can have no body gets none.
+
+        A 304 still asks, so that it names the C{Vary} and the entity tag
+        of the representation its 200 would have sent (RFC 9110 section
+        15.4.5), but keeps no encoder.  The chosen coding marks the entity
+        tag (see L{codedETag}).
         """
         factories, self._encoderFactories = self._encoderFactories, None
-        if not factories or self.code in (204, 304) or self.code < 200:
+        if not factories or self.code in (204, 205) or self.code < 200:
             return
         for factory in factories:
             encoder = factory.encoderForRequest(self)
             if encoder is not None:
-                self._encoder = encoder
+                coding = self._codingHeader()
+                raw = self.responseHeaders._raw
+                if coding is not None and b"etag" in raw:
+                    raw[b"etag"] = [codedETag(raw[b"etag"][-1], coding)]
+                if self.code == 304:
+                    self._dropCoding()
+                else:
+                    self._encoder = encoder
                 return
+
+    def _codingHeader(self) -> bytes | None:
+        """The last C{Content-Encoding} the response names, if any."""
+        values = self.responseHeaders._raw.get(b"content-encoding")
+        return values[-1] if values else None
+
+    def _dropCoding(self) -> None:
+        """
+        Send no coded body after all (a 304, or nothing to encode for a
+        HEAD): no encoder, and neither the coding nor a length that was
+        never the coded body's.
+        """
+        self._encoder = None
+        headers = self.responseHeaders
+        headers.removeHeader(b"content-encoding")
+        headers.removeHeader(b"content-length")
+
+    def responseCoding(self) -> bytes | None:
+        """
+        Return the content coding (C{b"gzip"}, say) this response's body is
+        given on the fly by an L{EncodingResourceWrapper}, or C{None} when it
+        is sent as the resource writes it.
+
+        Decides the coding now if it is not decided yet: call it once the
+        response's C{Content-Type} is set, as the coding depends on it.
+        """
+        if self._encoderFactories is not None and not self.startedWriting:
+            self._chooseEncoder()
+        return self._codingHeader() if self._encoder is not None else None
+
+    def setETag(self, etag: bytes | str) -> bytes | None:
+        """
+        Record the response's entity tag, marked with the content coding the
+        response will have (see L{responseCoding}), and answer
+        C{If-None-Match} against that representation's tag.
+
+        @return: L{http.CACHED} if the response should have no body.
+        """
+        if isinstance(etag, str):
+            etag = etag.encode("ascii")
+        coding = (
+            self.responseCoding()
+            if self._encoderFactories is not None
+            else (self._codingHeader() if self._encoder is not None else None)
+        )
+        if coding is not None and etag:
+            etag = codedETag(etag, coding)
+        return super().setETag(etag)
 
     def write(self, data: bytes) -> None:
         """
@@ -506,8 +570,13 @@ class Request(http.Request):
         if self._encoderFactories is not None and not self.startedWriting:
             self._chooseEncoder()
         encoder = self._encoder
-        if encoder is not None and data and not self.finished:
-            data = encoder.encode(data)
+        if encoder is not None and not self.finished:
+            if not self.startedWriting:
+                # A length the resource stated is the uncoded body's.
+                self.responseHeaders.removeHeader(b"content-length")
+            if data:
+                self._encodedAny = True
+                data = encoder.encode(data)
         super().write(data)
 
     def finish(self) -> None:
@@ -519,9 +588,19 @@ class Request(http.Request):
         encoder = self._encoder
         if encoder is not None and not self.finished and not self._disconnected:
             self._encoder = None
-            tail = encoder.finish()
-            if tail:
-                super().write(tail)
+            if self.code == 304:
+                self._dropCoding()
+            elif self.method == b"HEAD" and not self._encodedAny:
+                # A HEAD answered without its body (a file's, say) cannot
+                # know the coded length, and states none rather than another
+                # (RFC 9110 section 8.6).
+                self.responseHeaders.removeHeader(b"content-length")
+            else:
+                if not self.startedWriting:
+                    self.responseHeaders.removeHeader(b"content-length")
+                tail = encoder.finish()
+                if tail:
+                    super().write(tail)
         super().finish()
 
     # -- URLs ---------------------------------------------------------------

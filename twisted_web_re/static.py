@@ -30,6 +30,7 @@ from twisted_web_re._conditional import (
     layoutRanges,
     selectRanges,
 )
+from twisted_web_re._encoding import codedETag
 from twisted_web_re._fileproducer import FileProducer
 from twisted_web_re._headerparse import formatHTTPDate
 from twisted_web_re._listing import DirectoryLister, formatFileSize
@@ -117,13 +118,15 @@ def _etag(info: os.stat_result) -> bytes:
     return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
 
 
-def _mayEncode(request: Any) -> bool:
+def _responseCoding(request: Any) -> bytes | None:
     """
-    Whether the response may be content-coded on the fly (the resource is
-    wrapped in an L{resource.EncodingResourceWrapper}): then its bytes are not
-    the file's, and no range of the file can be cut from them.
+    The content coding the response is given on the fly (the resource is
+    wrapped in an L{resource.EncodingResourceWrapper} and the client accepts
+    it), or C{None}: then its bytes are the file's, and ranges of them can be
+    cut.
     """
-    return getattr(request, "_encoderFactories", None) is not None
+    decide = getattr(request, "responseCoding", None)
+    return decide() if decide is not None else None
 
 
 def _reactorOf(request: Any) -> Any:
@@ -592,7 +595,8 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         one streams.
         """
         size = info.st_size
-        etag = _etag(info)
+        coding = _responseCoding(request)
+        etag = _etag(info) if coding is None else codedETag(_etag(info), coding)
         lastModified = int(info.st_mtime)
         request.setHeader(b"etag", etag)
         request.setHeader(b"last-modified", _lastModified(lastModified))
@@ -610,7 +614,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return
         pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
         length = size
-        if not _mayEncode(request) and request.code == 200:
+        if coding is None and request.code == 200:
             request.setHeader(b"accept-ranges", b"bytes")
             plan = selectRanges(
                 request.method, requestHeaders, 200, etag, lastModified, size

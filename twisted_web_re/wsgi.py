@@ -79,6 +79,10 @@ _STATUS = re.compile(r"([2-9][0-9][0-9]) (.*)", re.DOTALL)
 # The outcome of an application that completed without error.
 _COMPLETE = "complete"
 
+# The outcome of a file body that ended before its length: the response is
+# cut, never finished as if whole.
+_CUT = "cut"
+
 
 class FileWrapper:
     """
@@ -380,8 +384,8 @@ class _Exchange:
 
     def _appEnded(self, end: object) -> None:
         """
-        The application is done (C{end}: L{_COMPLETE}, a L{Failure}, or a
-        L{_FileBody} still to send): send the file, or finish the response as
+        The application is done (C{end}: L{_COMPLETE}, L{_CUT}, a L{Failure},
+        or a L{_FileBody} still to send): send the file, or finish the response as
         soon as the request body is complete.
         """
         if self._input is not None:
@@ -410,6 +414,8 @@ class _Exchange:
         request.unregisterProducer()
         if isinstance(end, Failure):
             request.processingFailed(end)
+        elif end is _CUT:
+            request.abortConnection()
         else:
             request.finish()
 
@@ -431,15 +437,18 @@ class _Exchange:
                 data = os.read(body.fd, min(BLOCK_SIZE, body.left))
                 if not data:
                     _log.warn(
-                        "{file!r} shrank while it was sent to {request!r}",
+                        "{file!r} shrank while it was sent to {request!r}; "
+                        "the response is cut",
                         file=body.wrapper.filelike,
                         request=self._request,
                     )
+                    end: object = _CUT
                     break
                 body.left -= len(data)
                 written += len(data)
                 self._request.write(data)
-            end: object = _COMPLETE
+            else:
+                end = _COMPLETE
         except OSError:
             end = Failure()
         self._file = None

@@ -18,6 +18,8 @@ applications read request bodies as they arrive.  The tree:
   - C{/infinite}: 64 KiB pieces for ever, counted;
   - C{/slow}: five pieces, 200 ms apart;
   - C{/boom}: an application that raises;
+  - C{/midway}: an application whose iterable raises after its first piece
+    was sent;
   - C{/stats}: JSON counters: bytes yielded by C{/infinite}, and how many of
     its iterables were closed;
   - C{/flask/...}: the Flask application of L{buildFlask}.
@@ -186,6 +188,12 @@ def buildResources(reactor: Any, pool: Any, filePath: Path) -> Any:
     def boomApp(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
         raise RuntimeError("boom in the application")
 
+    def midwayApp(environ: dict[str, Any], startResponse: Any) -> Iterator[bytes]:
+        startResponse("200 OK", [("Content-Type", "text/plain")])
+        yield b"first half\n"
+        time.sleep(0.2)
+        raise RuntimeError("the second half failed")
+
     def statsApp(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
         startResponse("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(stats).encode()]
@@ -200,6 +208,7 @@ def buildResources(reactor: Any, pool: Any, filePath: Path) -> Any:
         b"infinite": infiniteApp,
         b"slow": slowApp,
         b"boom": boomApp,
+        b"midway": midwayApp,
         b"stats": statsApp,
         b"flask": buildFlask(),
     }

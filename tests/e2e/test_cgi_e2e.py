@@ -602,6 +602,46 @@ def test_hangingProgram(server: Server, script: str) -> None:
     server.waitForLog(re.escape(script) + r": no progress for 1\.5 seconds")
 
 
+@pytest.mark.parametrize(
+    ("script", "why"),
+    [
+        ("dies-midway.sh", r"was killed by signal 9"),
+        ("raises-midway.py", r"exited with status 1"),
+        ("fails-after.sh", r"exited with status 3"),
+    ],
+)
+def test_failedProgramCutsResponse(server: Server, script: str, why: str) -> None:
+    """
+    A program that dies (SIGKILL, an uncaught exception, a failure status)
+    after part of its body was sent has its response cut: the client's
+    HTTP library sees an incomplete body or a reset, never a complete body,
+    and the failure is logged.
+    """
+    connection = http.client.HTTPConnection(LOOPBACK, server.plain, timeout=TIMEOUT)
+    try:
+        connection.request("GET", f"/cgi-bin/{script}")
+        response = connection.getresponse()
+        assert response.status == 200
+        # Cut: the last chunk never comes (or the reset arrives first).
+        with pytest.raises((http.client.IncompleteRead, ConnectionResetError)):
+            response.read()
+    finally:
+        connection.close()
+    server.waitForLog(re.escape(script) + " " + why)
+    server.waitForLog(re.escape(script) + r" failed after writing its response")
+
+
+def test_programClosingOutputEarly(server: Server) -> None:
+    """
+    A program that closes its output and runs on has its (whole) response
+    finished within about a second, not held until it exits.
+    """
+    start = time.monotonic()
+    response, body = fetch(server.plain, "/cgi-bin/closes-early.sh")
+    assert (response.status, body) == (200, b"done early\n")
+    assert time.monotonic() - start < SCRIPT_TIMEOUT + 1
+
+
 @pytest.mark.parametrize("script", ["slow.py", "slow.sh"])
 def test_clientGoesAway(server: Server, script: str) -> None:
     """

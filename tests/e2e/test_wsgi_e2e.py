@@ -154,6 +154,23 @@ def test_applicationError(port: int) -> None:
     assert b"boom in the application" not in body
 
 
+def test_applicationErrorMidBody(port: int) -> None:
+    """
+    An application whose iterable raises after part of the body was sent
+    has its response cut: the client's HTTP library sees an incomplete body
+    or a reset, never a complete one.
+    """
+    connection = http.client.HTTPConnection(_servers.LOOPBACK, port, timeout=TIMEOUT)
+    try:
+        connection.request("GET", "/midway")
+        response = connection.getresponse()
+        assert response.status == 200
+        with pytest.raises((http.client.IncompleteRead, ConnectionResetError)):
+            response.read()
+    finally:
+        connection.close()
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 def test_validator(port: int, chunked: bool) -> None:
     """
