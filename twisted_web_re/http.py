@@ -5,6 +5,7 @@ access log, status codes and date helpers, under twisted.web.http's names.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from twisted_web_re._forwarded import parseTrustedProxies
 from twisted_web_re._headerparse import parseHTTPDate
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import CACHED, Request
+from twisted_web_re._urlparse import parse_qs, urlparse
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, IDLE_TIMEOUT, Limits
 from twisted_web_re._wire.serialise import LAST_CHUNK, chunk, httpDate
 from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
@@ -37,9 +39,12 @@ __all__ = [
     "datetimeToLogString",
     "datetimeToString",
     "fromChunk",
+    "parse_qs",
     "proxiedLogFormatter",
     "stringToDatetime",
+    "timegm",
     "toChunk",
+    "urlparse",
 ]
 
 _log = Logger()
@@ -113,6 +118,19 @@ def stringToDatetime(dateString: bytes) -> int:
     if parsed is None:
         raise ValueError(f"not an HTTP date: {dateString!r}")
     return parsed
+
+
+def timegm(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """
+    Return the seconds since the epoch of a UTC date and time, as
+    L{calendar.timegm} does for the same six fields.
+
+    @raise ValueError: C{month} is not 1 to 12, or C{year} is before 1970
+        (the epoch; twisted.web's refuses those years too).
+    """
+    if year < 1970:
+        raise ValueError(f"years before 1970 are not supported: {year!r}")
+    return calendar.timegm((year, month, day, hour, minute, second))
 
 
 def toChunk(data: bytes) -> tuple[bytes, ...]:

@@ -10,10 +10,12 @@ HTML page.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from zope.interface import Attribute, Interface, implementer
+
+from twisted_web_re.error import UnsupportedMethod
 
 __all__ = [
     "EncodingResourceWrapper",
@@ -71,18 +73,6 @@ class IStreamingUpload(Interface):
         The next piece of the body.  Call request.pauseUpload() to stop the
         flow, and request.resumeUpload() when ready for more.
         """
-
-
-class UnsupportedMethod(Exception):
-    """
-    A resource cannot render the request's method.
-
-    @ivar allowedMethods: the methods it can render, for the C{Allow} header.
-    """
-
-    def __init__(self, allowedMethods: Sequence[bytes]) -> None:
-        super().__init__(allowedMethods)
-        self.allowedMethods = list(allowedMethods)
 
 
 def getChildForRequest(resource: Any, request: Any) -> Any:

@@ -10,6 +10,7 @@ Deferred that fires with the body.
 from __future__ import annotations
 
 import html
+import re
 from typing import IO, Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -39,6 +40,8 @@ from twisted_web_re._methods import KNOWN_METHODS
 from twisted_web_re._request import SERVER_NAME
 from twisted_web_re._session import Session, SiteSessions
 from twisted_web_re._urls import withTrailingSlash
+from twisted_web_re.error import Error as _HTTPError
+from twisted_web_re.error import PageRedirect
 
 __all__ = [
     "NOT_DONE_YET",
@@ -445,12 +448,60 @@ class Request(http.Request):
         page = resource.ErrorPage(code, brief, detail)
         self._sendBody(page, page.render(self))
 
+    def _answerError(self, raised: _HTTPError) -> bool:
+        """
+        Answer with the status of the L{error.Error} that rendering raised,
+        and a page of its message (escaped); an L{error.PageRedirect} with a
+        location redirects there.  Nothing the resource set is kept.
+
+        @return: whether it was answered; if not (a status that cannot end a
+            response, a location that cannot be sent, a response already
+            under way), it is a failure like any other.
+        """
+        code = int(raised.status)
+        location = raised.location if isinstance(raised, PageRedirect) else None
+        if not 200 <= code < 600 or self.finished or self._disconnected:
+            return False
+        if location is not None and (
+            not isinstance(location, bytes) or _UNSENDABLE.search(location)
+        ):
+            _log.error(
+                "Not redirecting {request!r} to a location that cannot be sent: "
+                "{location!r}",
+                request=self,
+                location=location,
+            )
+            return False
+        if not self._resetResponse():
+            return False
+        self._encoder = None
+        self._encoderFactories = None
+        _log.info("Answered {request!r} with {error}", request=self, error=raised)
+        if location is None:
+            message = raised.message
+            detail = raised.response
+            self._errorPage(
+                code,
+                raised.status.decode() if message is None else _text(message),
+                "" if detail is None else _text(detail),
+            )
+            return True
+        self.setResponseCode(code)
+        self.setHeader(b"location", location)
+        self.setHeader(b"content-type", b"text/html; charset=utf-8")
+        self._sendBody(None, _redirectPage(location))
+        return True
+
     def processingFailed(self, reason: Failure) -> None:
         """
         Rendering raised C{reason}: log it and answer 500, with the traceback
         in the page only if the site's C{displayTracebacks} is set.  If part of
         the response was already sent, the connection is closed instead.
+
+        An L{error.Error} is not a fault but the answer: see L{_answerError}.
         """
+        if isinstance(reason.value, _HTTPError) and self._answerError(reason.value):
+            return
         if reason.check(FormError) and not self.finished and not self._disconnected:
             error = reason.value
             assert isinstance(error, FormError)
@@ -679,6 +730,17 @@ class Request(http.Request):
         """
         uid: bytes = self.getSession().uid
         return uid
+
+
+#: Bytes that cannot be in a header field value (RFC 9110 section 5.5).
+_UNSENDABLE = re.compile(rb"[\r\n\x00]")
+
+
+def _text(value: object) -> str:
+    """The text of an error's message or response, for its page."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def _redirectPage(location: bytes) -> bytes:
