@@ -27,6 +27,7 @@ from twisted.python.threadpool import ThreadPool
 from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._demo import DemoPage
 from twisted_web_re._listening import ListeningService, checkPort
+from twisted_web_re._lookupfailure import describeLookupFailure
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._tapservices import HeaderAddingSite, ThreadPoolService
 from twisted_web_re._version import __version__
@@ -185,17 +186,16 @@ def _namedObject(option: str, name: str, kind: str = "class") -> Callable[..., A
     @param kind: What the option wants C{name} to be, for the error message.
     @return: The object it names.
     @raise usage.UsageError: If C{name} is not a valid name, its module cannot
-        be imported (whatever the import raises), it names nothing, or what it
-        names cannot be called.
+        be imported (whatever the import raises: the message then names the
+        module and the file and line of the error), it names nothing, or what
+        it names cannot be called.
     """
     try:
         found = reflect.namedAny(name)
     except Exception as e:
         # Importing runs the user's module, which may raise anything; all of
         # it means the name given cannot be used.
-        raise usage.UsageError(
-            _oneLine(f"--{option}: cannot find {name!r}: {e.__class__.__name__}: {e}")
-        ) from e
+        raise usage.UsageError(f"--{option}: {describeLookupFailure(name, e)}") from e
     if not callable(found):
         raise usage.UsageError(
             f"--{option}: {name!r} is a {type(found).__name__}, not a {kind}"
