@@ -1,19 +1,32 @@
 """
-End-to-end tests: what C{twistd -n web-re} prints when it cannot start.
+End-to-end tests: what C{twistd -n web-re} says when something fails.
 
-Each test runs a real C{twistd -n web-re} process that is expected to exit by
-itself, and checks that it says why in one line, without a traceback, and
-exits with a non-zero status.  Only 127.0.0.1 is ever listened on.
+Most tests run a real C{twistd -n web-re} process that is expected to exit by
+itself, and check that it says why in one line, without a traceback, and
+exits with a non-zero status; the last runs servers that show (or hide) the
+traceback of a failing page.  Only 127.0.0.1 is ever listened on.
 """
 
 from __future__ import annotations
 
 import socket
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_twistd import LOOPBACK, _runToCompletion
+from test_twistd import (
+    LOOPBACK,
+    Server,
+    _environment,
+    _freePort,
+    _get,
+    _listen,
+    _runToCompletion,
+    _stop,
+    _twistdArgs,
+    _waitUntilListening,
+)
 
 # The lines twistd logs about itself before it starts the service: they come
 # before any error the service can report, whatever the service.
@@ -104,3 +117,73 @@ def test_wsgiModuleRaises(tmp_path: Path) -> None:
         " ZeroDivisionError: division by zero"
         f" ({tmp_path / 'broken_app.py'}, line 4)"
     )
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """
+    A function starting C{twistd -n web-re} with the options given, listening
+    on a free port of 127.0.0.1, and waiting until it listens; every server it
+    started is stopped when the test ends.
+    """
+    servers: list[Server] = []
+
+    def _serve(*args: str) -> Server:
+        port = _freePort()
+        output = tmp_path / f"server-{len(servers)}.log"
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                [*_twistdArgs(), "web-re", *_listen(port), *args],
+                cwd=tmp_path,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(process, port, output)
+        servers.append(server)
+        _waitUntilListening(server)
+        return server
+
+    try:
+        yield _serve
+    finally:
+        for server in servers:
+            _stop(server)
+
+
+def test_displayTracebacks(serve: Callable[..., Server], tmp_path: Path) -> None:
+    """
+    With C{--display-tracebacks}, a resource script that raises is answered
+    with a 500 page showing each frame with its source lines, escaped;
+    without it, the 500 page shows nothing of the error.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "broken.rpy").write_text(
+        "from twisted_web_re import resource\n"
+        "\n"
+        "\n"
+        "class Broken(resource.Resource):\n"
+        "    def render_GET(self, request):\n"
+        "        # about to fail\n"
+        "        raise ValueError('<i>secret</i>')\n"
+        "\n"
+        "\n"
+        "resource = Broken()\n"
+    )
+    shown = serve("--path", str(site), "--display-tracebacks")
+    status, _, body, _ = _get(shown.port, path="/broken.rpy")
+    assert status == 500
+    assert b'<li class="frame">' in body
+    assert f"File &quot;{site / 'broken.rpy'}&quot;, line 7".encode() in body
+    assert b"# about to fail" in body
+    assert b"ValueError: &lt;i&gt;secret&lt;/i&gt;" in body
+    assert b"<i>" not in body
+
+    hidden = serve("--path", str(site))
+    status, _, body, _ = _get(hidden.port, path="/broken.rpy")
+    assert status == 500
+    assert b"secret" not in body
+    assert b"broken.rpy" not in body
+    assert b"Traceback" not in body
