@@ -54,12 +54,13 @@ def _sourceLines(fileName: str, lineNumber: int) -> str:
         line itself, each led by its number, the line itself marked; empty if
         the file cannot be read (code compiled from a string, say).
     """
+    if not linecache.getline(fileName, lineNumber):
+        return ""
     first = max(1, lineNumber - CONTEXT_LINES)
     numbers = range(first, lineNumber + CONTEXT_LINES + 1)
     lines = [(n, linecache.getline(fileName, n).rstrip("\r\n")) for n in numbers]
-    if not linecache.getline(fileName, lineNumber):
-        return ""
-    while lines and not lines[-1][1] and lines[-1][0] > lineNumber:
+    # Blank lines after the frame's own (or the end of the file) show nothing.
+    while not lines[-1][1] and lines[-1][0] > lineNumber:
         lines.pop()
     width = len(str(lines[-1][0]))
     rendered = []
