@@ -39,6 +39,7 @@ from twisted_web_re._headerparse import parseHTTPDate
 from twisted_web_re._methods import KNOWN_METHODS
 from twisted_web_re._request import SERVER_NAME
 from twisted_web_re._session import Session, SiteSessions
+from twisted_web_re._tracebackpage import tracebackPage
 from twisted_web_re._urls import withTrailingSlash
 from twisted_web_re.error import Error as _HTTPError
 from twisted_web_re.error import PageRedirect
@@ -524,12 +525,7 @@ class Request(http.Request):
             self.abortConnection()
             return
         if getattr(self.site, "displayTracebacks", False):
-            detail = reason.getTraceback()
-            body = (
-                b"<!DOCTYPE html>\n<html><head><title>500 Processing Failed</title>"
-                b"</head>\n<body><h1>Processing Failed</h1>\n<pre>%s</pre>"
-                b"</body></html>\n" % html.escape(detail).encode("utf-8")
-            )
+            body = tracebackPage(reason)
         else:
             body = resource._errorPage(
                 500, "Processing Failed", "The server failed to answer the request."

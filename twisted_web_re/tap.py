@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from twisted.application import strports
 from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
@@ -27,6 +26,8 @@ from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._demo import DemoPage
+from twisted_web_re._listening import ListeningService, checkPort
+from twisted_web_re._lookupfailure import describeLookupFailure
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._tapservices import HeaderAddingSite, ThreadPoolService
 from twisted_web_re._version import __version__
@@ -185,17 +186,16 @@ def _namedObject(option: str, name: str, kind: str = "class") -> Callable[..., A
     @param kind: What the option wants C{name} to be, for the error message.
     @return: The object it names.
     @raise usage.UsageError: If C{name} is not a valid name, its module cannot
-        be imported (whatever the import raises), it names nothing, or what it
-        names cannot be called.
+        be imported (whatever the import raises: the message then names the
+        module and the file and line of the error), it names nothing, or what
+        it names cannot be called.
     """
     try:
         found = reflect.namedAny(name)
     except Exception as e:
         # Importing runs the user's module, which may raise anything; all of
         # it means the name given cannot be used.
-        raise usage.UsageError(
-            _oneLine(f"--{option}: cannot find {name!r}: {e.__class__.__name__}: {e}")
-        ) from e
+        raise usage.UsageError(f"--{option}: {describeLookupFailure(name, e)}") from e
     if not callable(found):
         raise usage.UsageError(
             f"--{option}: {name!r} is a {type(found).__name__}, not a {kind}"
@@ -635,8 +635,8 @@ def _parseEndpoint(
         reactor when L{None}.
     @return: The endpoint, not yet listening.
     @raise usage.UsageError: If C{description} names an unknown endpoint type,
-        has bad arguments, or refers to a file (such as a certificate) that
-        cannot be read.
+        has bad arguments or a TCP port out of range, or refers to a file
+        (such as a certificate) that cannot be read.
     """
     if reactor is None:
         from twisted.internet import reactor as _reactor
@@ -652,6 +652,7 @@ def _parseEndpoint(
         raise usage.UsageError(
             _oneLine(f"cannot listen on {description!r}: {e.__class__.__name__}: {e}")
         ) from e
+    checkPort(description)
     return endpoint
 
 
@@ -704,8 +705,7 @@ def makeService(config: Options) -> MultiService:
         registry.setComponent(IServiceCollection, service)
     site = _makeSite(config)
     for description in config["listen"]:
-        # strports, as twistd web uses, rather than a bare endpoint service:
-        # its services make twistd exit when they cannot listen (a port in
-        # use, say) instead of running on without listening.
-        strports.service(description, site, config.reactor).setServiceParent(service)
+        # A service that ends twistd in one line when it cannot listen (a port
+        # in use, say), rather than running on without listening.
+        ListeningService(description, site, config.reactor).setServiceParent(service)
     return service

@@ -1,5 +1,6 @@
 """
-Small resources and helpers: redirects, and a resource that arrives later.
+Small resources and helpers: redirects, a resource that arrives later, and
+the HTML rendering of a failure.
 """
 
 from __future__ import annotations
@@ -12,9 +13,30 @@ from twisted.python.failure import Failure
 from twisted.python.urlpath import URLPath
 
 from twisted_web_re import resource
+from twisted_web_re._tracebackpage import formatFailure as _formatFailure
 from twisted_web_re.server import NOT_DONE_YET
 
-__all__ = ["DeferredResource", "ParentRedirect", "Redirect", "redirectTo"]
+__all__ = [
+    "DeferredResource",
+    "ParentRedirect",
+    "Redirect",
+    "formatFailure",
+    "redirectTo",
+]
+
+
+def formatFailure(failure: Failure) -> bytes:
+    """
+    Render C{failure} as HTML, as the 500 page of a site that displays
+    tracebacks shows it.
+
+    @param failure: Any failure, with or without a traceback.
+    @return: A UTF-8 HTML fragment, a C{<div class="traceback">}: each frame,
+        outermost first, with its file, line, function and the source lines
+        around its line, then the exception.  All text is escaped; the values
+        of variables are never shown.
+    """
+    return _formatFailure(failure)
 
 
 def redirectTo(URL: bytes, request: Any) -> bytes:
