@@ -6,12 +6,15 @@ file or the Twisted log), and which client address they name behind proxies.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _httpparse import Server
+from twisted.internet.error import ConnectionDone
 from twisted.logger import globalLogPublisher
+from twisted.python.failure import Failure
 
 from twisted_web_re import http
 
@@ -227,24 +230,26 @@ def test_logFileAppends(tmp_path: Path) -> None:
     assert len(lines) == 2
 
 
-def test_defaultLogIsOneTwistedEvent(accessEvents: list[dict[str, Any]]) -> None:
+def test_defaultLogIsAnEventPerRequest(accessEvents: list[dict[str, Any]]) -> None:
     """
-    Without C{logPath}, the lines of requests finished together go to the
-    Twisted log, shortly afterwards, as one event whose C{log_access} holds
-    every line.
+    Without C{logPath}, each request's line goes to the Twisted log, shortly
+    afterwards, as an event of its own whose C{log_access} is the line and
+    whose C{log_time} is when the request was logged.
     """
     server = Server(hello)
+    before = time.time()
     server.feed(GET_FULL + GET_FULL.replace(b"/path", b"/other"))
+    after = time.time()
     assert accessEvents == []
     server.clock.advance(LOG_WAIT)
-    [event] = accessEvents
-    lines = event["log_access"].split("\n")
-    assert len(lines) == 2
-    assert all(LINE.fullmatch(line) for line in lines)
-    assert '"GET /other HTTP/1.1"' in lines[1]
+    first, second = accessEvents
+    assert LINE.fullmatch(first["log_access"])
+    assert '"GET /other HTTP/1.1"' in second["log_access"]
+    assert all(before <= e["log_time"] <= after for e in accessEvents)
+    assert first["log_namespace"] == "twisted_web_re.http"
     server.feed(GET_FULL)
     server.clock.advance(LOG_WAIT)
-    assert len(accessEvents) == 2
+    assert len(accessEvents) == 3
 
 
 def test_customFormatter(accessEvents: list[dict[str, Any]]) -> None:
@@ -352,3 +357,118 @@ def test_invalidTrustedProxyRejected(proxy: str) -> None:
     """
     with pytest.raises(ValueError):
         http.HTTPFactory(trustedProxies=[proxy])
+
+
+# -- every started response logged once --------------------------------------------
+
+
+def _fileLines(path: Path) -> list[str]:
+    """The lines of the access log at C{path} (none if it is not there yet)."""
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_responseCutShortByClientLogged(tmp_path: Path) -> None:
+    """
+    A client that leaves while its response is being sent still earns one
+    line, with the status and the body bytes sent before it left; the
+    application finishing afterwards adds no second line.
+    """
+    path = tmp_path / "access.log"
+    server = Server(logPath=str(path))
+    server.handler = server.later
+    server.factory.doStart()
+    try:
+        server.feed(GET_FULL)
+        [request] = server.pending
+        request.setResponseCode(206)
+        request.setHeader(b"Content-Length", b"100")
+        request.write(b"x" * 40)
+        server.channel.connectionLost(Failure(ConnectionDone()))
+        request.write(b"y" * 60)
+        with pytest.raises(RuntimeError):
+            request.finish()
+        server.clock.advance(LOG_WAIT)
+        [line] = _fileLines(path)
+    finally:
+        server.factory.doStop()
+    match = LINE.fullmatch(line)
+    assert match is not None
+    assert (match["request"], match["status"], match["size"]) == (
+        "GET /path HTTP/1.1",
+        "206",
+        "40",
+    )
+    assert len(_fileLines(path)) == 1
+
+
+def test_clientLeavingBeforeResponseNotLogged(tmp_path: Path) -> None:
+    """
+    A request whose client left before any of its response was started is
+    not logged: nothing was served.
+    """
+    path = tmp_path / "access.log"
+    server = Server(logPath=str(path))
+    server.handler = server.later
+    server.factory.doStart()
+    try:
+        server.feed(GET_FULL)
+        server.channel.connectionLost(Failure(ConnectionDone()))
+        server.clock.advance(LOG_WAIT)
+    finally:
+        server.factory.doStop()
+    assert _fileLines(path) == []
+
+
+def test_finishedAfterStopWrittenAtOnce(tmp_path: Path) -> None:
+    """
+    A request that finishes after the factory stopped (during a shutdown's
+    grace period) is written to the log file at once: the reactor may never
+    run a later flush.
+    """
+    path = tmp_path / "access.log"
+    server = Server(logPath=str(path))
+    server.handler = server.later
+    server.factory.doStart()
+    server.feed(GET_FULL)
+    [request] = server.pending
+    server.factory.doStop()
+    assert _fileLines(path) == []
+    hello(request)
+    [line] = _fileLines(path)
+    assert '"GET /path HTTP/1.1" 200 13 ' in line
+
+
+def test_abandonedAfterStopWrittenAtOnce(tmp_path: Path) -> None:
+    """
+    A response cut short when the connections are dropped at the end of a
+    shutdown is logged at once, too.
+    """
+    path = tmp_path / "access.log"
+    server = Server(logPath=str(path))
+    server.handler = server.later
+    server.factory.doStart()
+    server.feed(GET_FULL)
+    [request] = server.pending
+    request.write(b"partial")
+    server.factory.doStop()
+    server.channel.connectionLost(Failure(ConnectionDone()))
+    [line] = _fileLines(path)
+    assert '"GET /path HTTP/1.1" 200 7 ' in line
+
+
+def test_twistedLogFinishedAfterStopAtOnce(
+    accessEvents: list[dict[str, Any]],
+) -> None:
+    """
+    Without a log file, a request finishing after the factory stopped reaches
+    the Twisted log at once.
+    """
+    server = Server()
+    server.handler = server.later
+    server.factory.doStart()
+    server.feed(GET_FULL)
+    [request] = server.pending
+    server.factory.doStop()
+    hello(request)
+    [event] = accessEvents
+    assert '"GET /path HTTP/1.1" 200 13 ' in event["log_access"]
