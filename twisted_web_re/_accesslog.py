@@ -209,8 +209,8 @@ def jsonLogFormatter(timestamp: str, request: Any) -> str:
 
 #: The formatters C{--access-log-format} and C{accessLogFormat} choose from.
 ACCESS_LOG_FORMATS: dict[str, IAccessLogFormatter] = {
-    "combined": combinedLogFormatter,  # type: ignore[dict-item]
-    "json": jsonLogFormatter,  # type: ignore[dict-item]
+    "combined": combinedLogFormatter,
+    "json": jsonLogFormatter,
 }
 
 
@@ -234,4 +234,4 @@ def chooseLogFormatter(
             f"unknown access-log format {accessLogFormat!r}: "
             f"use one of {', '.join(ACCESS_LOG_FORMATS)}"
         )
-    return formatter  # type: ignore[return-value]
+    return formatter

@@ -143,11 +143,18 @@ class AccessLogWriter:
         observer = self._soleFileObserver()
         if observer is not None:
             pieces = []
+            second = -1
+            before = after = ""
             for when, line in entries:
-                parts = self._prefix(observer, when) if "\n" not in line else None
-                if parts is None:
+                if int(when) != second or second < 0:
+                    parts = self._prefix(observer, when)
+                    if parts is None:
+                        break
+                    before, after, perSecond = parts
+                    second = int(when) if perSecond else -1
+                if "\n" in line:
                     break
-                pieces.append(parts[0] + line + parts[1])
+                pieces.append(before + line + after)
             else:
                 text = "".join(pieces)
                 out = observer._outFile
@@ -175,20 +182,26 @@ class AccessLogWriter:
             return None
         return observer
 
-    def _prefix(self, observer: FileLogObserver, when: float) -> tuple[str, str] | None:
+    def _prefix(
+        self, observer: FileLogObserver, when: float
+    ) -> tuple[str, str, bool] | None:
         """
         What C{observer} writes before and after the text of an access-log
-        event made at C{when}; C{None} if it cannot be told apart.
+        event made at C{when}, and whether that holds for the whole second;
+        C{None} if the text cannot be told apart.
         """
         second = int(when)
         cached = self._prefixCache
         if cached is not None and cached[0] is observer and cached[1] == second:
-            return cached[2], cached[3]
+            return cached[2], cached[3], True
         parts = _probe(observer, when)
-        if parts is not None and parts == _probe(observer, second + 0.999):
-            # The observer's timestamps name the second: one probe per second.
-            self._prefixCache = (observer, second, parts[0], parts[1])
-        return parts
+        if parts is None:
+            return None
+        if parts != _probe(observer, second + 0.999):
+            # Timestamps finer than the second: every line is probed.
+            return parts[0], parts[1], False
+        self._prefixCache = (observer, second, parts[0], parts[1])
+        return parts[0], parts[1], True
 
 
 def _probe(observer: FileLogObserver, when: float) -> tuple[str, str] | None:
