@@ -295,20 +295,31 @@ def raiseFileLimit() -> int:
 
 def _discardLogs() -> None:
     """
-    Start the global log system with an observer that throws events away.
+    Start the global log system with an observer that throws events away, or,
+    when the environment variable C{BENCH_LOG} is C{file}, with the observer
+    twistd itself uses (C{textFileLogObserver}) writing to C{/dev/null}.
 
     Both factories log each request through Twisted's logging system when
     there is no log file; without an observer the events pile up in the
     start-up buffer and would count as memory per connection.  Discarding them
-    keeps the cost of formatting and publishing the log line, but not a disk.
+    keeps the cost of formatting and publishing the log line, but not a disk;
+    C{BENCH_LOG=file} adds the cost of a twistd log file, but not a disk.
     """
-    from twisted.logger import ILogObserver, LogEvent, globalLogBeginner
+    from twisted.logger import (
+        ILogObserver,
+        LogEvent,
+        globalLogBeginner,
+        textFileLogObserver,
+    )
 
     def discard(event: LogEvent) -> None:
         pass
 
+    observer: ILogObserver = cast(ILogObserver, discard)
+    if os.environ.get("BENCH_LOG") == "file":
+        observer = textFileLogObserver(open(os.devnull, "w"))
     globalLogBeginner.beginLoggingTo(
-        [cast(ILogObserver, discard)], discardBuffer=True, redirectStandardIO=False
+        [observer], discardBuffer=True, redirectStandardIO=False
     )
 
 

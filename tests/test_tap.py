@@ -5,6 +5,7 @@ resource and site they make, and the demo page served when nothing else is.
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import threading
@@ -27,7 +28,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import usage
 from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import resource, script, server, static, tap, twcgi, wsgi
+from twisted_web_re import http, resource, script, server, static, tap, twcgi, wsgi
 from twisted_web_re._demo import DEMO_PAGE, DemoPage
 from twisted_web_re._tapservices import ThreadPoolService
 from twisted_web_re._version import __version__
@@ -1106,6 +1107,34 @@ class TestTracebacksAndLog:
         assert re.fullmatch(
             r'[0-9.]+ - - \[[^]]+\] "GET / HTTP/1\.1" 200 [0-9]+ "-" "-"', line
         ), line
+
+    def test_accessLogFormatJSON(self, tmp_path: Path) -> None:
+        """
+        C{--access-log-format json} makes the site log each request as a JSON
+        object on a line of its own; the default is the Combined Log Format.
+        """
+        assert site(parse())._logFormatter is http.combinedLogFormatter
+        accessLog = tmp_path / "access.log"
+        factory = site(
+            parse("--logfile", str(accessLog), "--access-log-format", "json")
+        )
+        factory.startFactory()
+        try:
+            exchange(factory, GET_ROOT)
+            factory.flushLog()
+        finally:
+            factory.stopFactory()
+        [line] = accessLog.read_text().splitlines()
+        entry = json.loads(line)
+        assert (entry["method"], entry["target"], entry["status"]) == ("GET", "/", 200)
+
+    def test_accessLogFormatUnknown(self) -> None:
+        """
+        An C{--access-log-format} that names no format is a usage error naming
+        the formats there are.
+        """
+        with pytest.raises(usage.UsageError, match="combined, json"):
+            parse("--access-log-format", "xml")
 
     def test_unknownOption(self) -> None:
         """

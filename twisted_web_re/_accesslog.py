@@ -1,11 +1,14 @@
 """
-Access-log lines in the Combined Log Format, and the client address they name.
+Access-log lines, in the Combined Log Format or as JSON objects, and the
+client address they name.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from zope.interface import provider
@@ -31,6 +34,7 @@ _MONTHS = [
 ]
 
 _logDateCache: tuple[int, str] = (-1, "")
+_isoSecondCache: tuple[int, str] = (-1, "")
 
 
 def datetimeToLogString(msSinceEpoch: float | None = None) -> str:
@@ -38,15 +42,35 @@ def datetimeToLogString(msSinceEpoch: float | None = None) -> str:
     Return a time (default: now) as a Common Log Format timestamp,
     C{[21/Nov/2026:10:17:00 +0000]}; the current time is formatted once a second.
     """
-    global _logDateCache
     if msSinceEpoch is None:
-        now = int(time.time())
-        if _logDateCache[0] == now:
-            return _logDateCache[1]
-        stamp = _formatLogDate(now)
-        _logDateCache = (now, stamp)
-        return stamp
+        return logDate(time.time())
     return _formatLogDate(msSinceEpoch)
+
+
+def logDate(when: float) -> str:
+    """
+    Return C{when} (seconds since the epoch) as a Common Log Format
+    timestamp; formatted once a second, for times that go forward.
+    """
+    global _logDateCache
+    second = int(when)
+    if _logDateCache[0] == second:
+        return _logDateCache[1]
+    stamp = _formatLogDate(second)
+    _logDateCache = (second, stamp)
+    return stamp
+
+
+def _isoTime(when: float) -> str:
+    """C{when} as ISO 8601 UTC to the millisecond: C{2026-11-21T10:17:00.250Z}."""
+    global _isoSecondCache
+    second = int(when)
+    if _isoSecondCache[0] != second:
+        _isoSecondCache = (
+            second,
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+        )
+    return "%s.%03dZ" % (_isoSecondCache[1], int((when - second) * 1000))
 
 
 def _formatLogDate(when: float) -> str:
@@ -129,3 +153,85 @@ def proxiedLogFormatter(timestamp: str, request: Any) -> str:
     forwarding headers are believed.
     """
     return _formatLine(_peerHost(request), timestamp, request)
+
+
+def _text(value: bytes) -> str:
+    """
+    Peer-controlled bytes as text for a JSON field: UTF-8 as itself, any
+    other byte as the four characters C{\\xNN}.
+    """
+    return value.decode("utf-8", "backslashreplace")
+
+
+def _lastHeader(request: Any, name: bytes) -> str | None:
+    """The last C{name} field of C{request}'s head, as text, if there is one."""
+    values = request.requestHeaders._raw.get(name)
+    return _text(values[-1]) if values else None
+
+
+@provider(IAccessLogFormatter)
+def jsonLogFormatter(timestamp: str, request: Any) -> str:
+    """
+    Format C{request} as one JSON object on one line, with the fields
+    C{time} (ISO 8601, UTC, to the millisecond), C{client}, C{method},
+    C{target}, C{protocol}, C{status}, C{bytes} (body bytes sent),
+    C{duration} (seconds since the request's head arrived), C{referer},
+    C{user_agent} and C{host} (the last three C{null} when the request had
+    none).
+
+    Whatever bytes the request holds, the line is printable ASCII with no
+    line break: quotes, backslashes and control characters are JSON escapes,
+    other characters C{\\uXXXX} escapes, and bytes that are not UTF-8 the
+    text C{\\xNN}.  C{timestamp} is not used: the time is taken afresh, to
+    the millisecond.
+    """
+    now = time.time()
+    started = getattr(request, "_startedAt", None)
+    duration = 0.0 if started is None else max(0.0, time.monotonic() - started)
+    entry = {
+        "time": _isoTime(now),
+        "client": _peerHost(request),
+        "method": _text(request.method),
+        "target": _text(request.uri),
+        "protocol": _text(request.clientproto),
+        "status": request.code,
+        "bytes": request.sentLength,
+        "duration": round(duration, 6),
+        "referer": _lastHeader(request, b"referer"),
+        "user_agent": _lastHeader(request, b"user-agent"),
+        "host": _lastHeader(request, b"host"),
+    }
+    # ensure_ascii escapes every control character but DEL.
+    return json.dumps(entry, ensure_ascii=True, separators=(",", ":")).replace(
+        "\x7f", "\\u007f"
+    )
+
+
+#: The formatters C{--access-log-format} and C{accessLogFormat} choose from.
+ACCESS_LOG_FORMATS: dict[str, IAccessLogFormatter] = {
+    "combined": combinedLogFormatter,
+    "json": jsonLogFormatter,
+}
+
+
+def chooseLogFormatter(
+    logFormatter: Callable[[str, Any], str] | None, accessLogFormat: str | None
+) -> Callable[[str, Any], str]:
+    """
+    Return the formatter a factory given C{logFormatter} and
+    C{accessLogFormat} logs with: either one, or L{combinedLogFormatter}.
+
+    @raise ValueError: C{accessLogFormat} is not a key of
+        L{ACCESS_LOG_FORMATS}, or both are given.
+    """
+    if accessLogFormat is None:
+        return logFormatter or combinedLogFormatter
+    if logFormatter is not None:
+        raise ValueError("give a logFormatter or an accessLogFormat, not both")
+    formatter = ACCESS_LOG_FORMATS.get(accessLogFormat)
+    if formatter is None:
+        raise ValueError(
+            f"unknown access-log format {accessLogFormat!r}: "
+            f"use one of {', '.join(ACCESS_LOG_FORMATS)}"
+        )
+    return formatter

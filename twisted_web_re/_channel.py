@@ -164,9 +164,29 @@ class HTTPChannel(Protocol):
         self._producer = None
         self._buffer = b""
         if request is not None and not request.finished:
-            request.connectionLost(
-                reason or Failure(ConnectionError("connection lost"))
+            # What never left this process was not sent.
+            request.sentLength = max(0, request.sentLength - self._unsentBytes())
+            self._abandon(
+                request, reason or Failure(ConnectionError("connection lost"))
             )
+
+    def _unsentBytes(self) -> int:
+        """Bytes written to a plain TCP transport and still in its buffer."""
+        if not self._directSend:
+            return 0
+        transport: Any = self.transport
+        unsent: int = len(transport.dataBuffer) - transport.offset
+        return unsent + transport._tempDataLen
+
+    def _abandon(self, request: Request, reason: Failure) -> None:
+        """
+        C{request} will never finish: tell it, and log it if its response was
+        started (with the status and the bytes sent so far).
+        """
+        request.connectionLost(reason)
+        factory = self.factory
+        if request.startedWriting and factory is not None:
+            factory.log(request)
 
     def isSecure(self) -> bool:
         """
@@ -565,7 +585,7 @@ class HTTPChannel(Protocol):
         )
         request, self._request = self._request, None
         if request is not None and not request.finished:
-            request.connectionLost(Failure(error))
+            self._abandon(request, Failure(error))
         if request is None and self._state is _State.BODY:
             # The body of a request already answered: an error response now
             # would follow that answer on the wire.  Close instead.

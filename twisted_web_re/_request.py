@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import time
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -145,6 +146,8 @@ class Request:
         """
         self.channel = channel
         self.transport = getattr(channel, "transport", None)
+        # When the head arrived, for the access log's duration.
+        self._startedAt = time.monotonic()
         self.requestHeaders = Headers()
         self.responseHeaders = Headers()
         self.cookies: list[bytes] = []

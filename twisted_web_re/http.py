@@ -6,22 +6,25 @@ access log, status codes and date helpers, under twisted.web.http's names.
 from __future__ import annotations
 
 import calendar
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet.protocol import ServerFactory
-from twisted.logger import Logger
 from twisted.python import logfile
 
 from twisted_web_re._accesslog import (
+    chooseLogFormatter,
     combinedLogFormatter,
     datetimeToLogString,
+    jsonLogFormatter,
+    logDate,
     proxiedLogFormatter,
 )
+from twisted_web_re._accesslogwriter import AccessLogWriter
 from twisted_web_re._channel import HTTPChannel
 from twisted_web_re._forwarded import parseTrustedProxies
 from twisted_web_re._headerparse import parseHTTPDate
-from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import CACHED, Request
 from twisted_web_re._urlparse import parse_qs, urlparse
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, IDLE_TIMEOUT, Limits
@@ -39,6 +42,7 @@ __all__ = [
     "datetimeToLogString",
     "datetimeToString",
     "fromChunk",
+    "jsonLogFormatter",
     "parse_qs",
     "proxiedLogFormatter",
     "stringToDatetime",
@@ -46,8 +50,6 @@ __all__ = [
     "toChunk",
     "urlparse",
 ]
-
-_log = Logger()
 
 CONTINUE = 100
 SWITCHING = 101
@@ -160,12 +162,6 @@ def fromChunk(data: bytes) -> tuple[bytes, bytes]:
 
 _UNSET: Any = object()
 
-#: Seconds an access-log line may wait to be written with others.
-LOG_FLUSH_DELAY = 0.25
-
-#: Access-log lines that are written at once, however little time has passed.
-LOG_FLUSH_LINES = 1000
-
 
 class HTTPFactory(ServerFactory):
     """
@@ -186,6 +182,7 @@ class HTTPFactory(ServerFactory):
         logFormatter: Callable[[str, Any], str] | None = None,
         reactor: Any = None,
         *,
+        accessLogFormat: str | None = None,
         maxRequestLine: int = DEFAULT_LIMITS.maxRequestLine,
         maxHeadSize: int = DEFAULT_LIMITS.maxHeadSize,
         maxHeaderCount: int = DEFAULT_LIMITS.maxHeaderCount,
@@ -203,14 +200,18 @@ class HTTPFactory(ServerFactory):
         @param timeout: seconds an idle keep-alive connection is kept open.
         @param logFormatter: makes each access-log line; by default
             L{combinedLogFormatter}.
+        @param accessLogFormat: instead of C{logFormatter}, the name of the
+            access-log format: C{"combined"} (the default) or C{"json"} (one
+            JSON object per line, see L{jsonLogFormatter}).
         @param reactor: the reactor for timers; the global one by default.
         @param trustedProxies: addresses or networks of proxies whose
             C{X-Forwarded-For} may name the real client.
-        @raise ValueError: a limit or proxy address is invalid.
+        @raise ValueError: a limit or proxy address is invalid, the access-log
+            format unknown, or given with C{logFormatter}.
         """
         self.logPath = logPath
         self.timeOut = IDLE_TIMEOUT if timeout is _UNSET else timeout
-        self._logFormatter = logFormatter or combinedLogFormatter
+        self._logFormatter = chooseLogFormatter(logFormatter, accessLogFormat)
         self._reactor = reactor
         self.trustedProxies = parseTrustedProxies(trustedProxies)
         self._limits = Limits(
@@ -225,8 +226,7 @@ class HTTPFactory(ServerFactory):
             bodyMinRate=bodyMinRate,
             bodyMemoryLimit=bodyMemoryLimit,
         )
-        self.logFile: Any = None
-        self._pendingLines: list[str] = []
+        self._accessLog = AccessLogWriter(logPath, reactor)
 
     @property
     def limits(self) -> Limits:
@@ -247,17 +247,20 @@ class HTTPFactory(ServerFactory):
         """
         Open the access log file, if one was named.
         """
-        if self.logPath is not None and self.logFile is None:
-            self.logFile = logfile.LogFile.fromFullPath(self.logPath)
+        self._accessLog.path = self.logPath
+        self._accessLog.open()
 
     def stopFactory(self) -> None:
         """
-        Close the access log file.
+        Write the access-log lines waiting, and close the access log file;
+        requests still finishing are logged at once from now on.
         """
-        self.flushLog()
-        logFile, self.logFile = self.logFile, None
-        if logFile is not None:
-            logFile.close()
+        self._accessLog.close()
+
+    @property
+    def logFile(self) -> logfile.LogFile | None:
+        """The open access log file, if any."""
+        return self._accessLog.file
 
     def refuseBody(self, request: Request, length: int | None) -> int | None:
         """
@@ -275,30 +278,19 @@ class HTTPFactory(ServerFactory):
 
     def log(self, request: Request) -> None:
         """
-        Queue the access-log line for a finished C{request}.
+        Log C{request}, finished or cut short by its client.
 
-        Lines are written together, L{LOG_FLUSH_DELAY} seconds after the first
-        of them (or at once when L{LOG_FLUSH_LINES} are waiting): to the log
-        file as one write, or to the Twisted log as one event holding every
-        line.  A Twisted logger event costs about as much as serving a small
-        request, so one event per request would halve the server's speed.
+        Lines are written in batches, a quarter of a second after the first
+        of them (or at once when a thousand are waiting, or once the factory
+        has stopped): to the log file, or to the Twisted log, each line a
+        record of its own with its own time (see
+        L{twisted_web_re._accesslogwriter}).
         """
-        pending = self._pendingLines
-        pending.append(self._logFormatter(datetimeToLogString(), request))
-        if len(pending) == 1:
-            resolveReactor(self._reactor).callLater(LOG_FLUSH_DELAY, self.flushLog)
-        elif len(pending) >= LOG_FLUSH_LINES:
-            self.flushLog()
+        when = time.time()
+        self._accessLog.add(when, self._logFormatter(logDate(when), request))
 
     def flushLog(self) -> None:
         """
         Write the queued access-log lines now.
         """
-        lines, self._pendingLines = self._pendingLines, []
-        if not lines:
-            return
-        text = "\n".join(lines)
-        if self.logFile is not None:
-            self.logFile.write(text + "\n")
-        else:
-            _log.info("{log_access}", log_access=text, count=len(lines))
+        self._accessLog.flush()

@@ -25,6 +25,7 @@ from twisted.python import reflect, usage
 from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import script, server, static, twcgi, wsgi
+from twisted_web_re._accesslog import ACCESS_LOG_FORMATS
 from twisted_web_re._demo import DemoPage
 from twisted_web_re._listening import ListeningService, checkPort
 from twisted_web_re._lookupfailure import describeLookupFailure
@@ -220,6 +221,22 @@ def _isResource(candidate: object) -> bool:
     )
 
 
+def _accessLogFormat(name: str) -> str:
+    """
+    Check an C{--access-log-format} value.
+
+    @param name: The value given.
+    @return: C{name}, a key of L{ACCESS_LOG_FORMATS}.
+    @raise ValueError: It names no format.
+    """
+    if name not in ACCESS_LOG_FORMATS:
+        raise ValueError(f"use one of {', '.join(ACCESS_LOG_FORMATS)}, not {name!r}")
+    return name
+
+
+_accessLogFormat.coerceDoc = "One of: combined, json."  # type: ignore[attr-defined]
+
+
 class Options(usage.Options):
     """
     The options of C{twistd web-re}: those of C{twistd web}, with stricter checks.
@@ -291,7 +308,15 @@ class Options(usage.Options):
             "logfile",
             "l",
             None,
-            "Write an access log in the Combined Log Format to this file.",
+            "Write the access log to this file rather than to the twistd log.",
+        ],
+        [
+            "access-log-format",
+            None,
+            "combined",
+            "The access log's format: combined (the Combined Log Format) or json"
+            " (one JSON object per request).",
+            _accessLogFormat,
         ],
         [
             "https",
@@ -665,7 +690,11 @@ def _makeSite(config: Options) -> server.Site:
         C{--add-header} was given, the headers added to every response.
     """
     root = config["root"]
-    settings: dict[str, Any] = {"logPath": config["logfile"], "reactor": config.reactor}
+    settings: dict[str, Any] = {
+        "logPath": config["logfile"],
+        "reactor": config.reactor,
+        "accessLogFormat": config["access-log-format"],
+    }
     site = (
         HeaderAddingSite(root, config["add-header"], **settings)
         if config["add-header"]
