@@ -397,3 +397,45 @@ def test_cgiBrokenProgramStill500(tmp_path: Path, logged: list[LogEvent]) -> Non
     response = client.response()
     assert response.status == 500
     assert response.header(b"retry-after") is None
+
+
+@pytest.mark.parametrize("where", ["script", "directory"])
+def test_cgiScriptUnexaminable(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    logged: list[LogEvent],
+    where: str,
+) -> None:
+    """
+    A CGI program whose file cannot be examined for a disk error is 503
+    with C{Retry-After}, not 404: it may well be there.
+    """
+    reactor = ProcessReactor()
+    program = makeScript(tmp_path / "cgi-bin", "run.cgi")
+    published: Any = (
+        twcgi.CGIScript(str(program), reactor=reactor)
+        if where == "script"
+        else resource.Resource()
+    )
+    if where == "directory":
+        published.putChild(b"cgi-bin", twcgi.CGIDirectory(str(program.parent)))
+    top = str(tmp_path)
+    realStat, realLstat = os.stat, os.lstat
+
+    def failing(real: Callable[..., Any]) -> Callable[..., Any]:
+        def fake(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if os.fspath(path).startswith(top):
+                raise OSError(errno.EIO, os.strerror(errno.EIO), path)
+            return real(path, *args, **kwargs)
+
+        return fake
+
+    monkeypatch.setattr(os, "stat", failing(realStat))
+    monkeypatch.setattr(os, "lstat", failing(realLstat))
+    client = CGIClient(published, reactor)
+    client.send(b"/" if where == "script" else b"/cgi-bin/run.cgi")
+    response = client.response()
+    assert response.status == 503
+    assert response.header(b"retry-after") == b"%d" % RETRY_AFTER
+    assert len(errors(logged)) == 1
+    assert reactor.processes == []

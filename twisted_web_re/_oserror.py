@@ -43,13 +43,21 @@ RETRY_AFTER = 5
 
 
 def isMissing(error: OSError) -> bool:
-    """Whether C{error} says that no file is there (see L{_MISSING})."""
-    return error.errno in _MISSING
+    """
+    Whether C{error} says that no file is there (see L{_MISSING}), by its
+    code or, for one made without a code, by its class.
+    """
+    return error.errno in _MISSING or isinstance(
+        error, (FileNotFoundError, NotADirectoryError)
+    )
 
 
 def isForbidden(error: OSError) -> bool:
-    """Whether C{error} says that the file may not be had (see L{_FORBIDDEN})."""
-    return error.errno in _FORBIDDEN
+    """
+    Whether C{error} says that the file may not be had (see L{_FORBIDDEN}),
+    by its code or, for one made without a code, by its class.
+    """
+    return error.errno in _FORBIDDEN or isinstance(error, PermissionError)
 
 
 def isExhausted(error: OSError) -> bool:

@@ -725,7 +725,7 @@ class ASISProcessor(resource.Resource):
         except OSError as error:
             if isMissing(error) or isinstance(error, IsADirectoryError):
                 return File.childNotFound.render(request)
-            if isForbidden(error) or isinstance(error, PermissionError):
+            if isForbidden(error):
                 return File.forbidden.render(request)
             return unavailable(error, self.path).render(request)
         try:

@@ -463,8 +463,10 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
         child = os.path.join(self.path, name)
         try:
             info = os.lstat(child)
-        except OSError:
-            return File.childNotFound
+        except OSError as error:
+            if isMissing(error) or isForbidden(error):
+                return File.childNotFound
+            return unavailable(error, child)
         if stat.S_ISLNK(info.st_mode) and not self.followSymlinks:
             real = os.path.realpath(child)
             top = os.path.realpath(self._root)
