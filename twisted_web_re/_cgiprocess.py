@@ -23,6 +23,7 @@ from twisted_web_re._cgiparse import (
     CGIResponseHead,
     MalformedCGIResponse,
 )
+from twisted_web_re._oserror import ServiceUnavailable
 from twisted_web_re._reactor import resolveReactor
 
 __all__ = ["CGIProcessProtocol", "CGIUpload"]
@@ -491,13 +492,17 @@ class CGIProcessProtocol(ProcessProtocol):
 
     def _answer(self, code: int, brief: str, detail: str) -> None:
         """Answer with an error page, once nothing else will be sent."""
+        self._answerWith(resource.ErrorPage(code, brief, detail))
+
+    def _answerWith(self, page: resource.ErrorPage) -> None:
+        """Answer with the error page C{page}, once nothing else will be sent."""
         if self._state is not _State.DONE:
             self._setState(_State.DONE)
         self._closeStdin()
         if self._gone:
             return
         request = self.request
-        body = resource.ErrorPage(code, brief, detail).render(request)
+        body = page.render(request)
         request.setHeader(b"content-length", b"%d" % len(body))
         request.write(body)
         self._finishPending = True
@@ -560,26 +565,31 @@ class CGIProcessProtocol(ProcessProtocol):
             self._finishPending = False
             self.request.finish()
 
-    def _cannotRun(self, problem: str) -> None:
+    def _cannotRun(self, problem: str, *, exhausted: bool = False) -> None:
         """
-        The program could not be started: log why and answer 500.
+        The program could not be started: log why and answer 500; or, if
+        the server is short of what starting it takes (descriptors for its
+        pipes, memory, processes), 503 asking the client to retry.
 
         @param problem: why, for the log.
+        @param exhausted: the server, not the program, is the problem.
         """
         _log.error(
-            "CGI script {script} cannot be run: {problem}",
+            "CGI script {script} cannot be run: {problem}{answer}",
             script=self._script,
             problem=problem,
+            answer=" (answered 503)" if exhausted else "",
+        )
+        page = (
+            ServiceUnavailable("The server cannot run the CGI script right now.")
+            if exhausted
+            else resource.ErrorPage(
+                500, "CGI Script Error", "The server could not run the CGI script."
+            )
         )
         # Answered in the next reactor turn: called from uploadStarted, an
         # answer now would go out before the channel's 100 Continue.
-        self._reactor.callLater(
-            0,
-            self._answer,
-            500,
-            "CGI Script Error",
-            "The server could not run the CGI script.",
-        )
+        self._reactor.callLater(0, self._answerWith, page)
 
     # -- the request body, when it streams --------------------------------------
 

@@ -18,6 +18,7 @@ from twisted_web_re._mime import (
     defaultContentTypes,
     getTypeAndEncoding,
 )
+from twisted_web_re._oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.resource import ForbiddenResource, NoResource, Resource
 
 __all__ = ["DirectoryLister", "formatFileSize"]
@@ -215,10 +216,8 @@ a[href$="/"] { font-weight: 600; }
         """
         try:
             modified = os.stat(self.path).st_mtime_ns
-        except (FileNotFoundError, NotADirectoryError):
-            return NoResource("The directory no longer exists.").render(request)
-        except OSError:
-            return ForbiddenResource("The directory cannot be read.").render(request)
+        except OSError as error:
+            return self._failure(error).render(request)
         key = (
             self.path,
             request.path,
@@ -236,15 +235,25 @@ a[href$="/"] { font-weight: 600; }
             return cached[2]
         try:
             page = self._render(request)
-        except (FileNotFoundError, NotADirectoryError):
-            return NoResource("The directory no longer exists.").render(request)
-        except OSError:
-            return ForbiddenResource("The directory cannot be read.").render(request)
+        except OSError as error:
+            return self._failure(error).render(request)
         if len(_pages) >= _PAGES_KEPT:
             _pages.clear()
         _pages[key] = (modified, now, page)
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
         return page
+
+    def _failure(self, error: OSError) -> Resource:
+        """
+        The page answering for what C{error} kept from being read: 404 if the
+        directory is gone, 403 if it may not be read; 503 (logged) if the
+        server is short of descriptors or memory, or the disk failed.
+        """
+        if isMissing(error):
+            return NoResource("The directory no longer exists.")
+        if isForbidden(error):
+            return ForbiddenResource("The directory cannot be read.")
+        return unavailable(error, self.path)
 
     def _render(self, request: Any) -> bytes:
         """

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource, static
+from twisted_web_re._oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -234,7 +235,8 @@ def ResourceScript(path: str | bytes, registry: Any) -> Any:
     @return: the resource; or, if the script cannot be read, raises, or
         assigns no resource to C{resource}, a resource that fails every
         request with the site's 500 page, the failure having been logged
-        with the file's name.
+        with the file's name; or, if the server is short of descriptors or
+        memory to read it, a 503 page asking the client to retry.
     """
     filename = os.fsdecode(path)
     scanner = CacheScanner(filename, registry)
@@ -246,7 +248,15 @@ def ResourceScript(path: str | bytes, registry: Any) -> Any:
         "recache": scanner.recache,
     }
     try:
-        exec(_load(filename), namespace)
+        code = _load(filename)
+    except OSError as error:
+        if not (isMissing(error) or isForbidden(error)):
+            return unavailable(error, filename)
+        return _failed(filename, Failure())
+    except Exception:
+        return _failed(filename, Failure())
+    try:
+        exec(code, namespace)
     except AlreadyCached as already:
         return already.cached
     # SystemExit too: a script calling sys.exit() must not stop the server.
@@ -389,6 +399,10 @@ class PythonScript(resource.Resource):
             code = _load(self.filename)
         except FileNotFoundError:
             return resource.NoResource("File not found.").render(request)
+        except OSError as error:
+            if isMissing(error) or isForbidden(error):
+                return self._answerFailure(request)
+            return unavailable(error, self.filename).render(request)
         # SystemExit too: a script calling sys.exit() must not stop the server.
         except (Exception, SystemExit):
             return self._answerFailure(request)

@@ -40,6 +40,7 @@ from twisted_web_re._mime import (
     getTypeAndEncoding,
     loadMimeTypes,
 )
+from twisted_web_re._oserror import isForbidden, isMissing, unavailable
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._urls import withTrailingSlash
 from twisted_web_re.server import NOT_DONE_YET
@@ -239,8 +240,16 @@ def _openFile(path: str) -> IO[bytes]:
     Open C{path} for reading, without blocking on a FIFO.
 
     @raise OSError: it cannot be opened.
+    @raise IsADirectoryError: it is a directory.
     """
-    return open(os.open(path, _OPEN_FLAGS), "rb", buffering=0)
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        return open(fd, "rb", buffering=0)
+    except BaseException:
+        # open() refuses a directory (and may fail otherwise) without closing
+        # the descriptor it was given: every such request would leak one.
+        os.close(fd)
+        raise
 
 
 def _regularInfo(opened: IO[bytes]) -> os.stat_result:
@@ -251,8 +260,13 @@ def _regularInfo(opened: IO[bytes]) -> os.stat_result:
     @raise IsADirectoryError: it is a directory.
     @raise PermissionError: it is neither a regular file nor a directory (a
         FIFO, a device, a socket): nothing a URL should reach.
+    @raise OSError: its status cannot be read (it is closed).
     """
-    info = os.fstat(opened.fileno())
+    try:
+        info = os.fstat(opened.fileno())
+    except BaseException:
+        opened.close()
+        raise
     if not stat.S_ISREG(info.st_mode):
         opened.close()
         if stat.S_ISDIR(info.st_mode):
@@ -370,12 +384,17 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
         The File this is called on is inside the tree, so only a link at this
         last step can lead out of it.
+
+        @raise OSError: the server cannot tell, for want of memory, say (see
+            L{_failure}).
         """
         path = os.path.join(self.path, name)
         try:
             info = os.lstat(path)
-        except OSError:
-            return None
+        except OSError as error:
+            if isMissing(error) or isForbidden(error):
+                return None
+            raise
         if (
             stat.S_ISLNK(info.st_mode)
             and not self.followSymlinks
@@ -385,14 +404,21 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         return path
 
     def _withExtension(self, name: str) -> str | None:
-        """Find the sibling of the missing C{name} that L{ignoredExts} allow."""
+        """
+        Find the sibling of the missing C{name} that L{ignoredExts} allow.
+
+        @raise OSError: the server cannot tell, for want of descriptors, say
+            (see L{_failure}).
+        """
         for ext in self.ignoredExts:
             if ext == "*":
                 prefix = name + "."
                 try:
                     candidates = sorted(os.listdir(self.path))
-                except OSError:
-                    continue
+                except OSError as error:
+                    if isMissing(error) or isForbidden(error):
+                        continue
+                    raise
                 for candidate in candidates:
                     if candidate.startswith(prefix) and self._allowed(candidate):
                         found = self._entry(candidate)
@@ -427,20 +453,32 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return processor(path, self.registry)
         return self.createSimilarFile(path)
 
+    def _failure(self, error: OSError) -> Any:
+        """
+        The resource answering for what C{error} kept from being opened:
+        L{childNotFound} if it says nothing is there, L{forbidden} if it
+        says that the file may not be had; else (the server out of
+        descriptors or memory, a disk error) a 503 page asking the client to
+        retry, the error logged.
+        """
+        if isMissing(error):
+            return self.childNotFound
+        if isForbidden(error):
+            return self.forbidden
+        return unavailable(error, error.filename or self.path)
+
     def _index(self) -> Any:
         """The resource for this directory's URL with its trailing slash."""
         if not os.path.isdir(self.path):
             return self.childNotFound
-        for name in self.indexNames:
-            found = self._entry(name)
-            if found is not None and os.path.isfile(found):
-                return self._publish(found)
         try:
+            for name in self.indexNames:
+                found = self._entry(name)
+                if found is not None and os.path.isfile(found):
+                    return self._publish(found)
             return self.directoryListing()
-        except PermissionError:
-            return self.forbidden
-        except OSError:
-            return self.childNotFound
+        except OSError as error:
+            return self._failure(error)
 
     def getChild(self, path: bytes, request: Any) -> Any:
         """
@@ -460,9 +498,12 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self.childNotFound
         if name[:1] == "." and not self.showHidden:
             return self.childNotFound
-        found = self._entry(name)
-        if found is None and self.ignoredExts:
-            found = self._withExtension(name)
+        try:
+            found = self._entry(name)
+            if found is None and self.ignoredExts:
+                found = self._withExtension(name)
+        except OSError as error:
+            return self._failure(error)
         if found is None:
             return self.childNotFound
         return self._publish(found)
@@ -568,18 +609,27 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             if os.path.isdir(self.path):
                 return self.redirect(request)
             return self.forbidden.render(request)
-        except OSError:
-            return self.childNotFound.render(request)
-        contentType, encoding = getTypeAndEncoding(
-            self.basename(), self.contentTypes, self.contentEncodings, self.defaultType
-        )
-        if contentType is None:
-            request.responseHeaders.removeHeader(b"content-type")
-        else:
-            request.setHeader(b"content-type", contentType)
-        if encoding is not None:
-            request.setHeader(b"content-encoding", encoding)
-        self._answer(request, opened, info)
+        except OSError as error:
+            return self._failure(error).render(request)
+        try:
+            contentType, encoding = getTypeAndEncoding(
+                self.basename(),
+                self.contentTypes,
+                self.contentEncodings,
+                self.defaultType,
+            )
+            if contentType is None:
+                request.responseHeaders.removeHeader(b"content-type")
+            else:
+                request.setHeader(b"content-type", contentType)
+            if encoding is not None:
+                request.setHeader(b"content-encoding", encoding)
+            self._answer(request, opened, info)
+        except BaseException:
+            # Whatever failed is the server's 500 to answer; the file must not
+            # stay open until the garbage collector finds it.
+            opened.close()
+            raise
         return NOT_DONE_YET
 
     render_HEAD = render_GET
@@ -676,10 +726,12 @@ class ASISProcessor(resource.Resource):
         try:
             opened = _openFile(self.path)
             info = _regularInfo(opened)
-        except PermissionError:
-            return File.forbidden.render(request)
-        except OSError:
-            return File.childNotFound.render(request)
+        except OSError as error:
+            if isMissing(error) or isinstance(error, IsADirectoryError):
+                return File.childNotFound.render(request)
+            if isForbidden(error):
+                return File.forbidden.render(request)
+            return unavailable(error, self.path).render(request)
         try:
             status, reason, fields, bodyStart = parseASIS(opened.read(ASIS_HEAD_LIMIT))
             request.setResponseCode(status, reason)

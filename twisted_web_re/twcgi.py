@@ -33,6 +33,7 @@ from twisted_web_re._cgiprocess import (
     CGIProcessProtocol,
     CGIUpload,
 )
+from twisted_web_re._oserror import isExhausted, isForbidden, isMissing, unavailable
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re.static import File, dangerousPathError, isDangerous
 
@@ -258,7 +259,8 @@ class CGIScript(resource.Resource):
     def _notFound(self, request: Any) -> resource.ErrorPage | None:
         """
         The error to answer instead of running the program, if any: 404 when
-        the script file is missing or not a regular file, or when PATH_INFO
+        the script file is missing or not a regular file (503 when the
+        server cannot tell, for a disk error, say), or when PATH_INFO
         would hold NUL or a decoded C{%2F} (RFC 3875 section 4.1.5 lets the
         server refuse what would lose information).
         """
@@ -267,8 +269,10 @@ class CGIScript(resource.Resource):
                 return resource.NoResource("Invalid request URL.")
         try:
             info = os.stat(self.filename)
-        except OSError:
-            return resource.NoResource("No such CGI script.")
+        except OSError as error:
+            if isMissing(error) or isForbidden(error):
+                return resource.NoResource("No such CGI script.")
+            return unavailable(error, self.filename)
         if not stat.S_ISREG(info.st_mode):
             return resource.NoResource("No such CGI script.")
         return None
@@ -340,7 +344,8 @@ class CGIScript(resource.Resource):
         """
         Run C{argv} (whose first item must be an executable file) in the
         script's directory, answering C{request} with its output; answer
-        500 if it cannot be run.
+        500 if it cannot be run, or 503 if the server is short of the
+        descriptors, memory or processes it takes to run it.
         """
         reactor = resolveReactor(self._reactor)
         protocol = CGIProcessProtocol(
@@ -364,6 +369,10 @@ class CGIScript(resource.Resource):
                 argv,
                 env,
                 os.path.dirname(os.path.abspath(self.filename)),
+            )
+        except OSError as error:
+            protocol._cannotRun(
+                f"starting {program} failed: {error}", exhausted=isExhausted(error)
             )
         except Exception as error:
             protocol._cannotRun(f"starting {program} failed: {error!r}")
@@ -458,8 +467,10 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
         child = os.path.join(self.path, name)
         try:
             info = os.lstat(child)
-        except OSError:
-            return File.childNotFound
+        except OSError as error:
+            if isMissing(error) or isForbidden(error):
+                return File.childNotFound
+            return unavailable(error, child)
         if stat.S_ISLNK(info.st_mode) and not self.followSymlinks:
             real = os.path.realpath(child)
             top = os.path.realpath(self._root)
