@@ -23,6 +23,7 @@ from zope.interface import implementer
 
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import SERVER_NAME, Request
+from twisted_web_re._spool import BodyStorageError
 from twisted_web_re._wire.errors import RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
@@ -330,6 +331,10 @@ class HTTPChannel(Protocol):
             self._parsing = False
             self._reject(error)
             return
+        except BodyStorageError as error:
+            self._parsing = False
+            self._cannotStore(error)
+            return
         finally:
             self._parsing = False
             self._uncork()
@@ -548,6 +553,30 @@ class HTTPChannel(Protocol):
         if request is None and self._state is _State.BODY:
             # The body of a request already answered: an error response now
             # would follow that answer on the wire.  Close instead.
+            self._close()
+            return
+        self._sendError(error.status, error.reason)
+
+    def _cannotStore(self, error: BodyStorageError) -> None:
+        """
+        The body of the request under way could not be stored (its files are
+        already closed): answer 507 or 500 at once and close, since the rest
+        of the body, still coming, must never be read as requests.
+        """
+        request, self._request = self._request, None
+        _log.error(
+            "Could not store the request body from {peer}: {problem}; "
+            "answered {status} and closed the connection",
+            peer=self.getPeer(),
+            problem=error.problem,
+            status=error.status,
+        )
+        if request is None or request.finished:
+            self._close()
+            return
+        request.connectionLost(Failure(error))
+        if request.startedWriting and not request._resetResponse():
+            # Part of an answer has gone out: an error page cannot follow it.
             self._close()
             return
         self._sendError(error.status, error.reason)
