@@ -257,6 +257,31 @@ def test_statusByCause(disk: FullDisk, errnum: int, status: bytes) -> None:
     assert disk.allReleased()
 
 
+class EarlyAnswer(http.Request):
+    """Starts streaming its answer before its body has all arrived."""
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if not self.startedWriting:
+            self.write(b"early")
+        super().handleContentChunk(data)
+
+
+def test_answerAlreadyStartedIsNotFollowedByErrorPage(disk: FullDisk) -> None:
+    """
+    When part of an answer has already gone out as the body fails to be
+    stored, no error page is appended to it: the connection is just closed,
+    and the spool file released.
+    """
+    channel, transport = protocolConnection()
+    channel.requestFactory = EarlyAnswer
+    channel.dataReceived(post(b"/big", BIG) + b"x" * BIG)
+    value = transport.value()
+    assert value.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"507" not in value
+    assert transport.disconnecting
+    assert disk.allReleased()
+
+
 def test_temporaryFileCannotBeMade(disk: FullDisk) -> None:
     """
     When not even the temporary file can be made, the client is answered

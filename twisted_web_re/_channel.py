@@ -571,14 +571,12 @@ class HTTPChannel(Protocol):
             problem=error.problem,
             status=error.status,
         )
-        if request is None or request.finished:
-            self._close()
-            return
-        request.connectionLost(Failure(error))
-        if request.startedWriting and not request._resetResponse():
-            # Part of an answer has gone out: an error page cannot follow it.
-            self._close()
-            return
+        if request is not None:
+            request.connectionLost(Failure(error))
+            if request.startedWriting and not request._resetResponse():
+                # Part of an answer has gone out: no error page can follow it.
+                self._close()
+                return
         self._sendError(error.status, error.reason)
 
     def _sendError(self, status: int, reason: str, linger: bool = True) -> None:
