@@ -107,11 +107,15 @@ class CGIUpload:
         self.protocol: CGIProcessProtocol | None = None
 
     def received(self, data: bytes) -> None:
-        """Hand on the next piece of the body."""
+        """
+        Hand on the next piece of the body.
+
+        @raise BodyStorageError: a spooled body could not be stored.
+        """
         if self.protocol is not None:
             self.protocol._bodyReceived(data)
         elif self.spool:
-            self.request.content.write(data)
+            self.request._storeBody(data)
 
 
 @implementer(IPullProducer)

@@ -24,6 +24,7 @@ from zope.interface import implementer
 from twisted_web_re._forwarded import _isTrusted
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import SERVER_NAME, Request
+from twisted_web_re._spool import BodyStorageError
 from twisted_web_re._wire.errors import MisdirectedRequest, RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
@@ -352,6 +353,10 @@ class HTTPChannel(Protocol):
             self._parsing = False
             self._reject(error)
             return
+        except BodyStorageError as error:
+            self._parsing = False
+            self._cannotStore(error)
+            return
         finally:
             self._parsing = False
             self._uncork()
@@ -591,6 +596,28 @@ class HTTPChannel(Protocol):
             # would follow that answer on the wire.  Close instead.
             self._close()
             return
+        self._sendError(error.status, error.reason)
+
+    def _cannotStore(self, error: BodyStorageError) -> None:
+        """
+        The body of the request under way could not be stored (its files are
+        already closed): answer 507 or 500 at once and close, since the rest
+        of the body, still coming, must never be read as requests.
+        """
+        request, self._request = self._request, None
+        _log.error(
+            "Could not store the request body from {peer}: {problem}; "
+            "answered {status} and closed the connection",
+            peer=self.getPeer(),
+            problem=error.problem,
+            status=error.status,
+        )
+        if request is not None:
+            request.connectionLost(Failure(error))
+            if request.startedWriting and not request._resetResponse():
+                # Part of an answer has gone out: no error page can follow it.
+                self._close()
+                return
         self._sendError(error.status, error.reason)
 
     def _sendError(self, status: int, reason: str, linger: bool = True) -> None:

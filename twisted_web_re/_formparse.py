@@ -476,6 +476,8 @@ class MultipartParser:
         Parse the next piece of the body.
 
         @raise FormError: the body is malformed or beyond a limit.
+        @raise OSError: a file part could not be written (the disk is full,
+            say); the parser is then finished, as after a L{FormError}.
         @raise RuntimeError: the parser is finished.
         """
         state = self._state

@@ -11,7 +11,6 @@ inside C{process()} gets a Content-Length and goes out in one write.
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from zope.interface import implementer
 
 from twisted_web_re import _headerparse
 from twisted_web_re._forwarded import forwardedClientHost
+from twisted_web_re._spool import closeQuietly, openSpool, spoolWrite, storageError
 from twisted_web_re._version import __version__
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import (
@@ -165,6 +165,8 @@ class Request:
         """
         Prepare L{content} for a body of C{length} bytes (C{None}: unknown,
         chunked).  Called once the head has arrived, before any body bytes.
+
+        @raise BodyStorageError: no temporary file could be made for it.
         """
         if length == 0:
             self.content = BytesIO()
@@ -172,19 +174,40 @@ class Request:
         limit = getattr(
             getattr(self.channel, "_limits", None), "bodyMemoryLimit", BODY_MEMORY_LIMIT
         )
-        if length is None:
-            self.content = tempfile.SpooledTemporaryFile(max_size=limit)
-        elif length > limit:
-            self.content = tempfile.TemporaryFile()
-        else:
-            self.content = BytesIO()
+        self.content = openSpool(length, limit)
 
     def handleContentChunk(self, data: bytes) -> None:
         """
         Store C{data}, the next piece of the request body, in L{content}.
+
+        @raise BodyStorageError: it could not be stored (the disk is full,
+            say); L{content} is then closed and dropped.
+        """
+        self._storeBody(data)
+
+    def _storeBody(self, data: bytes) -> None:
+        """
+        Add C{data} to L{content}; what L{handleContentChunk} does, for
+        overrides that store only some bodies.
+
+        @raise BodyStorageError: as for L{handleContentChunk}.
         """
         assert self.content is not None, "gotLength was not called"
-        self.content.write(data)
+        try:
+            spoolWrite(self.content, data)
+        except OSError as error:
+            self._dropBody()
+            raise storageError(error) from None
+
+    def _dropBody(self) -> None:
+        """
+        Close and forget L{content} at once (its temporary file, if it has
+        one, is deleted): the body could not be stored, and will never be
+        read.
+        """
+        content, self.content = self.content, None
+        if content is not None:
+            closeQuietly(content)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         """

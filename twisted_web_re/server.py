@@ -39,6 +39,7 @@ from twisted_web_re._headerparse import parseHTTPDate
 from twisted_web_re._methods import KNOWN_METHODS
 from twisted_web_re._request import SERVER_NAME
 from twisted_web_re._session import Session, SiteSessions
+from twisted_web_re._spool import storageError
 from twisted_web_re._tracebackpage import tracebackPage
 from twisted_web_re._urls import withTrailingSlash
 from twisted_web_re.error import Error as _HTTPError
@@ -136,6 +137,9 @@ class Request(http.Request):
         """
         Hand the next piece of the body to the streaming resource that takes
         it, or else store it and feed it to the form parser.
+
+        @raise BodyStorageError: the body, or one of its form's files, could
+            not be stored; every file holding it is then closed.
         """
         upload = self._upload
         if upload is not None:
@@ -149,6 +153,11 @@ class Request(http.Request):
             except FormError as error:
                 self._formParser = None
                 self._formError = error
+            except OSError as error:
+                # The parser closed its part files as it failed.
+                self._formParser = None
+                self._dropBody()
+                raise storageError(error) from None
 
     def _formLimits(self) -> FormLimits:
         return getattr(self.channel.site, "formLimits", DEFAULT_FORM_LIMITS)  # type: ignore[union-attr]
