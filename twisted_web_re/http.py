@@ -177,6 +177,7 @@ class HTTPFactory(ServerFactory):
         bodyTimeout: float | None = DEFAULT_LIMITS.bodyTimeout,
         bodyMinRate: int = DEFAULT_LIMITS.bodyMinRate,
         bodyMemoryLimit: int = DEFAULT_LIMITS.bodyMemoryLimit,
+        maxUnsentOutput: int = DEFAULT_LIMITS.maxUnsentOutput,
         trustedProxies: Iterable[str] = (),
     ) -> None:
         """
@@ -206,6 +207,7 @@ class HTTPFactory(ServerFactory):
             bodyTimeout=bodyTimeout,
             bodyMinRate=bodyMinRate,
             bodyMemoryLimit=bodyMemoryLimit,
+            maxUnsentOutput=maxUnsentOutput,
         )
         self.logFile: Any = None
         self._pendingLines: list[str] = []
