@@ -110,6 +110,7 @@ class HTTPChannel(Protocol):
         self._decoder: BodyDecoder | None = None
         self._parsing = False
         self._corked: list[bytes] | None = None
+        self._corkedBytes = 0
         self._readPaused = False
         self._writePaused = False
         self._producer: IPushProducer | None = None
@@ -488,20 +489,37 @@ class HTTPChannel(Protocol):
     def _send(self, data: bytes) -> None:
         """
         Write C{data} to the client: at once, or, while the channel is parsing
-        one read's worth of input, together with every other response that
-        read produces (one send for a pipelined batch).
+        one read's worth of input, together with the other responses that read
+        produces (one send for a pipelined batch).
+
+        What is held back is sent as soon as it reaches the C{maxUnsentOutput}
+        limit: the transport must see it to pause the channel, and a paused
+        channel answers no further request, so a client that pipelines
+        requests and reads nothing cannot make the server hold their responses
+        without bound.
         """
         corked = self._corked
-        if corked is not None:
-            corked.append(data)
-        else:
+        if corked is None:
+            self._write(data)
+            return
+        corked.append(data)
+        self._corkedBytes += len(data)
+        if self._corkedBytes >= self._limits.maxUnsentOutput:
+            self._flush(corked)
+
+    def _flush(self, corked: list[bytes]) -> None:
+        """Send what was held back, and keep holding what follows."""
+        if corked:
+            data = corked[0] if len(corked) == 1 else b"".join(corked)
+            corked.clear()
+            self._corkedBytes = 0
             self._write(data)
 
     def _uncork(self) -> None:
-        """Send what was held back while parsing."""
+        """Send what was held back while parsing, and hold nothing more."""
         corked, self._corked = self._corked, None
         if corked:
-            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
+            self._flush(corked)
 
     def _write(self, data: bytes) -> None:
         """

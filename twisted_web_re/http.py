@@ -192,6 +192,7 @@ class HTTPFactory(ServerFactory):
         bodyTimeout: float | None = DEFAULT_LIMITS.bodyTimeout,
         bodyMinRate: int = DEFAULT_LIMITS.bodyMinRate,
         bodyMemoryLimit: int = DEFAULT_LIMITS.bodyMemoryLimit,
+        maxUnsentOutput: int = DEFAULT_LIMITS.maxUnsentOutput,
         trustedProxies: Iterable[str] = (),
     ) -> None:
         """
@@ -225,6 +226,7 @@ class HTTPFactory(ServerFactory):
             bodyTimeout=bodyTimeout,
             bodyMinRate=bodyMinRate,
             bodyMemoryLimit=bodyMemoryLimit,
+            maxUnsentOutput=maxUnsentOutput,
         )
         self._accessLog = AccessLogWriter(logPath, reactor)
 

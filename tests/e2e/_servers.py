@@ -308,6 +308,48 @@ def stopServer(server: Server) -> None:
         server.output.close()
 
 
+def startWebRe(outputDir: Path, *arguments: str) -> Server:
+    """
+    Start C{twistd -n web-re ARGUMENTS} on a free port of 127.0.0.1, and wait
+    until it accepts connections.
+
+    @param outputDir: its working directory, where its log is kept too.
+    @param arguments: the options after C{web-re} (C{--listen} is added).
+    @raise RuntimeError: it exited, or did not listen within
+        L{START_DEADLINE}.
+    """
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    output = open(outputDir / f"twistd-{time.monotonic_ns()}.log", "w+b")
+    twistd = "import sys; from twisted.scripts.twistd import run; run()"
+    runner = [sys.executable, "-c", twistd, "--nodaemon", "--pidfile=", "--logfile=-"]
+    process = subprocess.Popen(
+        [*runner, "web-re", "--listen", f"tcp:{port}:interface={LOOPBACK}", *arguments],
+        cwd=outputDir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(process, port, output)
+    deadline = time.monotonic() + START_DEADLINE
+    while True:
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=1.0):
+                return server
+        except OSError as error:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = server.log()
+                stopServer(server)
+                raise RuntimeError(f"twistd web-re did not start:\n{log}") from error
+            time.sleep(0.1)
+
+
 # -- reading responses from a raw socket ---------------------------------------
 
 #: What L{readResponses} reports when nothing arrived before the deadline.

@@ -1,8 +1,9 @@
 """
-Named limits on what a peer may send, with their defaults.
+Named limits on what a peer may send, and on what the server holds for it, with
+their defaults.
 
-Every limit is enforced by the wire layer and answered with the status code named
-beside it.  A user overrides any of them with keyword arguments to
+Every limit on input is enforced by the wire layer and answered with the status
+code named beside it.  A user overrides any of them with keyword arguments to
 C{HTTPFactory}/C{Site}; C{doc/http.md} lists them.
 """
 
@@ -46,6 +47,12 @@ BODY_MIN_RATE = 500
 #: a temporary file.
 BODY_MEMORY_LIMIT = 256 * 1024
 
+#: Bytes of responses to one read's pipelined requests held back to be sent
+#: together; on reaching it they go to the transport at once, so that its
+#: back-pressure stops further requests being answered for a client that does
+#: not read.  A few times a socket's send buffer.
+MAX_UNSENT_OUTPUT = 256 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -62,6 +69,7 @@ class Limits:
     @ivar bodyTimeout: see L{BODY_TIMEOUT}; C{None} disables body timing.
     @ivar bodyMinRate: see L{BODY_MIN_RATE}.
     @ivar bodyMemoryLimit: see L{BODY_MEMORY_LIMIT}.
+    @ivar maxUnsentOutput: see L{MAX_UNSENT_OUTPUT}.
     """
 
     maxRequestLine: int = MAX_REQUEST_LINE
@@ -74,9 +82,15 @@ class Limits:
     bodyTimeout: float | None = BODY_TIMEOUT
     bodyMinRate: int = BODY_MIN_RATE
     bodyMemoryLimit: int = BODY_MEMORY_LIMIT
+    maxUnsentOutput: int = MAX_UNSENT_OUTPUT
 
     def __post_init__(self) -> None:
-        for name in ("maxRequestLine", "maxHeadSize", "maxHeaderCount"):
+        for name in (
+            "maxRequestLine",
+            "maxHeadSize",
+            "maxHeaderCount",
+            "maxUnsentOutput",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, not {value!r}")
