@@ -18,11 +18,12 @@ from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from zope.interface import directlyProvides
 
-from twisted_web_re import _accesslog, server, twcgi
+from twisted_web_re import server, twcgi
+from twisted_web_re._gateways.wsgiinput import makeEnviron
+from twisted_web_re._protocols import accesslog as _accesslog
 from twisted_web_re._wire.errors import BadRequest
 from twisted_web_re._wire.limits import DEFAULT_LIMITS
 from twisted_web_re._wire.parser import findHeadEnd, parseHead
-from twisted_web_re._wsgiinput import makeEnviron
 from twisted_web_re.resource import Resource
 
 

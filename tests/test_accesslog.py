@@ -28,7 +28,7 @@ from twisted.logger import (
 from twisted.python.failure import Failure
 
 from twisted_web_re import http
-from twisted_web_re._accesslogwriter import AccessLogWriter
+from twisted_web_re._protocols.accesslogwriter import AccessLogWriter
 from twisted_web_re.resource import Resource
 from twisted_web_re.server import Site
 

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._conditional}: preconditions (RFC 9110 section
+Tests for L{twisted_web_re._publish.conditional}: preconditions (RFC 9110 section
 13.2.2) and byte ranges (RFC 9110 section 14) applied to complete bodies.
 """
 
@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twisted_web_re._conditional import (
+from twisted_web_re._publish.conditional import (
     ACCEPT_RANGES,
     MAX_RANGES,
     RangeResult,
     applyRange,
     evaluatePreconditions,
 )
-from twisted_web_re._headerparse import (
+from twisted_web_re._publish.headerparse import (
     formatHTTPDate,
     parseContentRange,
     parseMediaType,

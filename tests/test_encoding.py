@@ -20,7 +20,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from twisted_web_re import server, static
-from twisted_web_re._encoding import IEncoderFactory, IRequestEncoder
+from twisted_web_re._publish.encoding import IEncoderFactory, IRequestEncoder
 from twisted_web_re.http import CACHED
 from twisted_web_re.resource import EncodingResourceWrapper, Resource
 

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._formparse}: urlencoded and multipart/form-data
+Tests for L{twisted_web_re._publish.forms}: urlencoded and multipart/form-data
 request bodies, parsed incrementally, with large uploads spooled to disk.
 
 Every multipart case is parsed three ways: whole, one byte at a time, and in
@@ -25,8 +25,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twisted_web_re import _formparse
-from twisted_web_re._formparse import (
+from twisted_web_re._publish import forms as _formparse
+from twisted_web_re._publish.forms import (
     DEFAULT_FORM_LIMITS,
     FormError,
     FormLimits,

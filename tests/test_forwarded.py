@@ -1,12 +1,13 @@
 """
-Tests for L{twisted_web_re._forwarded}: the real client behind trusted proxies.
+Tests for L{twisted_web_re._protocols.forwarded}: the real client behind
+trusted proxies.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from twisted_web_re._forwarded import forwardedClientHost, parseTrustedProxies
+from twisted_web_re._protocols.forwarded import forwardedClientHost, parseTrustedProxies
 
 PROXIES = parseTrustedProxies(["127.0.0.1", "10.0.0.0/8", "::1"])
 

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._headerparse}: typed parsing and formatting of
+Tests for L{twisted_web_re._publish.headerparse}: typed parsing and formatting of
 header values (dates, entity tags, cookies, credentials, byte ranges, media
 types, negotiation lists, Cache-Control).
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twisted_web_re._headerparse import (
+from twisted_web_re._publish.headerparse import (
     acceptsEncoding,
     etagMatchesStrongly,
     etagMatchesWeakly,

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._listening}: a port that cannot exist is refused
+Tests for L{twisted_web_re._run.listening}: a port that cannot exist is refused
 with the other options, and an endpoint that cannot be listened on ends the
 server in one line.
 """
@@ -15,7 +15,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python import usage
 
 from twisted_web_re import tap
-from twisted_web_re._listening import CannotListen, ListeningService, checkPort
+from twisted_web_re._run.listening import CannotListen, ListeningService, checkPort
 
 
 @pytest.mark.parametrize(

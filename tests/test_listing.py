@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._listing}: human-readable file sizes and the
+Tests for L{twisted_web_re._files.listing}: human-readable file sizes and the
 L{DirectoryLister} page.
 
 Every page is fetched from a real L{server.Site} over a L{StringTransport}
@@ -22,8 +22,8 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from twisted_web_re import server
-from twisted_web_re._listing import DirectoryLister, formatFileSize
-from twisted_web_re._mime import defaultContentTypes
+from twisted_web_re._files.listing import DirectoryLister, formatFileSize
+from twisted_web_re._files.mime import defaultContentTypes
 from twisted_web_re.resource import Resource
 
 #: Names that HTML or a URL would take for markup or syntax.  (A file name
@@ -587,7 +587,7 @@ def test_renderedPageReusedBriefly(
     unchanged; adding an entry (which changes the directory's modification
     time) shows at once, and after the second the page is fresh again.
     """
-    from twisted_web_re import _listing
+    from twisted_web_re._files import listing as _listing
 
     now = [1000.0]
     monkeypatch.setattr(_listing.time, "monotonic", lambda: now[0])

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._lookupfailure}: the one line that says why a
+Tests for L{twisted_web_re._run.lookupfailure}: the one line that says why a
 fully qualified name given to C{--wsgi}, C{--class} or C{--processor} could
 not be used.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from twisted.python import reflect
 
-from twisted_web_re._lookupfailure import describeLookupFailure
+from twisted_web_re._run.lookupfailure import describeLookupFailure
 
 #: The modules each test writes: name -> source.
 MODULES = {

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._mime}: the default media types and content
+Tests for L{twisted_web_re._files.mime}: the default media types and content
 codings, choosing a file's type and coding from its name, and loading
 C{mime.types} files.
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from twisted_web_re import _mime
-from twisted_web_re._mime import (
+from twisted_web_re._files import mime as _mime
+from twisted_web_re._files.mime import (
     defaultContentEncodings,
     defaultContentTypes,
     getTypeAndEncoding,

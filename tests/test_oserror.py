@@ -27,7 +27,7 @@ from test_twcgi import ProcessReactor, makeScript
 from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 
 from twisted_web_re import resource, script, static, twcgi
-from twisted_web_re._oserror import RETRY_AFTER
+from twisted_web_re._publish.oserror import RETRY_AFTER
 
 #: Errors that say nothing about the file: the answer is 503.
 UNAVAILABLE = [errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EIO]

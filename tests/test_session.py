@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re._session}: session identifiers, the site's session
+Tests for L{twisted_web_re._publish.session}: session identifiers, the site's session
 store, expiry timing, components, and cookie names.
 """
 
@@ -15,7 +15,7 @@ from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
 from twisted.python.components import registerAdapter
 from zope.interface import Attribute, Interface, implementer
 
-from twisted_web_re._session import Session, SiteSessions, sessionCookieName
+from twisted_web_re._publish.session import Session, SiteSessions, sessionCookieName
 
 
 class FakeSite(SiteSessions):

@@ -28,8 +28,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import LogEvent, LogLevel, globalLogPublisher
 
 from twisted_web_re import http, resource, server, twcgi, wsgi
-from twisted_web_re._formparse import FormLimits
-from twisted_web_re._spool import BodyStorageError, closeQuietly, storageError
+from twisted_web_re._publish.forms import FormLimits
+from twisted_web_re._publish.spool import BodyStorageError, closeQuietly, storageError
 
 SCRIPTS = Path(__file__).resolve().parent / "cgi-scripts"
 

@@ -34,14 +34,15 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
-from twisted_web_re import _fileproducer, resource, server, static
-from twisted_web_re._conditional import (
+from twisted_web_re import resource, server, static
+from twisted_web_re._files import producer as _fileproducer
+from twisted_web_re._publish.conditional import (
     MAX_RANGES,
     applyRange,
     layoutRanges,
     selectRanges,
 )
-from twisted_web_re._headerparse import formatHTTPDate, parseMediaType
+from twisted_web_re._publish.headerparse import formatHTTPDate, parseMediaType
 from twisted_web_re.resource import EncodingResourceWrapper, Resource
 
 #: The modification time of every file in the test trees.
@@ -1295,7 +1296,8 @@ def test_registryPlainClass() -> None:
 
 def test_reexports() -> None:
     """The helpers twisted.web.static offers are here under their names."""
-    from twisted_web_re import _listing, _mime
+    from twisted_web_re._files import listing as _listing
+    from twisted_web_re._files import mime as _mime
 
     assert static.getTypeAndEncoding is _mime.getTypeAndEncoding
     assert static.loadMimeTypes is _mime.loadMimeTypes
@@ -1376,7 +1378,7 @@ _SERVER = """
 import sys
 from twisted.internet import reactor
 from twisted_web_re import server, static
-from twisted_web_re import _fileproducer
+from twisted_web_re._files import producer as _fileproducer
 site = server.Site(static.File(sys.argv[1]))
 port = reactor.listenTCP(0, site, interface="127.0.0.1")
 print("PORT", port.getHost().port, flush=True)

@@ -29,8 +29,8 @@ from twisted.python import usage
 from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import http, resource, script, server, static, tap, twcgi, wsgi
-from twisted_web_re._demo import DEMO_PAGE, DemoPage
-from twisted_web_re._tapservices import ThreadPoolService
+from twisted_web_re._run.demo import DEMO_PAGE, DemoPage
+from twisted_web_re._run.services import ThreadPoolService
 from twisted_web_re._version import __version__
 
 # Every option of `twistd web`, by long name: `twistd web-re` must accept each.

@@ -1,5 +1,5 @@
 """
-Tests for the HTML rendering of a failure (L{twisted_web_re._tracebackpage}):
+Tests for the HTML rendering of a failure (L{twisted_web_re._publish.tracebackpage}):
 what L{util.formatFailure} returns and a site with C{displayTracebacks} shows
 on its 500 page, frame by frame with source lines, everything escaped.
 """
@@ -19,7 +19,7 @@ from test_server import Client, get
 from twisted.python.failure import Failure
 
 from twisted_web_re import server, util
-from twisted_web_re._tracebackpage import formatFailure, tracebackPage
+from twisted_web_re._publish.tracebackpage import formatFailure, tracebackPage
 from twisted_web_re.resource import Resource
 
 # A module whose render method raises two calls deep, with markup in its

@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_web_re.twcgi} and L{twisted_web_re._cgiparse}: the CGI
+Tests for L{twisted_web_re.twcgi} and L{twisted_web_re._gateways.cgiparse}: the CGI
 response-head parser, the meta-variables a program gets, and how a request is
 answered from a program's output (redirects, errors, timeouts, back-pressure,
 streamed bodies), all without running a process.
@@ -30,8 +30,9 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 
-from twisted_web_re import _cgiprocess, resource, server, static, twcgi
-from twisted_web_re._cgiparse import (
+from twisted_web_re import resource, server, static, twcgi
+from twisted_web_re._gateways import cgiprocess as _cgiprocess
+from twisted_web_re._gateways.cgiparse import (
     HEAD_LIMIT,
     CGIHeadParser,
     CGIResponseHead,

@@ -41,7 +41,7 @@ from zope.interface import directlyProvides
 from zope.interface.verify import verifyObject
 
 from twisted_web_re import resource, server, wsgi
-from twisted_web_re._wsgiinput import (
+from twisted_web_re._gateways.wsgiinput import (
     INPUT_HIGH_WATER,
     INPUT_LOW_WATER,
     ClientDisconnected,

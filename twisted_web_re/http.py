@@ -13,7 +13,7 @@ from typing import Any
 from twisted.internet.protocol import ServerFactory
 from twisted.python import logfile
 
-from twisted_web_re._accesslog import (
+from twisted_web_re._protocols.accesslog import (
     chooseLogFormatter,
     combinedLogFormatter,
     datetimeToLogString,
@@ -21,12 +21,12 @@ from twisted_web_re._accesslog import (
     logDate,
     proxiedLogFormatter,
 )
-from twisted_web_re._accesslogwriter import AccessLogWriter
-from twisted_web_re._channel import HTTPChannel
-from twisted_web_re._forwarded import parseTrustedProxies
-from twisted_web_re._headerparse import parseHTTPDate
-from twisted_web_re._request import CACHED, Request
-from twisted_web_re._urlparse import parse_qs, urlparse
+from twisted_web_re._protocols.accesslogwriter import AccessLogWriter
+from twisted_web_re._protocols.forwarded import parseTrustedProxies
+from twisted_web_re._protocols.http1 import HTTPChannel
+from twisted_web_re._publish.headerparse import parseHTTPDate
+from twisted_web_re._publish.request import CACHED, Request
+from twisted_web_re._publish.urlparse import parse_qs, urlparse
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, IDLE_TIMEOUT, Limits
 from twisted_web_re._wire.serialise import LAST_CHUNK, chunk, httpDate
 from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
@@ -286,7 +286,7 @@ class HTTPFactory(ServerFactory):
         of them (or at once when a thousand are waiting, or once the factory
         has stopped): to the log file, or to the Twisted log, each line a
         record of its own with its own time (see
-        L{twisted_web_re._accesslogwriter}).
+        L{twisted_web_re._protocols.accesslogwriter}).
         """
         when = time.time()
         self._accessLog.add(when, self._logFormatter(logDate(when), request))

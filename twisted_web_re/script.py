@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource, static
-from twisted_web_re._oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [

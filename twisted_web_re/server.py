@@ -20,9 +20,13 @@ from twisted.python.failure import Failure
 from twisted.python.urlpath import URLPath
 
 from twisted_web_re import http, resource
-from twisted_web_re._conditional import ACCEPT_RANGES, applyRange, evaluatePreconditions
-from twisted_web_re._encoding import GzipEncoderFactory, codedETag
-from twisted_web_re._formparse import (
+from twisted_web_re._publish.conditional import (
+    ACCEPT_RANGES,
+    applyRange,
+    evaluatePreconditions,
+)
+from twisted_web_re._publish.encoding import GzipEncoderFactory, codedETag
+from twisted_web_re._publish.forms import (
     DEFAULT_FORM_LIMITS,
     FormError,
     FormLimits,
@@ -35,13 +39,13 @@ from twisted_web_re._formparse import (
     formFiles,
     parseUrlencoded,
 )
-from twisted_web_re._headerparse import parseHTTPDate
-from twisted_web_re._methods import KNOWN_METHODS
-from twisted_web_re._request import SERVER_NAME
-from twisted_web_re._session import Session, SiteSessions
-from twisted_web_re._spool import storageError
-from twisted_web_re._tracebackpage import tracebackPage
-from twisted_web_re._urls import withTrailingSlash
+from twisted_web_re._publish.headerparse import parseHTTPDate
+from twisted_web_re._publish.methods import KNOWN_METHODS
+from twisted_web_re._publish.request import SERVER_NAME
+from twisted_web_re._publish.session import Session, SiteSessions
+from twisted_web_re._publish.spool import storageError
+from twisted_web_re._publish.tracebackpage import tracebackPage
+from twisted_web_re._publish.urls import withTrailingSlash
 from twisted_web_re.error import Error as _HTTPError
 from twisted_web_re.error import PageRedirect
 
@@ -764,7 +768,7 @@ class Site(SiteSessions, http.HTTPFactory):
     @ivar displayTracebacks: show tracebacks on 500 pages (off by default:
         they tell an attacker about the server's code).
     @ivar formLimits: the limits on form bodies parsed into C{request.args}
-        and C{request.files} (see L{twisted_web_re._formparse.FormLimits}).
+        and C{request.files} (see L{twisted_web_re._publish.forms.FormLimits}).
     @ivar locateBeforeBody: find the resource for a request with a body as
         soon as its head arrives, so that an L{resource.IStreamingUpload}
         resource can refuse the body or take it as it arrives.  Off by

@@ -24,25 +24,25 @@ from twisted.python.reflect import qual
 from zope.interface.interface import InterfaceClass
 
 from twisted_web_re import resource, util
-from twisted_web_re._asis import MalformedASIS, parseASIS
-from twisted_web_re._conditional import (
-    evaluatePreconditions,
-    layoutRanges,
-    selectRanges,
-)
-from twisted_web_re._encoding import codedETag
-from twisted_web_re._fileproducer import FileProducer
-from twisted_web_re._headerparse import formatHTTPDate
-from twisted_web_re._listing import DirectoryLister, formatFileSize
-from twisted_web_re._mime import (
+from twisted_web_re._files.asis import MalformedASIS, parseASIS
+from twisted_web_re._files.listing import DirectoryLister, formatFileSize
+from twisted_web_re._files.mime import (
     defaultContentEncodings,
     defaultContentTypes,
     getTypeAndEncoding,
     loadMimeTypes,
 )
-from twisted_web_re._oserror import isForbidden, isMissing, unavailable
-from twisted_web_re._reactor import resolveReactor
-from twisted_web_re._urls import withTrailingSlash
+from twisted_web_re._files.producer import FileProducer
+from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._publish.conditional import (
+    evaluatePreconditions,
+    layoutRanges,
+    selectRanges,
+)
+from twisted_web_re._publish.encoding import codedETag
+from twisted_web_re._publish.headerparse import formatHTTPDate
+from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.urls import withTrailingSlash
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -100,7 +100,7 @@ def addSlash(request: Any) -> bytes:
     query kept: C{/docs?page=2} becomes C{/docs/?page=2}.
 
     A path starting with C{//} is kept from redirecting to another site (see
-    L{twisted_web_re._urls.withTrailingSlash}).
+    L{twisted_web_re._publish.urls.withTrailingSlash}).
     """
     return withTrailingSlash(request.uri)
 
@@ -640,7 +640,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         precondition fails, else the ranges asked for, or the whole file.
 
         The decisions are the server's for a body returned whole (see
-        L{twisted_web_re._conditional}), made from the file's length alone; a
+        L{twisted_web_re._publish.conditional}), made from the file's length alone; a
         small file is then read in one go and sent with the head, and a larger
         one streams.
         """

@@ -25,12 +25,12 @@ from twisted.python import reflect, usage
 from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import script, server, static, twcgi, wsgi
-from twisted_web_re._accesslog import ACCESS_LOG_FORMATS
-from twisted_web_re._demo import DemoPage
-from twisted_web_re._listening import ListeningService, checkPort
-from twisted_web_re._lookupfailure import describeLookupFailure
-from twisted_web_re._reactor import resolveReactor
-from twisted_web_re._tapservices import HeaderAddingSite, ThreadPoolService
+from twisted_web_re._protocols.accesslog import ACCESS_LOG_FORMATS
+from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._run.demo import DemoPage
+from twisted_web_re._run.listening import ListeningService, checkPort
+from twisted_web_re._run.lookupfailure import describeLookupFailure
+from twisted_web_re._run.services import HeaderAddingSite, ThreadPoolService
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]

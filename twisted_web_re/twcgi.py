@@ -27,14 +27,19 @@ from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from twisted_web_re import resource, server
-from twisted_web_re._cgiprocess import (
+from twisted_web_re._gateways.cgiprocess import (
     DEFAULT_TIMEOUT,
     KILL_GRACE,
     CGIProcessProtocol,
     CGIUpload,
 )
-from twisted_web_re._oserror import isExhausted, isForbidden, isMissing, unavailable
-from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._publish.oserror import (
+    isExhausted,
+    isForbidden,
+    isMissing,
+    unavailable,
+)
 from twisted_web_re.static import File, dangerousPathError, isDangerous
 
 __all__ = [

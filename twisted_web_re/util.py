@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from twisted.python.urlpath import URLPath
 
 from twisted_web_re import resource
-from twisted_web_re._tracebackpage import formatFailure as _formatFailure
+from twisted_web_re._publish.tracebackpage import formatFailure as _formatFailure
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [

@@ -29,15 +29,15 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource
-from twisted_web_re._fileproducer import BLOCK_SIZE, TURN_BUDGET
-from twisted_web_re._wire.serialise import checkFieldName, checkFieldValue, checkReason
-from twisted_web_re._wire.status import NO_BODY_CODES
-from twisted_web_re._wsgiinput import (
+from twisted_web_re._files.producer import BLOCK_SIZE, TURN_BUDGET
+from twisted_web_re._gateways.wsgiinput import (
     ClientDisconnected,
     SpooledInput,
     StreamingInput,
     makeEnviron,
 )
+from twisted_web_re._wire.serialise import checkFieldName, checkFieldValue, checkReason
+from twisted_web_re._wire.status import NO_BODY_CODES
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = ["ClientDisconnected", "FileWrapper", "WSGIResource"]

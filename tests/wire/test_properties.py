@@ -21,7 +21,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twisted_web_re._headerparse import (
+from twisted_web_re._publish.headerparse import (
     formatSetCookie,
     parseCookies,
     parseETags,

@@ -18,13 +18,13 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource
-from twisted_web_re._cgiparse import (
+from twisted_web_re._gateways.cgiparse import (
     CGIHeadParser,
     CGIResponseHead,
     MalformedCGIResponse,
 )
-from twisted_web_re._oserror import ServiceUnavailable
-from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._publish.oserror import ServiceUnavailable
 
 __all__ = ["CGIProcessProtocol", "CGIUpload"]
 
@@ -233,7 +233,7 @@ class CGIProcessProtocol(ProcessProtocol):
     the server buffering its output.  Its standard error goes to the log.
 
     It answers 502 when the output does not start with a valid head
-    (L{twisted_web_re._cgiparse}); when nothing moves for C{timeout} seconds
+    (L{twisted_web_re._gateways.cgiparse}); when nothing moves for C{timeout} seconds
     (no output, no input taken, no output taken by the client), it kills the
     program and answers 504, or aborts the connection if part of the body
     was sent.  A program that times out, or whose client goes away, gets

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
-from twisted_web_re._mime import (
+from twisted_web_re._files.mime import (
     defaultContentEncodings,
     defaultContentTypes,
     getTypeAndEncoding,
 )
-from twisted_web_re._oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.resource import ForbiddenResource, NoResource, Resource
 
 __all__ = ["DirectoryLister", "formatFileSize"]
@@ -98,7 +98,7 @@ class DirectoryLister(Resource):
     @ivar dirs: the names to show (those not in the directory are not), or
         L{None} for everything the directory holds.
     @ivar contentTypes: extension to media type, as for
-        L{twisted_web_re._mime.getTypeAndEncoding}.
+        L{twisted_web_re._files.mime.getTypeAndEncoding}.
     @ivar contentEncodings: extension to content coding.
     @ivar defaultType: the type of a file whose extension is not known.
     """
@@ -164,9 +164,9 @@ a[href$="/"] { font-weight: 600; }
         @param pathname: the directory to list.
         @param dirs: the names to show, or L{None} for all.
         @param contentTypes: extension to media type; L{None} for
-            L{twisted_web_re._mime.defaultContentTypes}.
+            L{twisted_web_re._files.mime.defaultContentTypes}.
         @param contentEncodings: extension to content coding; L{None} for
-            L{twisted_web_re._mime.defaultContentEncodings}.
+            L{twisted_web_re._files.mime.defaultContentEncodings}.
         @param defaultType: the type of a file whose extension is not known.
         """
         super().__init__()

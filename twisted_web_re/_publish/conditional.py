@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from twisted_web_re._headerparse import (
+from twisted_web_re._publish.headerparse import (
     etagMatchesStrongly,
     etagMatchesWeakly,
     formatContentRange,

@@ -20,7 +20,7 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.python.components import Componentized
 
-from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._protocols.reactor import resolveReactor
 
 __all__ = ["Session", "SiteSessions", "sessionCookieName"]
 

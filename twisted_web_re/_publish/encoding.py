@@ -10,7 +10,7 @@ from typing import Any
 
 from zope.interface import Interface, implementer
 
-from twisted_web_re._headerparse import acceptsEncoding
+from twisted_web_re._publish.headerparse import acceptsEncoding
 
 __all__ = ["GzipEncoderFactory", "IEncoderFactory", "IRequestEncoder", "codedETag"]
 

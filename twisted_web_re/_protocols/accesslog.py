@@ -149,7 +149,7 @@ def proxiedLogFormatter(timestamp: str, request: Any) -> str:
 
     Kept for twisted.web compatibility: there it trusts C{X-Forwarded-For}
     from anyone.  Here every formatter names the client behind the factory's
-    C{trustedProxies} (see L{twisted_web_re._forwarded}), and nobody else's
+    C{trustedProxies} (see L{twisted_web_re._protocols.forwarded}), and nobody else's
     forwarding headers are believed.
     """
     return _formatLine(_peerHost(request), timestamp, request)

@@ -23,9 +23,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_web_re import _headerparse
-from twisted_web_re._forwarded import forwardedClientHost
-from twisted_web_re._spool import closeQuietly, openSpool, spoolWrite, storageError
+from twisted_web_re._protocols.forwarded import forwardedClientHost
+from twisted_web_re._publish import headerparse as _headerparse
+from twisted_web_re._publish.spool import (
+    closeQuietly,
+    openSpool,
+    spoolWrite,
+    storageError,
+)
 from twisted_web_re._version import __version__
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import (
@@ -47,7 +52,7 @@ from twisted_web_re.http_headers import Headers
 from twisted_web_re.iweb import IRequest
 
 if TYPE_CHECKING:
-    from twisted_web_re._channel import HTTPChannel
+    from twisted_web_re._protocols.http1 import HTTPChannel
 
 #: Returned by L{Request.setLastModified} and L{Request.setETag} when the client's
 #: cached copy is current: the caller should send no body.

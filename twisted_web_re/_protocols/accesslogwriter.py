@@ -25,7 +25,7 @@ from twisted.logger import (
 )
 from twisted.python import logfile
 
-from twisted_web_re._reactor import resolveReactor
+from twisted_web_re._protocols.reactor import resolveReactor
 
 #: Seconds an access-log line may wait to be written with others.
 LOG_FLUSH_DELAY = 0.25

@@ -1,0 +1,3 @@
+"""
+Static files: MIME types, directory listings, the file producer, .asis.
+"""

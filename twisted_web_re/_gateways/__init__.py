@@ -1,0 +1,3 @@
+"""
+Gateways to other programs: CGI processes and WSGI input.
+"""

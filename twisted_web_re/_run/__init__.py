@@ -1,0 +1,3 @@
+"""
+Running the server: twistd services, listening, the demo page, lookups.
+"""
