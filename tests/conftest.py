@@ -12,6 +12,7 @@ import datetime
 import ipaddress
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from hypothesis import settings
+
+# Tests live in one folder per room of the package (protocols/, publish/,
+# files/, gateways/, run/, and wire/ and e2e/); a room's tests may reuse the
+# client harness of another's (test_oserror drives test_static's and
+# test_twcgi's), so every room folder is importable from the start, whatever
+# order pytest collects them in.
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+for _room in ("protocols", "publish", "files", "gateways", "run"):
+    if os.path.join(_TESTS, _room) not in sys.path:
+        sys.path.insert(0, os.path.join(_TESTS, _room))
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=200)
 settings.register_profile("dev")

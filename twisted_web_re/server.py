@@ -41,11 +41,11 @@ from twisted_web_re._publish.forms import (
 )
 from twisted_web_re._publish.headerparse import parseHTTPDate
 from twisted_web_re._publish.methods import KNOWN_METHODS
-from twisted_web_re._publish.request import SERVER_NAME
 from twisted_web_re._publish.session import Session, SiteSessions
 from twisted_web_re._publish.spool import storageError
 from twisted_web_re._publish.tracebackpage import tracebackPage
 from twisted_web_re._publish.urls import withTrailingSlash
+from twisted_web_re._version import SERVER_NAME
 from twisted_web_re.error import Error as _HTTPError
 from twisted_web_re.error import PageRedirect
 

@@ -23,8 +23,9 @@ from zope.interface import implementer
 
 from twisted_web_re._protocols.forwarded import _isTrusted
 from twisted_web_re._protocols.reactor import resolveReactor
-from twisted_web_re._publish.request import SERVER_NAME, Request
+from twisted_web_re._publish.request import Request
 from twisted_web_re._publish.spool import BodyStorageError
+from twisted_web_re._version import SERVER_NAME
 from twisted_web_re._wire.errors import MisdirectedRequest, RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits

@@ -31,7 +31,7 @@ from twisted_web_re._publish.spool import (
     spoolWrite,
     storageError,
 )
-from twisted_web_re._version import __version__
+from twisted_web_re._version import SERVER_NAME
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import (
     TargetAuthority,
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 CACHED = b"cached"
 
 #: The C{Server} header value sent unless the application sets its own.
-SERVER_NAME = b"TwistedWebRe/" + __version__.encode("ascii")
 _SERVER_LINE = b"\r\nServer: " + SERVER_NAME + b"\r\n"
 
 _log = Logger()

@@ -31,7 +31,7 @@ from twisted_web_re import http, resource, server, twcgi, wsgi
 from twisted_web_re._publish.forms import FormLimits
 from twisted_web_re._publish.spool import BodyStorageError, closeQuietly, storageError
 
-SCRIPTS = Path(__file__).resolve().parent / "cgi-scripts"
+SCRIPTS = Path(__file__).resolve().parent.parent / "cgi-scripts"
 
 #: A body larger than the default bodyMemoryLimit (256 KiB), so it is spooled.
 BIG = 300 * 1024

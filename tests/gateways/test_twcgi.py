@@ -1770,7 +1770,7 @@ def test_docExamples(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         twcgi.CGIScript, "passEnvironment", twcgi.CGIScript.passEnvironment
     )
-    text = (Path(__file__).parent.parent / "doc" / "cgi.md").read_text()
+    text = (Path(__file__).parent.parent.parent / "doc" / "cgi.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert len(blocks) == 3
     for block in blocks:

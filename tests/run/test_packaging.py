@@ -19,7 +19,7 @@ import pytest
 from twisted.application.service import IServiceMaker
 from twisted.plugin import getPlugins
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 DROPIN = "twisted/plugins/twisted_web_re.py"
 
 # Building is one subprocess; well under this on a 2-core machine.

@@ -29,7 +29,7 @@ from typing import IO
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 EXAMPLES_DIR = REPO / "examples"
 LOOPBACK = "127.0.0.1"
 

@@ -28,7 +28,7 @@ from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 from twisted_web_re import resource, script, server, static
 from twisted_web_re.static import Registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = REPO / "examples" / "rpy"
 
 # -- the harness -----------------------------------------------------------------------

@@ -1003,7 +1003,7 @@ def test_documentationExample() -> None:
     """
     The examples in the "Form bodies" section of C{doc/uploads.md} run.
     """
-    text = (Path(__file__).parent.parent / "doc" / "uploads.md").read_text()
+    text = (Path(__file__).parent.parent.parent / "doc" / "uploads.md").read_text()
     section = text.split("\n## Form bodies\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert blocks
