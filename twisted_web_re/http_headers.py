@@ -83,14 +83,34 @@ class Headers:
                 self.setRawHeaders(name, values)
 
     @classmethod
-    def _fromParsed(cls, raw: dict[bytes, list[bytes]]) -> Headers:
+    def fromLowered(cls, fields: dict[bytes, list[bytes]]) -> Headers:
         """
-        Wrap a dict of lower-cased names to values already validated by the wire
-        layer, without copying or checking it again.
+        Wrap a dict of lower-cased names to values already validated (by the
+        wire layer's parser), without copying or checking it again: the
+        headers then own the dict.
         """
         headers = cls.__new__(cls)
-        headers._raw = raw
+        headers._raw = fields
         return headers
+
+    _fromParsed = fromLowered
+
+    def lowered(self) -> Mapping[bytes, list[bytes]]:
+        """
+        Return the fields as a mapping of lower-cased names to their values
+        in order, for code that reads many fields per request.  It is the
+        headers' own storage, not a copy: read it, and change the headers
+        through their methods only.
+        """
+        return self._raw
+
+    def getLowered(self, name: bytes) -> list[bytes] | None:
+        """
+        Return the values of the field C{name}, given already in lower-case
+        bytes, or C{None}: L{getRawHeaders} without converting the name or
+        copying the list (which must not be changed).
+        """
+        return self._raw.get(name)
 
     def __repr__(self) -> str:
         return f"Headers({self._raw!r})"

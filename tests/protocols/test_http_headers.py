@@ -303,3 +303,22 @@ def test_tabAndObsTextAllowed() -> None:
     headers = Headers()
     headers.setRawHeaders(b"X-A", [b"a\tb\xff"])
     assert headers.getRawHeaders(b"x-a") == [b"a\tb\xff"]
+
+
+def test_loweredViews() -> None:
+    """
+    L{Headers.lowered} and L{Headers.getLowered} read the fields by their
+    lower-cased names, and L{Headers.fromLowered} wraps such a dict as it is.
+    """
+    headers = Headers({b"Content-Type": [b"text/plain"], b"X-A": [b"1", b"2"]})
+    assert dict(headers.lowered()) == {
+        b"content-type": [b"text/plain"],
+        b"x-a": [b"1", b"2"],
+    }
+    assert headers.getLowered(b"x-a") == [b"1", b"2"]
+    assert headers.getLowered(b"missing") is None
+    fields = {b"host": [b"example.com"]}
+    wrapped = Headers.fromLowered(fields)
+    assert wrapped.getRawHeaders(b"Host") == [b"example.com"]
+    wrapped.addRawHeader(b"Host", b"other")
+    assert fields[b"host"] == [b"example.com", b"other"]
