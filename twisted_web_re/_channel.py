@@ -21,6 +21,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_web_re._closing import closeWhenSent, stopWriting
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import SERVER_NAME, Request
 from twisted_web_re._wire.errors import RequestTimeout, WireError
@@ -532,7 +533,7 @@ class HTTPChannel(Protocol):
         self._buffer = b""
         transport: Any = self.transport
         transport.unregisterProducer()
-        transport.loseConnection()
+        closeWhenSent(transport)
 
     def _reject(self, error: WireError) -> None:
         """Answer a peer error with its status, then close."""
@@ -572,15 +573,13 @@ class HTTPChannel(Protocol):
         self._state = _State.CLOSING
         transport: Any = self.transport
         transport.unregisterProducer()
-        loseWrite = getattr(transport, "loseWriteConnection", None)
-        if linger and loseWrite is not None:
+        if linger and stopWriting(transport):
             self._resumeReading()
-            loseWrite()
             self._lingering = True
             self._since = self._reactor.seconds()
             self._armTimer(LINGER_SECONDS)
         else:
-            transport.loseConnection()
+            closeWhenSent(transport)
 
     # -- back-pressure ----------------------------------------------------------
 

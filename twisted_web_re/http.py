@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from twisted.internet.interfaces import IProtocolNegotiationFactory
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python import logfile
+from zope.interface import implementer
 
 from twisted_web_re._accesslog import (
     combinedLogFormatter,
@@ -148,11 +150,19 @@ LOG_FLUSH_DELAY = 0.25
 #: Access-log lines that are written at once, however little time has passed.
 LOG_FLUSH_LINES = 1000
 
+#: The ALPN names (RFC 7301) of the protocols a channel speaks, preferred
+#: first.
+ALPN_PROTOCOLS = (b"http/1.1", b"http/1.0")
 
+
+@implementer(IProtocolNegotiationFactory)
 class HTTPFactory(ServerFactory):
     """
     A factory of L{HTTPChannel}s, holding what every connection shares: its
     limits, its reactor and its access log.
+
+    Over TLS it names the protocols it speaks to ALPN (RFC 7301), so that
+    clients offering ALPN, as browsers and curl do, can connect.
 
     @ivar limits: the L{Limits} applied to every connection.
     @ivar timeOut: seconds an idle connection is kept (C{None}: forever).
@@ -224,6 +234,18 @@ class HTTPFactory(ServerFactory):
         channel: HTTPChannel = self.protocol()
         channel.factory = self
         return channel
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """
+        Name the protocols a TLS client may choose by ALPN.
+
+        Twisted's TLS endpoints ask this of every connection's factory.  A
+        factory naming none there makes every handshake in which the client
+        offers ALPN fail, so every browser and curl would be refused.
+
+        @return: L{ALPN_PROTOCOLS}, HTTP/1.1 first.
+        """
+        return list(ALPN_PROTOCOLS)
 
     def startFactory(self) -> None:
         """
