@@ -1,0 +1,304 @@
+"""
+HTTPS end to end: C{twistd web-re --path} on an C{ssl:} endpoint, and the echo
+test server over TLS, spoken to over loopback by the clients people use: curl,
+wget, headless Chromium, and Python's own C{ssl} offering ALPN as browsers do.
+
+A test needing a program that is not installed is skipped, naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import select
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from _servers import startServer, stopServer
+from conftest import freePort, writeSelfSignedCertificate
+
+LOOPBACK = "127.0.0.1"
+#: Seconds a server may take to start, a client to finish, a socket to answer.
+DEADLINE = 30.0
+TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+CURL = shutil.which("curl")
+WGET = shutil.which("wget")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+#: The index page served at C{/}.
+INDEX = b"<!DOCTYPE html><title>hello</title><p>hello over TLS</p>\n"
+
+
+@dataclass
+class HTTPSSite:
+    """
+    A running C{twistd web-re --path} serving HTTPS on 127.0.0.1.
+
+    @ivar port: its TCP port.
+    @ivar root: the directory it serves.
+    @ivar certificate: its self-signed certificate (PEM), for clients to trust.
+    @ivar big: the content of C{/big.bin}.
+    """
+
+    port: int
+    root: Path
+    certificate: Path
+    big: bytes
+
+    def url(self, path: str) -> str:
+        """
+        @param path: an absolute path.
+        @return: the C{https} URL of C{path} on this site.
+        """
+        return f"https://{LOOPBACK}:{self.port}{path}"
+
+    def context(self, alpn: list[str] | None = None) -> ssl.SSLContext:
+        """
+        @param alpn: the protocols to offer by ALPN, or C{None} for none.
+        @return: a client TLS context trusting the site's certificate.
+        """
+        context = ssl.create_default_context(cafile=str(self.certificate))
+        if alpn is not None:
+            context.set_alpn_protocols(alpn)
+        return context
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
+    """
+    A web root with an index page, a directory and a 4 MiB file, served over
+    HTTPS by C{twistd -n web-re --path --listen ssl:...}.
+    """
+    tmp = tmp_path_factory.mktemp("https")
+    certificate, key = writeSelfSignedCertificate(tmp)
+    root = tmp / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.html").write_bytes(INDEX)
+    (root / "sub" / "listed.txt").write_text("listed\n")
+    big = os.urandom(4 << 20)
+    (root / "big.bin").write_bytes(big)
+    port = freePort()
+    process = subprocess.Popen(
+        [
+            *TWISTD,
+            "--nodaemon",
+            "--pidfile=",
+            f"--logfile={tmp / 'twistd.log'}",
+            "web-re",
+            "--listen",
+            f"ssl:{port}:interface={LOOPBACK}:privateKey={key}:certKey={certificate}",
+            "--path",
+            str(root),
+        ],
+        cwd=tmp,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            try:
+                socket.create_connection((LOOPBACK, port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("twistd web-re did not start")
+                time.sleep(0.1)
+        yield HTTPSSite(port, root, certificate, big)
+        log = (tmp / "twistd.log").read_text()
+        assert "Traceback" not in log, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=DEADLINE)
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[bytes]:
+    """
+    Run a client program to completion, within L{DEADLINE}.
+
+    @return: what it did; its standard error is in the failure message of any
+        assertion on its exit status made by the caller.
+    """
+    return subprocess.run(command, capture_output=True, timeout=DEADLINE, check=False)
+
+
+def test_browserLikeALPN(site: HTTPSSite) -> None:
+    """
+    A client offering C{h2} and C{http/1.1} by ALPN, as every browser and curl
+    do, completes the handshake, is given HTTP/1.1 and is served; so is a
+    client offering only C{http/1.1} (Python's own C{urllib}).
+    """
+    for alpn in (["h2", "http/1.1"], ["http/1.1"]):
+        connection = http.client.HTTPSConnection(
+            LOOPBACK, site.port, timeout=DEADLINE, context=site.context(alpn)
+        )
+        try:
+            connection.request("GET", "/index.html")
+            response = connection.getresponse()
+            assert response.status == 200
+            assert response.read() == INDEX
+            assert isinstance(connection.sock, ssl.SSLSocket)
+            assert connection.sock.selected_alpn_protocol() == "http/1.1"
+        finally:
+            connection.close()
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+def test_curl(site: HTTPSSite, tmp_path: Path) -> None:
+    """
+    curl, as a user runs it, fetches two pages over one kept-alive HTTPS
+    connection, and a 4 MiB file whole.
+    """
+    assert CURL is not None
+    first, second, big = tmp_path / "first", tmp_path / "second", tmp_path / "big"
+    result = _run(
+        CURL,
+        "--silent",
+        "--show-error",
+        "--cacert",
+        str(site.certificate),
+        "--write-out",
+        "%{http_code} %{http_version} %{num_connects}\\n",
+        "--output",
+        str(first),
+        site.url("/index.html"),
+        "--output",
+        str(second),
+        site.url("/sub/"),
+        "--output",
+        str(big),
+        site.url("/big.bin"),
+    )
+    assert result.returncode == 0, result.stderr
+    # The later requests reuse the first connection: no new connects.
+    assert result.stdout.decode().split("\n") == [
+        "200 1.1 1",
+        "200 1.1 0",
+        "200 1.1 0",
+        "",
+    ]
+    assert first.read_bytes() == INDEX
+    assert b"listed.txt" in second.read_bytes()
+    assert (
+        hashlib.sha256(big.read_bytes()).digest() == hashlib.sha256(site.big).digest()
+    )
+
+
+@pytest.mark.skipif(WGET is None, reason="wget is not installed")
+def test_wget(site: HTTPSSite) -> None:
+    """wget fetches the index page over HTTPS."""
+    assert WGET is not None
+    result = _run(
+        WGET,
+        "--quiet",
+        f"--ca-certificate={site.certificate}",
+        "--output-document=-",
+        site.url("/index.html"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == INDEX
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_chromium(site: HTTPSSite, tmp_path: Path) -> None:
+    """
+    Headless Chromium loads a directory listing over HTTPS (the self-signed
+    certificate accepted by flag) and builds its DOM.
+    """
+    assert CHROMIUM is not None
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--ignore-certificate-errors",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            site.url("/sub/"),
+        ],
+        capture_output=True,
+        timeout=DEADLINE * 2,
+        check=False,
+    )
+    dom = result.stdout.decode("utf-8", "replace")
+    assert "Directory listing for /sub/" in dom, result.stderr[-2000:]
+    assert "listed.txt" in dom
+
+
+def _waitForEOF(sock: socket.socket) -> bool:
+    """
+    Read the raw TCP connection under C{sock} until the server closes it.
+
+    @return: whether it closed within L{DEADLINE}.
+    """
+    raw = socket.socket(fileno=os.dup(sock.fileno()))
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([raw], [], [], left)
+            if readable and not raw.recv(65536):
+                return True
+        return False
+    finally:
+        raw.close()
+
+
+def test_closedThoughClientNeverAnswersCloseNotify(site: HTTPSSite) -> None:
+    """
+    After an HTTP/1.0 response the server sends C{close_notify} and closes
+    the TCP connection, though the client neither answers C{close_notify} nor
+    closes: such clients cannot hold connections open.
+    """
+    with socket.create_connection((LOOPBACK, site.port), timeout=DEADLINE) as plain:
+        sock = site.context(["http/1.1"]).wrap_socket(plain, server_hostname=LOOPBACK)
+        sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+        received = b""
+        while piece := sock.recv(65536):  # b"" once close_notify is read
+            received += piece
+        assert received.endswith(b"\r\n\r\n" + INDEX)
+        assert _waitForEOF(sock)
+
+
+def test_timeoutAnsweredOverTLS(tmp_path: Path) -> None:
+    """
+    A request head that is not finished in time is answered 408 over TLS:
+    the response reaches the client, and the connection then ends.
+    """
+    writeSelfSignedCertificate(tmp_path)
+    server = startServer(tmp_path, "--tls", str(tmp_path), "--head-timeout", "1")
+    try:
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        with socket.create_connection(
+            (LOOPBACK, server.port), timeout=DEADLINE
+        ) as plain:
+            sock = context.wrap_socket(plain, server_hostname=LOOPBACK)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: local")
+            received = b""
+            while piece := sock.recv(65536):
+                received += piece
+        assert received.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+        assert received.endswith(b"request not received in time\n")
+        assert "Traceback" not in server.log()
+    finally:
+        stopServer(server)
