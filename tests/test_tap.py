@@ -244,6 +244,35 @@ class TestListen:
         description = f"ssl:8443:privateKey={key}:certKey={cert}"
         assert parse("--listen", description)["listen"] == [description]
 
+    @pytest.mark.parametrize(
+        "privateKey, certKey",
+        [
+            pytest.param("cert", "cert", id="certificate-as-key"),
+            pytest.param("key", "key", id="key-as-certificate"),
+        ],
+    )
+    def test_sslFileMixUpExplained(
+        self,
+        selfSignedCertificate: tuple[Path, Path],
+        privateKey: str,
+        certKey: str,
+    ) -> None:
+        """
+        An C{ssl:} endpoint naming a certificate where its private key belongs,
+        or the other way round, is a one-line usage error saying what each
+        file must hold, not only OpenSSL's own words for it.
+        """
+        cert, key = selfSignedCertificate
+        files = {"cert": cert, "key": key}
+        description = (
+            f"ssl:8443:privateKey={files[privateKey]}:certKey={files[certKey]}"
+        )
+        message = usageError("--listen", description)
+        assert message.startswith(f"cannot listen on {description!r}: ")
+        assert "privateKey= must name a PEM private key" in message
+        assert "certKey= a PEM certificate" in message
+        assert "\n" not in message
+
     @pytest.mark.parametrize("description", BAD_ENDPOINTS)
     def test_badEndpoint(self, description: str) -> None:
         """

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from OpenSSL import SSL, crypto
 from twisted.application import strports
 from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import serverFromString
@@ -624,6 +625,13 @@ def _makeInstance(name: str) -> Any:
     return root
 
 
+#: What an C{ssl:} endpoint's files must hold, said when OpenSSL cannot load them.
+_TLS_FILES_HINT = (
+    "privateKey= must name a PEM private key and certKey= a PEM certificate;"
+    " one PEM file holding both may be given as privateKey= alone"
+)
+
+
 def _parseEndpoint(
     description: str, reactor: IReactorCore | None = None
 ) -> IStreamServerEndpoint:
@@ -649,9 +657,11 @@ def _parseEndpoint(
         # happen to raise: ValueError for an unknown type, TypeError for an
         # unknown argument, KeyError, OSError or an SSL error for a missing
         # or unreadable certificate.  Here all of them are the user's mistake.
-        raise usage.UsageError(
-            _oneLine(f"cannot listen on {description!r}: {e.__class__.__name__}: {e}")
-        ) from e
+        message = f"cannot listen on {description!r}: {e.__class__.__name__}: {e}"
+        if isinstance(e, (SSL.Error, crypto.Error)):
+            # OpenSSL's own words ("no start line") do not say which file.
+            message += f" ({_TLS_FILES_HINT})"
+        raise usage.UsageError(_oneLine(message)) from e
     return endpoint
 
 
