@@ -336,9 +336,43 @@ class TestListen:
                 "--https", "8443", "--certificate", str(cert), "--privkey", str(key)
             )
         [description] = options["listen"]
-        assert description.startswith("ssl:8443:")
+        assert description.startswith("ssl:port=8443:")
         assert f"privateKey={key}" in description.replace("\\", "")
         assert f"certKey={cert}" in description.replace("\\", "")
+
+    @pytest.mark.parametrize(
+        "value, port, interface",
+        [
+            pytest.param("8443", 8443, "", id="port"),
+            pytest.param("8443:interface=127.0.0.1", 8443, "127.0.0.1", id="interface"),
+            pytest.param(
+                "8443:backlog=7:interface=127.0.0.1",
+                8443,
+                "127.0.0.1",
+                id="two-options",
+            ),
+        ],
+    )
+    def test_httpsEndpointOptions(
+        self,
+        selfSignedCertificate: tuple[Path, Path],
+        value: str,
+        port: int,
+        interface: str,
+    ) -> None:
+        """
+        C{--https} takes a port optionally followed by options of an C{ssl:}
+        endpoint, as twisted.web's C{twistd web} does:
+        C{--https=8443:interface=127.0.0.1} listens on 127.0.0.1 only.
+        """
+        cert, key = selfSignedCertificate
+        with pytest.warns(FutureWarning):
+            options = parse("--https", value, "-c", str(cert), "-k", str(key))
+        [child] = list(tap.makeService(options))
+        assert isinstance(child, StreamServerEndpointService)
+        assert isinstance(child.endpoint, SSL4ServerEndpoint)
+        assert child.endpoint._port == port
+        assert child.endpoint._interface == interface
 
     def test_httpsQuotesPaths(
         self, tmp_path: Path, selfSignedCertificate: tuple[Path, Path]

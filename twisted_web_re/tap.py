@@ -299,7 +299,8 @@ class Options(usage.Options):
             None,
             None,
             "(deprecated: use --listen ssl:PORT:...) Also listen for HTTPS on"
-            " this port, with --certificate and --privkey.",
+            " this port, with --certificate and --privkey. Options of an ssl:"
+            " endpoint may follow the port, as in 8443:interface=127.0.0.1.",
         ],
         [
             "certificate",
@@ -484,9 +485,11 @@ class Options(usage.Options):
                 "--https is deprecated: use --listen"
                 " ssl:PORT:privateKey=KEY:certKey=CERT instead"
             )
+            # The port may be followed by endpoint options
+            # (--https=8443:interface=127.0.0.1), so it is left unquoted.
             self["listen"].append(
-                "ssl:{}:privateKey={}:certKey={}".format(
-                    _quoteDescriptionValue(self["https"]),
+                "ssl:port={}:privateKey={}:certKey={}".format(
+                    self["https"],
                     _quoteDescriptionValue(self["privkey"]),
                     _quoteDescriptionValue(self["certificate"]),
                 )

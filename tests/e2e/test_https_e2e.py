@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,20 +74,17 @@ class HTTPSSite:
         return context
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
+@contextmanager
+def _twistdWebRe(tmp: Path, *arguments: str) -> Iterator[int]:
     """
-    A web root with an index page, a directory and a 4 MiB file, served over
-    HTTPS by C{twistd -n web-re --path --listen ssl:...}.
+    Run C{twistd -n web-re} with C{arguments} until the context ends, and
+    check then that it logged no traceback.
+
+    @param tmp: a directory for its log file and working directory.
+    @param arguments: its C{web-re} arguments, which must make it listen on
+        C{PORT} of 127.0.0.1, C{PORT} standing for a free port.
+    @return: (in the context) the port it listens on.
     """
-    tmp = tmp_path_factory.mktemp("https")
-    certificate, key = writeSelfSignedCertificate(tmp)
-    root = tmp / "root"
-    (root / "sub").mkdir(parents=True)
-    (root / "index.html").write_bytes(INDEX)
-    (root / "sub" / "listed.txt").write_text("listed\n")
-    big = os.urandom(4 << 20)
-    (root / "big.bin").write_bytes(big)
     port = freePort()
     process = subprocess.Popen(
         [
@@ -95,10 +93,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
             "--pidfile=",
             f"--logfile={tmp / 'twistd.log'}",
             "web-re",
-            "--listen",
-            f"ssl:{port}:interface={LOOPBACK}:privateKey={key}:certKey={certificate}",
-            "--path",
-            str(root),
+            *(argument.replace("PORT", str(port)) for argument in arguments),
         ],
         cwd=tmp,
         stdin=subprocess.DEVNULL,
@@ -115,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail("twistd web-re did not start")
                 time.sleep(0.1)
-        yield HTTPSSite(port, root, certificate, big)
+        yield port
         log = (tmp / "twistd.log").read_text()
         assert "Traceback" not in log, log
     finally:
@@ -125,6 +120,41 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=DEADLINE)
+
+
+def _webRoot(tmp: Path) -> tuple[Path, bytes]:
+    """
+    Write a web root with an index page, a directory and a 4 MiB file.
+
+    @param tmp: where to make it.
+    @return: the root, and the content of its C{big.bin}.
+    """
+    root = tmp / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.html").write_bytes(INDEX)
+    (root / "sub" / "listed.txt").write_text("listed\n")
+    big = os.urandom(4 << 20)
+    (root / "big.bin").write_bytes(big)
+    return root, big
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
+    """
+    A web root with an index page, a directory and a 4 MiB file, served over
+    HTTPS by C{twistd -n web-re --path --listen ssl:...}.
+    """
+    tmp = tmp_path_factory.mktemp("https")
+    certificate, key = writeSelfSignedCertificate(tmp)
+    root, big = _webRoot(tmp)
+    with _twistdWebRe(
+        tmp,
+        "--listen",
+        f"ssl:PORT:interface={LOOPBACK}:privateKey={key}:certKey={certificate}",
+        "--path",
+        str(root),
+    ) as port:
+        yield HTTPSSite(port, root, certificate, big)
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[bytes]:
@@ -197,6 +227,80 @@ def test_curl(site: HTTPSSite, tmp_path: Path) -> None:
     assert (
         hashlib.sha256(big.read_bytes()).digest() == hashlib.sha256(site.big).digest()
     )
+
+
+#: The ways curl is told to offer ALPN: as it does by default (C{h2} and
+#: C{http/1.1}), only C{http/1.1}, and not at all.
+CURL_ALPN = [
+    pytest.param([], id="default"),
+    pytest.param(["--http1.1"], id="http1.1"),
+    pytest.param(["--no-alpn"], id="no-alpn"),
+]
+
+
+def _curlStatus(port: int, certificate: Path, *options: str) -> tuple[str, bytes]:
+    """
+    Fetch C{/index.html} with curl over HTTPS.
+
+    @param port: the server's port on 127.0.0.1.
+    @param certificate: the server's certificate, trusted by curl.
+    @param options: more options for curl.
+    @return: the response's status code and HTTP version, as curl writes
+        them, and its body.
+    """
+    assert CURL is not None
+    result = _run(
+        CURL,
+        "--silent",
+        "--show-error",
+        *options,
+        "--cacert",
+        str(certificate),
+        "--write-out",
+        "\\n%{http_code} %{http_version}",
+        "--output",
+        "-",
+        f"https://{LOOPBACK}:{port}/index.html",
+    )
+    assert result.returncode == 0, result.stderr
+    body, _, status = result.stdout.rpartition(b"\n")
+    return status.decode(), body
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+@pytest.mark.parametrize("options", CURL_ALPN)
+def test_curlALPN(site: HTTPSSite, options: list[str]) -> None:
+    """
+    curl gets the page over HTTPS whether it offers ALPN as it does by
+    default, offers only HTTP/1.1 (C{--http1.1}), or offers no ALPN at all
+    (C{--no-alpn}).
+    """
+    assert _curlStatus(site.port, site.certificate, *options) == ("200 1.1", INDEX)
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_httpsOptionWithEndpointOptions(tmp_path: Path) -> None:
+    """
+    The deprecated C{--https=PORT} of twisted.web's C{twistd web}, with
+    endpoint options after the port (C{--https=PORT:interface=127.0.0.1}) and
+    the files named by C{--certificate} and C{--privkey}, serves HTTPS that
+    curl fetches, with its default ALPN and without.
+    """
+    certificate, key = writeSelfSignedCertificate(tmp_path)
+    root, _ = _webRoot(tmp_path)
+    with _twistdWebRe(
+        tmp_path,
+        f"--https=PORT:interface={LOOPBACK}",
+        "--certificate",
+        str(certificate),
+        "--privkey",
+        str(key),
+        "--path",
+        str(root),
+    ) as port:
+        for options in ([], ["--no-alpn"]):
+            assert _curlStatus(port, certificate, *options) == ("200 1.1", INDEX)
 
 
 @pytest.mark.skipif(WGET is None, reason="wget is not installed")
