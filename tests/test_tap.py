@@ -340,6 +340,8 @@ class TestListen:
         assert f"privateKey={key}" in description.replace("\\", "")
         assert f"certKey={cert}" in description.replace("\\", "")
 
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
     @pytest.mark.parametrize(
         "value, port, interface",
         [
@@ -374,6 +376,8 @@ class TestListen:
         assert child.endpoint._port == port
         assert child.endpoint._interface == interface
 
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
     def test_httpsQuotesPaths(
         self, tmp_path: Path, selfSignedCertificate: tuple[Path, Path]
     ) -> None:

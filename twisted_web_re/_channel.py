@@ -14,16 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import interfaces
 from twisted.internet._producer_helpers import _PullToPush
-from twisted.internet.interfaces import IDelayedCall, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IHandshakeListener,
+    IPullProducer,
+    IPushProducer,
+)
 from twisted.internet.protocol import Protocol
 from twisted.internet.tcp import Connection
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re._closing import closeWhenSent, stopWriting
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._request import SERVER_NAME, Request
+from twisted_web_re._tlshandshake import logHandshakeFailure
 from twisted_web_re._wire.errors import RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
@@ -84,7 +91,7 @@ _TRANSITIONS: dict[_State, frozenset[_State]] = {
 }
 
 
-@implementer(IPushProducer)
+@implementer(IPushProducer, IHandshakeListener)
 class HTTPChannel(Protocol):
     """
     An HTTP/1.1 server connection.
@@ -123,6 +130,7 @@ class HTTPChannel(Protocol):
         self._host: Any = None
         self._secure: bool | None = None
         self._trustedProxies: tuple[Any, ...] = ()
+        self._handshaken = False
 
     # -- connection life ------------------------------------------------------
 
@@ -154,7 +162,10 @@ class HTTPChannel(Protocol):
     def connectionLost(self, reason: Failure | None = None) -> None:
         """
         Cancel timers, and tell an unfinished request that it was abandoned.
+        Over TLS, log why the handshake failed if it did.
         """
+        if not self._handshaken and isinstance(self.transport, TLSMemoryBIOProtocol):
+            logHandshakeFailure(self.transport, reason)
         self._state = _State.CLOSING
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
@@ -166,6 +177,13 @@ class HTTPChannel(Protocol):
             request.connectionLost(
                 reason or Failure(ConnectionError("connection lost"))
             )
+
+    def handshakeCompleted(self) -> None:
+        """
+        Note that the TLS handshake has ended well (Twisted's TLS layer calls
+        this), so that a later TLS error is not logged as a handshake failure.
+        """
+        self._handshaken = True
 
     def isSecure(self) -> bool:
         """

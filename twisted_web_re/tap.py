@@ -30,6 +30,7 @@ from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._demo import DemoPage
 from twisted_web_re._reactor import resolveReactor
 from twisted_web_re._tapservices import HeaderAddingSite, ThreadPoolService
+from twisted_web_re._tlshandshake import useOwnSelection
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
@@ -720,5 +721,9 @@ def makeService(config: Options) -> MultiService:
         # strports, as twistd web uses, rather than a bare endpoint service:
         # its services make twistd exit when they cannot listen (a port in
         # use, say) instead of running on without listening.
-        strports.service(description, site, config.reactor).setServiceParent(service)
+        listening = strports.service(description, site, config.reactor)
+        # Refuse a TLS client with whom no protocol is common as RFC 7301
+        # asks, and say so in the log.
+        useOwnSelection(listening.endpoint)
+        listening.setServiceParent(service)
     return service

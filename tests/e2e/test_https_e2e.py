@@ -49,12 +49,14 @@ class HTTPSSite:
     @ivar root: the directory it serves.
     @ivar certificate: its self-signed certificate (PEM), for clients to trust.
     @ivar big: the content of C{/big.bin}.
+    @ivar log: its log file.
     """
 
     port: int
     root: Path
     certificate: Path
     big: bytes
+    log: Path
 
     def url(self, path: str) -> str:
         """
@@ -154,7 +156,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
         "--path",
         str(root),
     ) as port:
-        yield HTTPSSite(port, root, certificate, big)
+        yield HTTPSSite(port, root, certificate, big, tmp / "twistd.log")
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[bytes]:
@@ -186,6 +188,49 @@ def test_browserLikeALPN(site: HTTPSSite) -> None:
             assert connection.sock.selected_alpn_protocol() == "http/1.1"
         finally:
             connection.close()
+
+
+def _logLines(log: Path, text: str) -> list[str]:
+    """
+    Wait for a line holding C{text} in a server's log, within L{DEADLINE}.
+
+    @param log: the log file.
+    @param text: what to look for.
+    @return: the lines holding C{text} (none if none came in time).
+    """
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        lines = [line for line in log.read_text().splitlines() if text in line]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    "alpn", [pytest.param(["h2"], id="h2"), pytest.param(["foo"], id="unknown")]
+)
+def test_noCommonProtocol(site: HTTPSSite, alpn: list[str]) -> None:
+    """
+    A client offering by ALPN only protocols the server does not speak (only
+    C{h2}, as an HTTP/2-only client does) is refused at once with the alert
+    RFC 7301 names for it, C{no_application_protocol}, and the server logs
+    one line naming the client and what it offered; then it goes on serving.
+    """
+    with socket.create_connection((LOOPBACK, site.port), timeout=DEADLINE) as plain:
+        local = plain.getsockname()
+        with pytest.raises(ssl.SSLError, match="no application protocol"):
+            site.context(alpn).wrap_socket(plain, server_hostname=LOOPBACK)
+    [line] = _logLines(site.log, f"TLS handshake with {local[0]}:{local[1]} ")
+    assert "refused (no_application_protocol)" in line
+    assert f"offered only {alpn[0]} by ALPN" in line
+    connection = http.client.HTTPSConnection(
+        LOOPBACK, site.port, timeout=DEADLINE, context=site.context(["http/1.1"])
+    )
+    try:
+        connection.request("GET", "/index.html")
+        assert connection.getresponse().read() == INDEX
+    finally:
+        connection.close()
 
 
 @pytest.mark.skipif(CURL is None, reason="curl is not installed")
@@ -285,7 +330,8 @@ def test_httpsOptionWithEndpointOptions(tmp_path: Path) -> None:
     The deprecated C{--https=PORT} of twisted.web's C{twistd web}, with
     endpoint options after the port (C{--https=PORT:interface=127.0.0.1}) and
     the files named by C{--certificate} and C{--privkey}, serves HTTPS that
-    curl fetches, with its default ALPN and without.
+    curl fetches, with its default ALPN and without; and refuses a client
+    offering only C{h2} as the C{--listen ssl:} ports do.
     """
     certificate, key = writeSelfSignedCertificate(tmp_path)
     root, _ = _webRoot(tmp_path)
@@ -301,6 +347,13 @@ def test_httpsOptionWithEndpointOptions(tmp_path: Path) -> None:
     ) as port:
         for options in ([], ["--no-alpn"]):
             assert _curlStatus(port, certificate, *options) == ("200 1.1", INDEX)
+        context = ssl.create_default_context(cafile=str(certificate))
+        context.set_alpn_protocols(["h2"])
+        with (
+            socket.create_connection((LOOPBACK, port), timeout=DEADLINE) as plain,
+            pytest.raises(ssl.SSLError, match="no application protocol"),
+        ):
+            context.wrap_socket(plain, server_hostname=LOOPBACK)
 
 
 @pytest.mark.skipif(WGET is None, reason="wget is not installed")
