@@ -398,6 +398,26 @@ class TestListen:
         assert isinstance(child, StreamServerEndpointService)
         assert isinstance(child.endpoint, SSL4ServerEndpoint)
 
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
+    def test_sslContextFailingLater(
+        self, tmp_path: Path, selfSignedCertificate: tuple[Path, Path]
+    ) -> None:
+        """
+        An C{ssl:} endpoint whose TLS context OpenSSL can only refuse when it
+        is made (here a missing C{dhParameters=} file) still makes its
+        service: the error comes when it listens, as with C{twistd web}.
+        """
+        cert, key = selfSignedCertificate
+        missing = tmp_path / "missing-dh.pem"
+        options = parse(
+            "--listen",
+            f"ssl:8443:privateKey={key}:certKey={cert}:dhParameters={missing}",
+        )
+        [child] = list(tap.makeService(options))
+        assert isinstance(child, StreamServerEndpointService)
+        assert isinstance(child.endpoint, SSL4ServerEndpoint)
+
     def test_httpsMissingCertificate(self, tmp_path: Path) -> None:
         """
         C{--https} with a certificate that cannot be read is a usage error.

@@ -53,8 +53,8 @@ def useOwnSelection(endpoint: object) -> bool:
 
     To be called before the endpoint listens.  Twisted keeps an endpoint's
     TLS options private, as C{_sslContextFactory}; where that is not found,
-    or its context cannot be changed any more, nothing is done, and the
-    endpoint keeps Twisted's choice.
+    or its context cannot be made or changed any more, nothing is done, and
+    the endpoint keeps Twisted's choice.
 
     @param endpoint: a server endpoint, of any kind.
     @return: whether the endpoint now uses L{selectProtocol}.
@@ -66,7 +66,12 @@ def useOwnSelection(endpoint: object) -> bool:
     )
     if getContext is None:
         return False
-    context = getContext()
+    try:
+        context = getContext()
+    except Exception:
+        # Options OpenSSL cannot apply (a bad dhParameters= file, say): the
+        # same error is reported when the endpoint listens, as without us.
+        return False
     if not isinstance(context, SSL.Context) or getContext() is not context:
         # A fresh context each time: a change to this one would be lost.
         return False

@@ -275,10 +275,11 @@ def test_curl(site: HTTPSSite, tmp_path: Path) -> None:
 
 
 #: The ways curl is told to offer ALPN: as it does by default (C{h2} and
-#: C{http/1.1}), only C{http/1.1}, and not at all.
+#: C{http/1.1}), only C{http/1.1}, only C{http/1.0}, and not at all.
 CURL_ALPN = [
     pytest.param([], id="default"),
     pytest.param(["--http1.1"], id="http1.1"),
+    pytest.param(["--http1.0"], id="http1.0"),
     pytest.param(["--no-alpn"], id="no-alpn"),
 ]
 
@@ -316,9 +317,10 @@ def _curlStatus(port: int, certificate: Path, *options: str) -> tuple[str, bytes
 @pytest.mark.parametrize("options", CURL_ALPN)
 def test_curlALPN(site: HTTPSSite, options: list[str]) -> None:
     """
-    curl gets the page over HTTPS whether it offers ALPN as it does by
-    default, offers only HTTP/1.1 (C{--http1.1}), or offers no ALPN at all
-    (C{--no-alpn}).
+    curl gets the page over HTTPS (answered in HTTP/1.1, the server's
+    version) whether it offers ALPN as it does by default, offers only
+    HTTP/1.1 (C{--http1.1}) or only HTTP/1.0 (C{--http1.0}), or offers no
+    ALPN at all (C{--no-alpn}).
     """
     assert _curlStatus(site.port, site.certificate, *options) == ("200 1.1", INDEX)
 
