@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from twisted.internet.interfaces import IProtocolNegotiationFactory
 from twisted.internet.protocol import ServerFactory
 from twisted.python import logfile
+from zope.interface import implementer
 
 from twisted_web_re._protocols.accesslog import (
     chooseLogFormatter,
@@ -162,11 +164,19 @@ def fromChunk(data: bytes) -> tuple[bytes, bytes]:
 
 _UNSET: Any = object()
 
+#: The ALPN names (RFC 7301) of the protocols a channel speaks, preferred
+#: first.
+ALPN_PROTOCOLS = (b"http/1.1", b"http/1.0")
 
+
+@implementer(IProtocolNegotiationFactory)
 class HTTPFactory(ServerFactory):
     """
     A factory of L{HTTPChannel}s, holding what every connection shares: its
     limits, its reactor and its access log.
+
+    Over TLS it names the protocols it speaks to ALPN (RFC 7301), so that
+    clients offering ALPN, as browsers and curl do, can connect.
 
     @ivar limits: the L{Limits} applied to every connection.
     @ivar timeOut: seconds an idle connection is kept (C{None}: forever).
@@ -244,6 +254,18 @@ class HTTPFactory(ServerFactory):
         channel: HTTPChannel = self.protocol()
         channel.factory = self
         return channel
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """
+        Name the protocols a TLS client may choose by ALPN.
+
+        Twisted's TLS endpoints ask this of every connection's factory.  A
+        factory naming none there makes every handshake in which the client
+        offers ALPN fail, so every browser and curl would be refused.
+
+        @return: L{ALPN_PROTOCOLS}, HTTP/1.1 first.
+        """
+        return list(ALPN_PROTOCOLS)
 
     def startFactory(self) -> None:
         """

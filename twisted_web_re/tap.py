@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from OpenSSL import SSL, crypto
 from twisted.application.service import IServiceCollection, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
@@ -27,6 +28,7 @@ from twisted.python.threadpool import ThreadPool
 from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._protocols.accesslog import ACCESS_LOG_FORMATS
 from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._protocols.tlshandshake import useOwnSelection
 from twisted_web_re._run.demo import DemoPage
 from twisted_web_re._run.listening import ListeningService, checkPort
 from twisted_web_re._run.lookupfailure import describeLookupFailure
@@ -323,7 +325,8 @@ class Options(usage.Options):
             None,
             None,
             "(deprecated: use --listen ssl:PORT:...) Also listen for HTTPS on"
-            " this port, with --certificate and --privkey.",
+            " this port, with --certificate and --privkey. Options of an ssl:"
+            " endpoint may follow the port, as in 8443:interface=127.0.0.1.",
         ],
         [
             "certificate",
@@ -508,9 +511,11 @@ class Options(usage.Options):
                 "--https is deprecated: use --listen"
                 " ssl:PORT:privateKey=KEY:certKey=CERT instead"
             )
+            # The port may be followed by endpoint options
+            # (--https=8443:interface=127.0.0.1), so it is left unquoted.
             self["listen"].append(
-                "ssl:{}:privateKey={}:certKey={}".format(
-                    _quoteDescriptionValue(self["https"]),
+                "ssl:port={}:privateKey={}:certKey={}".format(
+                    self["https"],
                     _quoteDescriptionValue(self["privkey"]),
                     _quoteDescriptionValue(self["certificate"]),
                 )
@@ -649,6 +654,13 @@ def _makeInstance(name: str) -> Any:
     return root
 
 
+#: What an C{ssl:} endpoint's files must hold, said when OpenSSL cannot load them.
+_TLS_FILES_HINT = (
+    "privateKey= must name a PEM private key and certKey= a PEM certificate;"
+    " one PEM file holding both may be given as privateKey= alone"
+)
+
+
 def _parseEndpoint(
     description: str, reactor: IReactorCore | None = None
 ) -> IStreamServerEndpoint:
@@ -674,9 +686,11 @@ def _parseEndpoint(
         # happen to raise: ValueError for an unknown type, TypeError for an
         # unknown argument, KeyError, OSError or an SSL error for a missing
         # or unreadable certificate.  Here all of them are the user's mistake.
-        raise usage.UsageError(
-            _oneLine(f"cannot listen on {description!r}: {e.__class__.__name__}: {e}")
-        ) from e
+        message = f"cannot listen on {description!r}: {e.__class__.__name__}: {e}"
+        if isinstance(e, (SSL.Error, crypto.Error)):
+            # OpenSSL's own words ("no start line") do not say which file.
+            message += f" ({_TLS_FILES_HINT})"
+        raise usage.UsageError(_oneLine(message)) from e
     checkPort(description)
     return endpoint
 
@@ -736,5 +750,9 @@ def makeService(config: Options) -> MultiService:
     for description in config["listen"]:
         # A service that ends twistd in one line when it cannot listen (a port
         # in use, say), rather than running on without listening.
-        ListeningService(description, site, config.reactor).setServiceParent(service)
+        listening = ListeningService(description, site, config.reactor)
+        # Refuse a TLS client with whom no protocol is common as RFC 7301
+        # asks, and say so in the log.
+        useOwnSelection(listening.endpoint)
+        listening.setServiceParent(service)
     return service

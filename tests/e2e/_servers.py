@@ -17,10 +17,11 @@ Run::
 
     python tests/e2e/_servers.py [--impl twisted_web_re|twisted_web]
         [--max-body-size N] [--log PATH] [--timeout S] [--head-timeout S]
-        [--refuse-prefix PATH]
+        [--refuse-prefix PATH] [--tls DIR]
 
 C{--refuse-prefix} makes C{refuseBody} answer 403 to any request with a body
-whose path starts with PATH (twisted_web_re only).
+whose path starts with PATH (twisted_web_re only).  C{--tls} serves HTTPS, as
+an C{ssl:} endpoint does, with C{cert.pem} and C{key.pem} from DIR.
 
 It listens on 127.0.0.1 on a free port and, once listening, prints one line
 C{PORT <port>} on standard output; its log goes to standard error.  It is also
@@ -180,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--head-timeout", type=float, default=None)
     parser.add_argument("--refuse-prefix", default=None)
+    parser.add_argument("--tls", default=None)
     args = parser.parse_args(argv)
 
     if str(REPO) not in sys.path:
@@ -199,7 +201,18 @@ def main(argv: list[str] | None = None) -> int:
         refuse.encode("ascii") if refuse is not None else None,
         args.head_timeout,
     )
-    port = reactor.listenTCP(0, factory, interface=LOOPBACK)  # type: ignore[attr-defined]
+    if args.tls is None:
+        port = reactor.listenTCP(0, factory, interface=LOOPBACK)  # type: ignore[attr-defined]
+    else:
+        from twisted.internet.ssl import PrivateCertificate
+
+        tls = Path(args.tls)
+        certificate = PrivateCertificate.loadPEM(
+            (tls / "cert.pem").read_text() + (tls / "key.pem").read_text()
+        )
+        port = reactor.listenSSL(  # type: ignore[attr-defined]
+            0, factory, certificate.options(), interface=LOOPBACK
+        )
     sys.stdout.write(f"PORT {port.getHost().port}\n")
     sys.stdout.flush()
     reactor.run()  # type: ignore[attr-defined]

@@ -245,6 +245,35 @@ class TestListen:
         description = f"ssl:8443:privateKey={key}:certKey={cert}"
         assert parse("--listen", description)["listen"] == [description]
 
+    @pytest.mark.parametrize(
+        "privateKey, certKey",
+        [
+            pytest.param("cert", "cert", id="certificate-as-key"),
+            pytest.param("key", "key", id="key-as-certificate"),
+        ],
+    )
+    def test_sslFileMixUpExplained(
+        self,
+        selfSignedCertificate: tuple[Path, Path],
+        privateKey: str,
+        certKey: str,
+    ) -> None:
+        """
+        An C{ssl:} endpoint naming a certificate where its private key belongs,
+        or the other way round, is a one-line usage error saying what each
+        file must hold, not only OpenSSL's own words for it.
+        """
+        cert, key = selfSignedCertificate
+        files = {"cert": cert, "key": key}
+        description = (
+            f"ssl:8443:privateKey={files[privateKey]}:certKey={files[certKey]}"
+        )
+        message = usageError("--listen", description)
+        assert message.startswith(f"cannot listen on {description!r}: ")
+        assert "privateKey= must name a PEM private key" in message
+        assert "certKey= a PEM certificate" in message
+        assert "\n" not in message
+
     @pytest.mark.parametrize("description", BAD_ENDPOINTS)
     def test_badEndpoint(self, description: str) -> None:
         """
@@ -308,10 +337,48 @@ class TestListen:
                 "--https", "8443", "--certificate", str(cert), "--privkey", str(key)
             )
         [description] = options["listen"]
-        assert description.startswith("ssl:8443:")
+        assert description.startswith("ssl:port=8443:")
         assert f"privateKey={key}" in description.replace("\\", "")
         assert f"certKey={cert}" in description.replace("\\", "")
 
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
+    @pytest.mark.parametrize(
+        "value, port, interface",
+        [
+            pytest.param("8443", 8443, "", id="port"),
+            pytest.param("8443:interface=127.0.0.1", 8443, "127.0.0.1", id="interface"),
+            pytest.param(
+                "8443:backlog=7:interface=127.0.0.1",
+                8443,
+                "127.0.0.1",
+                id="two-options",
+            ),
+        ],
+    )
+    def test_httpsEndpointOptions(
+        self,
+        selfSignedCertificate: tuple[Path, Path],
+        value: str,
+        port: int,
+        interface: str,
+    ) -> None:
+        """
+        C{--https} takes a port optionally followed by options of an C{ssl:}
+        endpoint, as twisted.web's C{twistd web} does:
+        C{--https=8443:interface=127.0.0.1} listens on 127.0.0.1 only.
+        """
+        cert, key = selfSignedCertificate
+        with pytest.warns(FutureWarning):
+            options = parse("--https", value, "-c", str(cert), "-k", str(key))
+        [child] = list(tap.makeService(options))
+        assert isinstance(child, StreamServerEndpointService)
+        assert isinstance(child.endpoint, SSL4ServerEndpoint)
+        assert child.endpoint._port == port
+        assert child.endpoint._interface == interface
+
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
     def test_httpsQuotesPaths(
         self, tmp_path: Path, selfSignedCertificate: tuple[Path, Path]
     ) -> None:
@@ -329,6 +396,26 @@ class TestListen:
             options = parse("--https", "8443", "-c", str(cert), "-k", str(key))
         service = tap.makeService(options)
         [child] = list(service)
+        assert isinstance(child, StreamServerEndpointService)
+        assert isinstance(child.endpoint, SSL4ServerEndpoint)
+
+    # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
+    @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
+    def test_sslContextFailingLater(
+        self, tmp_path: Path, selfSignedCertificate: tuple[Path, Path]
+    ) -> None:
+        """
+        An C{ssl:} endpoint whose TLS context OpenSSL can only refuse when it
+        is made (here a missing C{dhParameters=} file) still makes its
+        service: the error comes when it listens, as with C{twistd web}.
+        """
+        cert, key = selfSignedCertificate
+        missing = tmp_path / "missing-dh.pem"
+        options = parse(
+            "--listen",
+            f"ssl:8443:privateKey={key}:certKey={cert}:dhParameters={missing}",
+        )
+        [child] = list(tap.makeService(options))
         assert isinstance(child, StreamServerEndpointService)
         assert isinstance(child.endpoint, SSL4ServerEndpoint)
 

@@ -14,15 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import interfaces
 from twisted.internet._producer_helpers import _PullToPush
-from twisted.internet.interfaces import IDelayedCall, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IHandshakeListener,
+    IPullProducer,
+    IPushProducer,
+)
 from twisted.internet.protocol import Protocol
 from twisted.internet.tcp import Connection
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
 from twisted_web_re._protocols.forwarded import _isTrusted
 from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._protocols.tlshandshake import logHandshakeFailure
 from twisted_web_re._publish.request import Request
 from twisted_web_re._publish.spool import BodyStorageError
 from twisted_web_re._version import SERVER_NAME
@@ -87,7 +95,7 @@ _TRANSITIONS: dict[_State, frozenset[_State]] = {
 }
 
 
-@implementer(IPushProducer)
+@implementer(IPushProducer, IHandshakeListener)
 class HTTPChannel(Protocol):
     """
     An HTTP/1.1 server connection.
@@ -127,6 +135,7 @@ class HTTPChannel(Protocol):
         self._host: Any = None
         self._secure: bool | None = None
         self._trustedProxies: tuple[Any, ...] = ()
+        self._handshaken = False
 
     # -- connection life ------------------------------------------------------
 
@@ -158,7 +167,10 @@ class HTTPChannel(Protocol):
     def connectionLost(self, reason: Failure | None = None) -> None:
         """
         Cancel timers, and tell an unfinished request that it was abandoned.
+        Over TLS, log why the handshake failed if it did.
         """
+        if not self._handshaken and isinstance(self.transport, TLSMemoryBIOProtocol):
+            logHandshakeFailure(self.transport, reason)
         self._state = _State.CLOSING
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
@@ -190,6 +202,13 @@ class HTTPChannel(Protocol):
         factory = self.factory
         if request.startedWriting and factory is not None:
             factory.log(request)
+
+    def handshakeCompleted(self) -> None:
+        """
+        Note that the TLS handshake has ended well (Twisted's TLS layer calls
+        this), so that a later TLS error is not logged as a handshake failure.
+        """
+        self._handshaken = True
 
     def isSecure(self) -> bool:
         """
@@ -597,7 +616,7 @@ class HTTPChannel(Protocol):
         self._buffer = b""
         transport: Any = self.transport
         transport.unregisterProducer()
-        transport.loseConnection()
+        closeWhenSent(transport)
 
     def _reject(self, error: WireError) -> None:
         """Answer a peer error with its status, then close."""
@@ -659,15 +678,13 @@ class HTTPChannel(Protocol):
         self._state = _State.CLOSING
         transport: Any = self.transport
         transport.unregisterProducer()
-        loseWrite = getattr(transport, "loseWriteConnection", None)
-        if linger and loseWrite is not None:
+        if linger and stopWriting(transport):
             self._resumeReading()
-            loseWrite()
             self._lingering = True
             self._since = self._reactor.seconds()
             self._armTimer(LINGER_SECONDS)
         else:
-            transport.loseConnection()
+            closeWhenSent(transport)
 
     # -- back-pressure ----------------------------------------------------------
 
