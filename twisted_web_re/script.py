@@ -22,7 +22,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource, static
+from twisted_web_re._files.paths import entryWithin, nameOf
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re.iweb import IRequest
+from twisted_web_re.resource import IResource
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -35,9 +38,6 @@ __all__ = [
 ]
 
 _log = Logger()
-
-#: Characters that take a name out of its directory: it must be one file name.
-_UNSAFE = {"\0", "/", os.sep} | ({os.altsep} if os.altsep else set())
 
 #: What C{resource} holds in a resource script's namespace until the script
 #: assigns to it.
@@ -323,39 +323,63 @@ class ResourceScriptDirectory(resource.Resource):
     in it as a resource script (see L{ResourceScript}), and a subdirectory is
     published the same way.
 
-    The directory itself, and names that are not in it (empty, with a slash
-    or NUL in them, or starting with a dot, as C{..} and hidden files do),
-    are answered 404.
+    The directory itself is answered 404, and so is every name a
+    L{static.File} refuses (see L{twisted_web_re._files.paths.nameOf}): C{..}
+    however encoded, names holding a slash, a backslash or NUL, names that
+    are not UTF-8, dotfiles, and symbolic links leading out of the tree
+    unless C{followSymlinks}.
 
     @ivar path: the directory's file name.
     @ivar registry: the L{static.Registry} given to the scripts.
+    @ivar followSymlinks: run scripts that symbolic links lead to outside the
+        tree.
     """
 
-    def __init__(self, pathname: str | bytes, registry: Any = None) -> None:
+    def __init__(
+        self,
+        pathname: str | bytes,
+        registry: static.Registry | None = None,
+        *,
+        followSymlinks: bool = False,
+    ) -> None:
         """
         @param pathname: the directory's file name.
         @param registry: the registry for the scripts; a new one if C{None}.
+        @param followSymlinks: see L{followSymlinks}.
         """
         super().__init__()
         self.path = os.fsdecode(pathname)
         self.registry = static.Registry() if registry is None else registry
+        self.followSymlinks = followSymlinks
+        self._root = self.path
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest | None) -> IResource:
         """
         Return the script C{path} names in this directory, or a
         L{ResourceScriptDirectory} for a subdirectory, or a 404 page.
         """
-        name = os.fsdecode(path)
-        if not name or name.startswith(".") or any(c in name for c in _UNSAFE):
+        name = nameOf(path)
+        if name is None:
             return resource.NoResource()
-        child = os.path.join(self.path, name)
+        try:
+            child = entryWithin(
+                self.path, name, self._root, followSymlinks=self.followSymlinks
+            )
+        except OSError as error:
+            return unavailable(error, os.path.join(self.path, name))
+        if child is None:
+            return resource.NoResource()
         if os.path.isdir(child):
-            return ResourceScriptDirectory(child, self.registry)
+            directory = ResourceScriptDirectory(
+                child, self.registry, followSymlinks=self.followSymlinks
+            )
+            directory._root = self._root
+            return directory
         if os.path.isfile(child):
             return ResourceScript(child, self.registry)
         return resource.NoResource()
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Answer 404: the directory is not a page."""
         return resource.NoResource().render(request)
 

@@ -32,6 +32,13 @@ from twisted_web_re._files.mime import (
     getTypeAndEncoding,
     loadMimeTypes,
 )
+from twisted_web_re._files.paths import (
+    entryWithin,
+    inside,
+    isDangerous,
+    isPublishable,
+    nameOf,
+)
 from twisted_web_re._files.producer import FileProducer
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._publish.conditional import (
@@ -82,16 +89,6 @@ _OPEN_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_BINARY", 0)
 )
-
-
-def isDangerous(path: bytes) -> bool:
-    """
-    Return whether the path segment C{path} could name something other than
-    an entry of the directory it is looked up in: C{.} and C{..}, anything
-    holding a slash or a backslash (the separators of POSIX and of Windows,
-    which a percent-encoded segment can carry), and anything holding NUL.
-    """
-    return path in (b".", b"..") or b"/" in path or b"\\" in path or b"\x00" in path
 
 
 def addSlash(request: Any) -> bytes:
@@ -275,13 +272,6 @@ def _regularInfo(opened: IO[bytes]) -> os.stat_result:
     return info
 
 
-def _inside(path: str, root: str) -> bool:
-    """Whether C{path}, followed to the end of its links, is in C{root}."""
-    real = os.path.realpath(path)
-    top = os.path.realpath(root)
-    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-
-
 class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
     """
     Publishes a file, or a directory and everything below it.
@@ -368,14 +358,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     def _allowed(self, name: str) -> bool:
         """Whether a directory entry's name may be published at all."""
-        if name[:1] == "." and not self.showHidden:
-            return False
-        try:
-            raw = name.encode("utf-8")
-        except UnicodeEncodeError:
-            # Not valid UTF-8 on disk: no URL names it (see getChild).
-            return False
-        return not isDangerous(raw)
+        return isPublishable(name, showHidden=self.showHidden)
 
     def _entry(self, name: str) -> str | None:
         """
@@ -388,20 +371,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         @raise OSError: the server cannot tell, for want of memory, say (see
             L{_failure}).
         """
-        path = os.path.join(self.path, name)
-        try:
-            info = os.lstat(path)
-        except OSError as error:
-            if isMissing(error) or isForbidden(error):
-                return None
-            raise
-        if (
-            stat.S_ISLNK(info.st_mode)
-            and not self.followSymlinks
-            and not _inside(path, self._root or self.path)
-        ):
-            return None
-        return path
+        return entryWithin(
+            self.path, name, self._root or self.path, followSymlinks=self.followSymlinks
+        )
 
     def _withExtension(self, name: str) -> str | None:
         """
@@ -491,12 +463,8 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self._index()
         if isDangerous(path):
             return dangerousPathError
-        try:
-            name = path.decode("utf-8")
-        except UnicodeDecodeError:
-            # Among these, overlong encodings such as %c0%ae for ".".
-            return self.childNotFound
-        if name[:1] == "." and not self.showHidden:
+        name = nameOf(path, showHidden=self.showHidden)
+        if name is None:
             return self.childNotFound
         try:
             found = self._entry(name)
@@ -529,7 +497,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 if (
                     entry.is_symlink()
                     and not self.followSymlinks
-                    and not _inside(entry.path, self._root or self.path)
+                    and not inside(entry.path, self._root or self.path)
                 ):
                     continue
                 names.append(name)
