@@ -618,7 +618,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         lastModified = int(info.st_mtime)
         request.setHeader(b"etag", etag)
         request.setHeader(b"last-modified", _lastModified(lastModified))
-        requestHeaders = request.requestHeaders._raw
+        requestHeaders = request.requestHeaders.lowered()
         status = evaluatePreconditions(
             request.method, requestHeaders, request.code, etag, lastModified
         )
