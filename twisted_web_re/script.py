@@ -21,7 +21,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_web_re import resource, static
+from twisted_web_re import resource, server, static
 from twisted_web_re._files.paths import entryWithin, nameOf
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.iweb import IRequest
@@ -52,7 +52,7 @@ class AlreadyCached(Exception):
     @ivar cached: the cached resource.
     """
 
-    def __init__(self, cached: Any) -> None:
+    def __init__(self, cached: IResource) -> None:
         super().__init__(cached)
         self.cached = cached
 
@@ -68,7 +68,7 @@ class CacheScanner:
         be cached.
     """
 
-    def __init__(self, path: str, registry: Any) -> None:
+    def __init__(self, path: str, registry: static.Registry) -> None:
         self.path = path
         self.registry = registry
         self.doCache = False
@@ -135,7 +135,7 @@ class _ScriptFailed(resource.Resource):
         super().__init__()
         self.failure = failure
 
-    def render(self, request: Any) -> int:
+    def render(self, request: server.Request) -> int:
         """
         Fail the request with the script's exception.  (Not by raising it:
         the server would not catch a script's C{SystemExit}.)
@@ -143,7 +143,7 @@ class _ScriptFailed(resource.Resource):
         request.processingFailed(self.failure)
         return NOT_DONE_YET
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """Every path below a failed script is the same failure."""
         return self
 
@@ -185,15 +185,15 @@ class _ForeignResource:
         """The resource's own C{isLeaf}."""
         return bool(getattr(self.original, "isLeaf", False))
 
-    def getChildWithDefault(self, name: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         """The resource's child C{name}, adapted in turn if it is foreign."""
         return _publishable(self.original.getChildWithDefault(name, request))
 
-    def putChild(self, path: bytes, child: Any) -> None:
+    def putChild(self, path: bytes, child: object) -> None:
         """Give the resource a child."""
         self.original.putChild(path, child)
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """
         Render the resource.
 
@@ -210,12 +210,12 @@ class _ForeignResource:
             raise resource.UnsupportedMethod(list(allowed)) from error
 
 
-def _publishable(found: Any) -> Any:
+def _publishable(found: Any) -> IResource:
     """C{found}, adapted if it is a foreign resource (see L{_ForeignResource})."""
     return _ForeignResource(found) if _isForeignResource(found) else found
 
 
-def ResourceScript(path: str | bytes, registry: Any) -> Any:
+def ResourceScript(path: str | bytes, registry: static.Registry) -> IResource:
     """
     Run the resource script at C{path} and return the resource it assigns to
     C{resource}: the processor for C{.rpy} files in a L{static.File}'s
@@ -291,7 +291,9 @@ class ResourceScriptWrapper(resource.Resource):
     @ivar registry: the L{static.Registry} given to the script.
     """
 
-    def __init__(self, path: str | bytes, registry: Any = None) -> None:
+    def __init__(
+        self, path: str | bytes, registry: static.Registry | None = None
+    ) -> None:
         """
         @param path: the script's file name.
         @param registry: the registry for the script; a new one if C{None}.
@@ -300,11 +302,11 @@ class ResourceScriptWrapper(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = static.Registry() if registry is None else registry
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """Render the resource the script makes."""
         return ResourceScript(self.path, self.registry).render(request)
 
-    def getChildWithDefault(self, path: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, path: bytes, request: server.Request) -> IResource:
         """
         Return the child C{path} of the resource the script makes; or, if that
         resource is a leaf, that resource itself, with C{path} put back on
@@ -403,7 +405,7 @@ class PythonScript(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, filename: str | bytes, registry: Any) -> None:
+    def __init__(self, filename: str | bytes, registry: static.Registry) -> None:
         """
         @param filename: the script's file name.
         @param registry: the registry for the script.
@@ -412,7 +414,7 @@ class PythonScript(resource.Resource):
         self.filename = os.fsdecode(filename)
         self.registry = registry
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: server.Request) -> bytes | int:
         """Run the script for C{request}, and finish the response."""
         namespace: dict[str, Any] = {
             "request": request,
@@ -438,7 +440,7 @@ class PythonScript(resource.Resource):
             request.finish()
         return NOT_DONE_YET
 
-    def _answerFailure(self, request: Any) -> int:
+    def _answerFailure(self, request: server.Request) -> int:
         """The script failed with the exception being handled: say so."""
         failure = Failure()
         _logFailure(self.filename, failure)

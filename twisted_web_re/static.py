@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import IO, Any
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.components import Componentized
 from twisted.python.filepath import FilePath
 from twisted.python.reflect import qual
 from zope.interface.interface import InterfaceClass
 
-from twisted_web_re import resource, util
+from twisted_web_re import resource, server, util
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
 from twisted_web_re._files.listing import DirectoryLister, formatFileSize
 from twisted_web_re._files.mime import (
@@ -50,6 +51,8 @@ from twisted_web_re._publish.encoding import codedETag
 from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re._publish.urls import withTrailingSlash
+from twisted_web_re.iweb import IRequest
+from twisted_web_re.resource import IResource
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -91,7 +94,7 @@ _OPEN_FLAGS = (
 )
 
 
-def addSlash(request: Any) -> bytes:
+def addSlash(request: IRequest) -> bytes:
     """
     Return the URL C{request} asked for with a slash added to its path, its
     query kept: C{/docs?page=2} becomes C{/docs/?page=2}.
@@ -116,20 +119,15 @@ def _etag(info: os.stat_result) -> bytes:
     return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
 
 
-def _responseCoding(request: Any) -> bytes | None:
+def _reactorOf(request: server.Request) -> IReactorTime:
     """
-    The content coding the response is given on the fly (the resource is
-    wrapped in an L{resource.EncodingResourceWrapper} and the client accepts
-    it), or C{None}: then its bytes are the file's, and ranges of them can be
-    cut.
+    The reactor the request's connection runs on (the one its L{server.Site}
+    was given), which times the turns of a streamed file.
     """
-    decide = getattr(request, "responseCoding", None)
-    return decide() if decide is not None else None
-
-
-def _reactorOf(request: Any) -> Any:
-    """The reactor the request's connection runs on."""
-    return resolveReactor(getattr(request.channel, "_reactor", None))
+    # The request does not expose its reactor yet: until it does, this is the
+    # one place that reads it from the channel.
+    reactor: IReactorTime = resolveReactor(getattr(request.channel, "_reactor", None))
+    return reactor
 
 
 class _PerTree:
@@ -167,9 +165,11 @@ class Registry(Componentized):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pathCache: dict[str, Any] = {}
+        self._pathCache: dict[str, IResource] = {}
 
-    def getComponent(self, interface: Any, default: Any = None) -> Any:
+    def getComponent(
+        self, interface: InterfaceClass | type, default: Any = None
+    ) -> Any:
         """
         Return the component for C{interface} (made by an adapter, if there
         is one, the first time), or C{default}.
@@ -183,11 +183,11 @@ class Registry(Componentized):
         # setComponent keeps every component here, by the key's dotted name.
         return self._adapterCache.get(qual(interface), default)
 
-    def cachePath(self, path: str, rsrc: Any) -> None:
+    def cachePath(self, path: str, rsrc: IResource) -> None:
         """Remember C{rsrc} as the resource of the script at C{path}."""
         self._pathCache[path] = rsrc
 
-    def getCachedPath(self, path: str) -> Any:
+    def getCachedPath(self, path: str) -> IResource | None:
         """Return the resource remembered for C{path}, or C{None}."""
         return self._pathCache.get(path)
 
@@ -205,7 +205,7 @@ class Data(resource.Resource):
         self.data = data
         self.type = type
 
-    def render_GET(self, request: Any) -> bytes:
+    def render_GET(self, request: IRequest) -> bytes:
         """Answer with the bytes and their type."""
         request.setHeader(b"content-type", self.type)
         return self.data
@@ -218,7 +218,7 @@ class Redirect(resource.Resource):
     @ivar url: where it redirects to.
     """
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: bytes | IRequest) -> None:
         """
         @param request: The URL, as C{bytes}; or, as in twisted.web, a
             request whose URL with a slash added (see L{addSlash}) is the
@@ -227,7 +227,7 @@ class Redirect(resource.Resource):
         super().__init__()
         self.url: bytes = request if isinstance(request, bytes) else addSlash(request)
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Redirect to L{url}."""
         return util.redirectTo(self.url, request)
 
@@ -309,10 +309,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     contentTypes = _PerTree(defaultContentTypes)
     contentEncodings = _PerTree(defaultContentEncodings)
-    processors: dict[str, Callable[[str, Any], Any]] = {}
+    processors: dict[str, Callable[[str, Registry], IResource]] = {}
     indexNames = ["index", "index.html", "index.htm", "index.rpy"]
-    childNotFound: Any = resource.NoResource("File not found.")
-    forbidden: Any = resource.ForbiddenResource()
+    childNotFound: IResource = resource.NoResource("File not found.")
+    forbidden: IResource = resource.ForbiddenResource()
     _root: str | None = None
 
     def __init__(
@@ -402,7 +402,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     return found
         return None
 
-    def _processorFor(self, path: str) -> Callable[[str, Any], Any] | None:
+    def _processorFor(self, path: str) -> Callable[[str, Registry], IResource] | None:
         """
         The processor for the file at C{path}, its extension compared without
         regard to case: a case-insensitive file system would otherwise serve
@@ -418,14 +418,14 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     return processor
         return found
 
-    def _publish(self, path: str) -> Any:
+    def _publish(self, path: str) -> IResource:
         """The resource for the entry at C{path}: processed, or a File."""
         processor = self._processorFor(path)
         if processor is not None:
             return processor(path, self.registry)
         return self.createSimilarFile(path)
 
-    def _failure(self, error: OSError) -> Any:
+    def _failure(self, error: OSError) -> IResource:
         """
         The resource answering for what C{error} kept from being opened:
         L{childNotFound} if it says nothing is there, L{forbidden} if it
@@ -439,7 +439,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self.forbidden
         return unavailable(error, error.filename or self.path)
 
-    def _index(self) -> Any:
+    def _index(self) -> IResource:
         """The resource for this directory's URL with its trailing slash."""
         if not os.path.isdir(self.path):
             return self.childNotFound
@@ -452,7 +452,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         except OSError as error:
             return self._failure(error)
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the resource for entry C{path} of this directory: the index
         page or listing for the empty segment; a processed resource or a
@@ -557,13 +557,13 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         """
         return _openFile(self.path)
 
-    def redirect(self, request: Any) -> bytes:
+    def redirect(self, request: IRequest) -> bytes:
         """Redirect (301) to this directory's URL with its trailing slash."""
         page = util.redirectTo(addSlash(request), request)
         request.setResponseCode(301)
         return page
 
-    def render_GET(self, request: Any) -> bytes | int:
+    def render_GET(self, request: server.Request) -> bytes | int:
         """
         Serve the file (for HEAD, its head), or redirect a directory's URL to
         its slash form.
@@ -602,7 +602,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     render_HEAD = render_GET
 
-    def _answer(self, request: Any, opened: IO[bytes], info: os.stat_result) -> None:
+    def _answer(
+        self, request: server.Request, opened: IO[bytes], info: os.stat_result
+    ) -> None:
         """
         Answer for the open file: with its validators; then 304 or 412 if a
         precondition fails, else the ranges asked for, or the whole file.
@@ -613,7 +615,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         one streams.
         """
         size = info.st_size
-        coding = _responseCoding(request)
+        coding = request.responseCoding()
         etag = _etag(info) if coding is None else codedETag(_etag(info), coding)
         lastModified = int(info.st_mtime)
         request.setHeader(b"etag", etag)
@@ -689,7 +691,7 @@ class ASISProcessor(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = registry or Registry()
 
-    def render(self, request: Any) -> bytes | int:
+    def render(self, request: server.Request) -> bytes | int:
         """Send the file's response."""
         try:
             opened = _openFile(self.path)
