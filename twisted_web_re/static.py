@@ -12,17 +12,13 @@ served, unless the L{File}'s options say otherwise.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.components import Componentized
 from twisted.python.filepath import FilePath
-from twisted.python.reflect import qual
-from zope.interface.interface import InterfaceClass
 
 from twisted_web_re import resource, server, util
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
@@ -33,6 +29,8 @@ from twisted_web_re._files.mime import (
     getTypeAndEncoding,
     loadMimeTypes,
 )
+from twisted_web_re._files.opening import openFile as _openFile
+from twisted_web_re._files.opening import regularInfo
 from twisted_web_re._files.paths import (
     entryWithin,
     inside,
@@ -41,6 +39,7 @@ from twisted_web_re._files.paths import (
     nameOf,
 )
 from twisted_web_re._files.producer import FileProducer
+from twisted_web_re._files.registry import Registry
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._publish.conditional import (
     evaluatePreconditions,
@@ -81,17 +80,6 @@ ASIS_HEAD_LIMIT = 64 * 1024
 
 #: What every request for a path segment L{isDangerous} rejects gets.
 dangerousPathError = resource.NoResource("Invalid request URL.")
-
-# Opening a FIFO or a device for reading can block the whole server until a
-# writer appears; O_NONBLOCK makes the open return at once, and the file is
-# then refused because it is not a regular file.  (O_NONBLOCK changes nothing
-# for reads of a regular file.)
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 def addSlash(request: IRequest) -> bytes:
@@ -156,42 +144,6 @@ class _PerTree:
         instance.__dict__[self._slot] = value
 
 
-class Registry(Componentized):
-    """
-    What the resource scripts of a site share: components kept by interface
-    (C{getComponent}, C{setComponent}), and the resources scripts asked to
-    have cached, by file name.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pathCache: dict[str, IResource] = {}
-
-    def getComponent(
-        self, interface: InterfaceClass | type, default: Any = None
-    ) -> Any:
-        """
-        Return the component for C{interface} (made by an adapter, if there
-        is one, the first time), or C{default}.
-
-        A plain class works as the key too, as the howto's counter script
-        uses it: it gets what C{setComponent} kept for it.  (twisted.web
-        raises C{AttributeError}, asking the class to adapt.)
-        """
-        if isinstance(interface, InterfaceClass):
-            return super().getComponent(interface, default)
-        # setComponent keeps every component here, by the key's dotted name.
-        return self._adapterCache.get(qual(interface), default)
-
-    def cachePath(self, path: str, rsrc: IResource) -> None:
-        """Remember C{rsrc} as the resource of the script at C{path}."""
-        self._pathCache[path] = rsrc
-
-    def getCachedPath(self, path: str) -> IResource | None:
-        """Return the resource remembered for C{path}, or C{None}."""
-        return self._pathCache.get(path)
-
-
 class Data(resource.Resource):
     """
     A resource that answers GET and HEAD with fixed bytes of one media type.
@@ -230,46 +182,6 @@ class Redirect(resource.Resource):
     def render(self, request: IRequest) -> bytes:
         """Redirect to L{url}."""
         return util.redirectTo(self.url, request)
-
-
-def _openFile(path: str) -> IO[bytes]:
-    """
-    Open C{path} for reading, without blocking on a FIFO.
-
-    @raise OSError: it cannot be opened.
-    @raise IsADirectoryError: it is a directory.
-    """
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        return open(fd, "rb", buffering=0)
-    except BaseException:
-        # open() refuses a directory (and may fail otherwise) without closing
-        # the descriptor it was given: every such request would leak one.
-        os.close(fd)
-        raise
-
-
-def _regularInfo(opened: IO[bytes]) -> os.stat_result:
-    """
-    Return the status of the open file C{opened}, closing it unless it is a
-    regular file.
-
-    @raise IsADirectoryError: it is a directory.
-    @raise PermissionError: it is neither a regular file nor a directory (a
-        FIFO, a device, a socket): nothing a URL should reach.
-    @raise OSError: its status cannot be read (it is closed).
-    """
-    try:
-        info = os.fstat(opened.fileno())
-    except BaseException:
-        opened.close()
-        raise
-    if not stat.S_ISREG(info.st_mode):
-        opened.close()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(opened.name)
-        raise PermissionError(opened.name)
-    return info
 
 
 class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
@@ -570,7 +482,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         """
         try:
             opened = self.openForReading()
-            info = _regularInfo(opened)
+            info = regularInfo(opened)
         except IsADirectoryError:
             return self.redirect(request)
         except PermissionError:
@@ -695,7 +607,7 @@ class ASISProcessor(resource.Resource):
         """Send the file's response."""
         try:
             opened = _openFile(self.path)
-            info = _regularInfo(opened)
+            info = regularInfo(opened)
         except OSError as error:
             if isMissing(error) or isinstance(error, IsADirectoryError):
                 return File.childNotFound.render(request)
