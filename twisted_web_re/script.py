@@ -21,8 +21,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_web_re import resource, static
+from twisted_web_re import resource, server, static
+from twisted_web_re._files.paths import entryWithin, nameOf
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re.iweb import IRequest
+from twisted_web_re.resource import IResource
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -35,9 +38,6 @@ __all__ = [
 ]
 
 _log = Logger()
-
-#: Characters that take a name out of its directory: it must be one file name.
-_UNSAFE = {"\0", "/", os.sep} | ({os.altsep} if os.altsep else set())
 
 #: What C{resource} holds in a resource script's namespace until the script
 #: assigns to it.
@@ -52,7 +52,7 @@ class AlreadyCached(Exception):
     @ivar cached: the cached resource.
     """
 
-    def __init__(self, cached: Any) -> None:
+    def __init__(self, cached: IResource) -> None:
         super().__init__(cached)
         self.cached = cached
 
@@ -68,7 +68,7 @@ class CacheScanner:
         be cached.
     """
 
-    def __init__(self, path: str, registry: Any) -> None:
+    def __init__(self, path: str, registry: static.Registry) -> None:
         self.path = path
         self.registry = registry
         self.doCache = False
@@ -135,7 +135,7 @@ class _ScriptFailed(resource.Resource):
         super().__init__()
         self.failure = failure
 
-    def render(self, request: Any) -> int:
+    def render(self, request: server.Request) -> int:
         """
         Fail the request with the script's exception.  (Not by raising it:
         the server would not catch a script's C{SystemExit}.)
@@ -143,7 +143,7 @@ class _ScriptFailed(resource.Resource):
         request.processingFailed(self.failure)
         return NOT_DONE_YET
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """Every path below a failed script is the same failure."""
         return self
 
@@ -185,15 +185,15 @@ class _ForeignResource:
         """The resource's own C{isLeaf}."""
         return bool(getattr(self.original, "isLeaf", False))
 
-    def getChildWithDefault(self, name: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         """The resource's child C{name}, adapted in turn if it is foreign."""
         return _publishable(self.original.getChildWithDefault(name, request))
 
-    def putChild(self, path: bytes, child: Any) -> None:
+    def putChild(self, path: bytes, child: object) -> None:
         """Give the resource a child."""
         self.original.putChild(path, child)
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """
         Render the resource.
 
@@ -210,12 +210,12 @@ class _ForeignResource:
             raise resource.UnsupportedMethod(list(allowed)) from error
 
 
-def _publishable(found: Any) -> Any:
+def _publishable(found: Any) -> IResource:
     """C{found}, adapted if it is a foreign resource (see L{_ForeignResource})."""
     return _ForeignResource(found) if _isForeignResource(found) else found
 
 
-def ResourceScript(path: str | bytes, registry: Any) -> Any:
+def ResourceScript(path: str | bytes, registry: static.Registry) -> IResource:
     """
     Run the resource script at C{path} and return the resource it assigns to
     C{resource}: the processor for C{.rpy} files in a L{static.File}'s
@@ -291,7 +291,9 @@ class ResourceScriptWrapper(resource.Resource):
     @ivar registry: the L{static.Registry} given to the script.
     """
 
-    def __init__(self, path: str | bytes, registry: Any = None) -> None:
+    def __init__(
+        self, path: str | bytes, registry: static.Registry | None = None
+    ) -> None:
         """
         @param path: the script's file name.
         @param registry: the registry for the script; a new one if C{None}.
@@ -300,11 +302,11 @@ class ResourceScriptWrapper(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = static.Registry() if registry is None else registry
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """Render the resource the script makes."""
         return ResourceScript(self.path, self.registry).render(request)
 
-    def getChildWithDefault(self, path: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, path: bytes, request: server.Request) -> IResource:
         """
         Return the child C{path} of the resource the script makes; or, if that
         resource is a leaf, that resource itself, with C{path} put back on
@@ -323,39 +325,63 @@ class ResourceScriptDirectory(resource.Resource):
     in it as a resource script (see L{ResourceScript}), and a subdirectory is
     published the same way.
 
-    The directory itself, and names that are not in it (empty, with a slash
-    or NUL in them, or starting with a dot, as C{..} and hidden files do),
-    are answered 404.
+    The directory itself is answered 404, and so is every name a
+    L{static.File} refuses (see L{twisted_web_re._files.paths.nameOf}): C{..}
+    however encoded, names holding a slash, a backslash or NUL, names that
+    are not UTF-8, dotfiles, and symbolic links leading out of the tree
+    unless C{followSymlinks}.
 
     @ivar path: the directory's file name.
     @ivar registry: the L{static.Registry} given to the scripts.
+    @ivar followSymlinks: run scripts that symbolic links lead to outside the
+        tree.
     """
 
-    def __init__(self, pathname: str | bytes, registry: Any = None) -> None:
+    def __init__(
+        self,
+        pathname: str | bytes,
+        registry: static.Registry | None = None,
+        *,
+        followSymlinks: bool = False,
+    ) -> None:
         """
         @param pathname: the directory's file name.
         @param registry: the registry for the scripts; a new one if C{None}.
+        @param followSymlinks: see L{followSymlinks}.
         """
         super().__init__()
         self.path = os.fsdecode(pathname)
         self.registry = static.Registry() if registry is None else registry
+        self.followSymlinks = followSymlinks
+        self._root = self.path
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest | None) -> IResource:
         """
         Return the script C{path} names in this directory, or a
         L{ResourceScriptDirectory} for a subdirectory, or a 404 page.
         """
-        name = os.fsdecode(path)
-        if not name or name.startswith(".") or any(c in name for c in _UNSAFE):
+        name = nameOf(path)
+        if name is None:
             return resource.NoResource()
-        child = os.path.join(self.path, name)
+        try:
+            child = entryWithin(
+                self.path, name, self._root, followSymlinks=self.followSymlinks
+            )
+        except OSError as error:
+            return unavailable(error, os.path.join(self.path, name))
+        if child is None:
+            return resource.NoResource()
         if os.path.isdir(child):
-            return ResourceScriptDirectory(child, self.registry)
+            directory = ResourceScriptDirectory(
+                child, self.registry, followSymlinks=self.followSymlinks
+            )
+            directory._root = self._root
+            return directory
         if os.path.isfile(child):
             return ResourceScript(child, self.registry)
         return resource.NoResource()
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Answer 404: the directory is not a page."""
         return resource.NoResource().render(request)
 
@@ -379,7 +405,7 @@ class PythonScript(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, filename: str | bytes, registry: Any) -> None:
+    def __init__(self, filename: str | bytes, registry: static.Registry) -> None:
         """
         @param filename: the script's file name.
         @param registry: the registry for the script.
@@ -388,7 +414,7 @@ class PythonScript(resource.Resource):
         self.filename = os.fsdecode(filename)
         self.registry = registry
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: server.Request) -> bytes | int:
         """Run the script for C{request}, and finish the response."""
         namespace: dict[str, Any] = {
             "request": request,
@@ -414,7 +440,7 @@ class PythonScript(resource.Resource):
             request.finish()
         return NOT_DONE_YET
 
-    def _answerFailure(self, request: Any) -> int:
+    def _answerFailure(self, request: server.Request) -> int:
         """The script failed with the exception being handled: say so."""
         failure = Failure()
         _logFailure(self.filename, failure)

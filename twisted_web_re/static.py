@@ -12,18 +12,15 @@ served, unless the L{File}'s options say otherwise.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.components import Componentized
 from twisted.python.filepath import FilePath
-from twisted.python.reflect import qual
-from zope.interface.interface import InterfaceClass
 
-from twisted_web_re import resource, util
+from twisted_web_re import resource, server, util
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
 from twisted_web_re._files.listing import DirectoryLister, formatFileSize
 from twisted_web_re._files.mime import (
@@ -32,7 +29,17 @@ from twisted_web_re._files.mime import (
     getTypeAndEncoding,
     loadMimeTypes,
 )
+from twisted_web_re._files.opening import openFile as _openFile
+from twisted_web_re._files.opening import regularInfo
+from twisted_web_re._files.paths import (
+    entryWithin,
+    inside,
+    isDangerous,
+    isPublishable,
+    nameOf,
+)
 from twisted_web_re._files.producer import FileProducer
+from twisted_web_re._files.registry import Registry
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._publish.conditional import (
     evaluatePreconditions,
@@ -43,6 +50,8 @@ from twisted_web_re._publish.encoding import codedETag
 from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re._publish.urls import withTrailingSlash
+from twisted_web_re.iweb import IRequest
+from twisted_web_re.resource import IResource
 from twisted_web_re.server import NOT_DONE_YET
 
 __all__ = [
@@ -72,29 +81,8 @@ ASIS_HEAD_LIMIT = 64 * 1024
 #: What every request for a path segment L{isDangerous} rejects gets.
 dangerousPathError = resource.NoResource("Invalid request URL.")
 
-# Opening a FIFO or a device for reading can block the whole server until a
-# writer appears; O_NONBLOCK makes the open return at once, and the file is
-# then refused because it is not a regular file.  (O_NONBLOCK changes nothing
-# for reads of a regular file.)
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
-
-def isDangerous(path: bytes) -> bool:
-    """
-    Return whether the path segment C{path} could name something other than
-    an entry of the directory it is looked up in: C{.} and C{..}, anything
-    holding a slash or a backslash (the separators of POSIX and of Windows,
-    which a percent-encoded segment can carry), and anything holding NUL.
-    """
-    return path in (b".", b"..") or b"/" in path or b"\\" in path or b"\x00" in path
-
-
-def addSlash(request: Any) -> bytes:
+def addSlash(request: IRequest) -> bytes:
     """
     Return the URL C{request} asked for with a slash added to its path, its
     query kept: C{/docs?page=2} becomes C{/docs/?page=2}.
@@ -119,20 +107,15 @@ def _etag(info: os.stat_result) -> bytes:
     return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
 
 
-def _responseCoding(request: Any) -> bytes | None:
+def _reactorOf(request: server.Request) -> IReactorTime:
     """
-    The content coding the response is given on the fly (the resource is
-    wrapped in an L{resource.EncodingResourceWrapper} and the client accepts
-    it), or C{None}: then its bytes are the file's, and ranges of them can be
-    cut.
+    The reactor the request's connection runs on (the one its L{server.Site}
+    was given), which times the turns of a streamed file.
     """
-    decide = getattr(request, "responseCoding", None)
-    return decide() if decide is not None else None
-
-
-def _reactorOf(request: Any) -> Any:
-    """The reactor the request's connection runs on."""
-    return resolveReactor(getattr(request.channel, "_reactor", None))
+    # The request does not expose its reactor yet: until it does, this is the
+    # one place that reads it from the channel.
+    reactor: IReactorTime = resolveReactor(getattr(request.channel, "_reactor", None))
+    return reactor
 
 
 class _PerTree:
@@ -161,40 +144,6 @@ class _PerTree:
         instance.__dict__[self._slot] = value
 
 
-class Registry(Componentized):
-    """
-    What the resource scripts of a site share: components kept by interface
-    (C{getComponent}, C{setComponent}), and the resources scripts asked to
-    have cached, by file name.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pathCache: dict[str, Any] = {}
-
-    def getComponent(self, interface: Any, default: Any = None) -> Any:
-        """
-        Return the component for C{interface} (made by an adapter, if there
-        is one, the first time), or C{default}.
-
-        A plain class works as the key too, as the howto's counter script
-        uses it: it gets what C{setComponent} kept for it.  (twisted.web
-        raises C{AttributeError}, asking the class to adapt.)
-        """
-        if isinstance(interface, InterfaceClass):
-            return super().getComponent(interface, default)
-        # setComponent keeps every component here, by the key's dotted name.
-        return self._adapterCache.get(qual(interface), default)
-
-    def cachePath(self, path: str, rsrc: Any) -> None:
-        """Remember C{rsrc} as the resource of the script at C{path}."""
-        self._pathCache[path] = rsrc
-
-    def getCachedPath(self, path: str) -> Any:
-        """Return the resource remembered for C{path}, or C{None}."""
-        return self._pathCache.get(path)
-
-
 class Data(resource.Resource):
     """
     A resource that answers GET and HEAD with fixed bytes of one media type.
@@ -208,7 +157,7 @@ class Data(resource.Resource):
         self.data = data
         self.type = type
 
-    def render_GET(self, request: Any) -> bytes:
+    def render_GET(self, request: IRequest) -> bytes:
         """Answer with the bytes and their type."""
         request.setHeader(b"content-type", self.type)
         return self.data
@@ -221,7 +170,7 @@ class Redirect(resource.Resource):
     @ivar url: where it redirects to.
     """
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: bytes | IRequest) -> None:
         """
         @param request: The URL, as C{bytes}; or, as in twisted.web, a
             request whose URL with a slash added (see L{addSlash}) is the
@@ -230,56 +179,9 @@ class Redirect(resource.Resource):
         super().__init__()
         self.url: bytes = request if isinstance(request, bytes) else addSlash(request)
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Redirect to L{url}."""
         return util.redirectTo(self.url, request)
-
-
-def _openFile(path: str) -> IO[bytes]:
-    """
-    Open C{path} for reading, without blocking on a FIFO.
-
-    @raise OSError: it cannot be opened.
-    @raise IsADirectoryError: it is a directory.
-    """
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        return open(fd, "rb", buffering=0)
-    except BaseException:
-        # open() refuses a directory (and may fail otherwise) without closing
-        # the descriptor it was given: every such request would leak one.
-        os.close(fd)
-        raise
-
-
-def _regularInfo(opened: IO[bytes]) -> os.stat_result:
-    """
-    Return the status of the open file C{opened}, closing it unless it is a
-    regular file.
-
-    @raise IsADirectoryError: it is a directory.
-    @raise PermissionError: it is neither a regular file nor a directory (a
-        FIFO, a device, a socket): nothing a URL should reach.
-    @raise OSError: its status cannot be read (it is closed).
-    """
-    try:
-        info = os.fstat(opened.fileno())
-    except BaseException:
-        opened.close()
-        raise
-    if not stat.S_ISREG(info.st_mode):
-        opened.close()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(opened.name)
-        raise PermissionError(opened.name)
-    return info
-
-
-def _inside(path: str, root: str) -> bool:
-    """Whether C{path}, followed to the end of its links, is in C{root}."""
-    real = os.path.realpath(path)
-    top = os.path.realpath(root)
-    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
 
 
 class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
@@ -319,10 +221,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     contentTypes = _PerTree(defaultContentTypes)
     contentEncodings = _PerTree(defaultContentEncodings)
-    processors: dict[str, Callable[[str, Any], Any]] = {}
+    processors: dict[str, Callable[[str, Registry], IResource]] = {}
     indexNames = ["index", "index.html", "index.htm", "index.rpy"]
-    childNotFound: Any = resource.NoResource("File not found.")
-    forbidden: Any = resource.ForbiddenResource()
+    childNotFound: IResource = resource.NoResource("File not found.")
+    forbidden: IResource = resource.ForbiddenResource()
     _root: str | None = None
 
     def __init__(
@@ -368,14 +270,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     def _allowed(self, name: str) -> bool:
         """Whether a directory entry's name may be published at all."""
-        if name[:1] == "." and not self.showHidden:
-            return False
-        try:
-            raw = name.encode("utf-8")
-        except UnicodeEncodeError:
-            # Not valid UTF-8 on disk: no URL names it (see getChild).
-            return False
-        return not isDangerous(raw)
+        return isPublishable(name, showHidden=self.showHidden)
 
     def _entry(self, name: str) -> str | None:
         """
@@ -388,20 +283,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         @raise OSError: the server cannot tell, for want of memory, say (see
             L{_failure}).
         """
-        path = os.path.join(self.path, name)
-        try:
-            info = os.lstat(path)
-        except OSError as error:
-            if isMissing(error) or isForbidden(error):
-                return None
-            raise
-        if (
-            stat.S_ISLNK(info.st_mode)
-            and not self.followSymlinks
-            and not _inside(path, self._root or self.path)
-        ):
-            return None
-        return path
+        return entryWithin(
+            self.path, name, self._root or self.path, followSymlinks=self.followSymlinks
+        )
 
     def _withExtension(self, name: str) -> str | None:
         """
@@ -430,7 +314,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     return found
         return None
 
-    def _processorFor(self, path: str) -> Callable[[str, Any], Any] | None:
+    def _processorFor(self, path: str) -> Callable[[str, Registry], IResource] | None:
         """
         The processor for the file at C{path}, its extension compared without
         regard to case: a case-insensitive file system would otherwise serve
@@ -446,14 +330,14 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     return processor
         return found
 
-    def _publish(self, path: str) -> Any:
+    def _publish(self, path: str) -> IResource:
         """The resource for the entry at C{path}: processed, or a File."""
         processor = self._processorFor(path)
         if processor is not None:
             return processor(path, self.registry)
         return self.createSimilarFile(path)
 
-    def _failure(self, error: OSError) -> Any:
+    def _failure(self, error: OSError) -> IResource:
         """
         The resource answering for what C{error} kept from being opened:
         L{childNotFound} if it says nothing is there, L{forbidden} if it
@@ -467,7 +351,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self.forbidden
         return unavailable(error, error.filename or self.path)
 
-    def _index(self) -> Any:
+    def _index(self) -> IResource:
         """The resource for this directory's URL with its trailing slash."""
         if not os.path.isdir(self.path):
             return self.childNotFound
@@ -480,7 +364,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         except OSError as error:
             return self._failure(error)
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the resource for entry C{path} of this directory: the index
         page or listing for the empty segment; a processed resource or a
@@ -491,12 +375,8 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self._index()
         if isDangerous(path):
             return dangerousPathError
-        try:
-            name = path.decode("utf-8")
-        except UnicodeDecodeError:
-            # Among these, overlong encodings such as %c0%ae for ".".
-            return self.childNotFound
-        if name[:1] == "." and not self.showHidden:
+        name = nameOf(path, showHidden=self.showHidden)
+        if name is None:
             return self.childNotFound
         try:
             found = self._entry(name)
@@ -529,7 +409,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 if (
                     entry.is_symlink()
                     and not self.followSymlinks
-                    and not _inside(entry.path, self._root or self.path)
+                    and not inside(entry.path, self._root or self.path)
                 ):
                     continue
                 names.append(name)
@@ -589,20 +469,20 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         """
         return _openFile(self.path)
 
-    def redirect(self, request: Any) -> bytes:
+    def redirect(self, request: IRequest) -> bytes:
         """Redirect (301) to this directory's URL with its trailing slash."""
         page = util.redirectTo(addSlash(request), request)
         request.setResponseCode(301)
         return page
 
-    def render_GET(self, request: Any) -> bytes | int:
+    def render_GET(self, request: server.Request) -> bytes | int:
         """
         Serve the file (for HEAD, its head), or redirect a directory's URL to
         its slash form.
         """
         try:
             opened = self.openForReading()
-            info = _regularInfo(opened)
+            info = regularInfo(opened)
         except IsADirectoryError:
             return self.redirect(request)
         except PermissionError:
@@ -634,7 +514,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     render_HEAD = render_GET
 
-    def _answer(self, request: Any, opened: IO[bytes], info: os.stat_result) -> None:
+    def _answer(
+        self, request: server.Request, opened: IO[bytes], info: os.stat_result
+    ) -> None:
         """
         Answer for the open file: with its validators; then 304 or 412 if a
         precondition fails, else the ranges asked for, or the whole file.
@@ -645,12 +527,12 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         one streams.
         """
         size = info.st_size
-        coding = _responseCoding(request)
+        coding = request.responseCoding()
         etag = _etag(info) if coding is None else codedETag(_etag(info), coding)
         lastModified = int(info.st_mtime)
         request.setHeader(b"etag", etag)
         request.setHeader(b"last-modified", _lastModified(lastModified))
-        requestHeaders = request.requestHeaders._raw
+        requestHeaders = request.requestHeaders.lowered()
         status = evaluatePreconditions(
             request.method, requestHeaders, request.code, etag, lastModified
         )
@@ -721,11 +603,11 @@ class ASISProcessor(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = registry or Registry()
 
-    def render(self, request: Any) -> bytes | int:
+    def render(self, request: server.Request) -> bytes | int:
         """Send the file's response."""
         try:
             opened = _openFile(self.path)
-            info = _regularInfo(opened)
+            info = regularInfo(opened)
         except OSError as error:
             if isMissing(error) or isinstance(error, IsADirectoryError):
                 return File.childNotFound.render(request)

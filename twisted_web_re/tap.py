@@ -526,7 +526,7 @@ class Options(usage.Options):
             _parseEndpoint(description, self.reactor)
         self["root"] = self._makeRoot()
 
-    def _makeRoot(self) -> Any:
+    def _makeRoot(self) -> object:
         """
         Make the resource that the options ask to serve at C{/}.
 
@@ -630,7 +630,7 @@ def _checkMediaType(value: str) -> str:
     return value
 
 
-def _makeInstance(name: str) -> Any:
+def _makeInstance(name: str) -> object:
     """
     Make the root resource that C{--class} names.
 

@@ -27,6 +27,7 @@ from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from twisted_web_re import resource, server
+from twisted_web_re._files.paths import entryWithin, isDangerous, nameOf
 from twisted_web_re._gateways.cgiprocess import (
     DEFAULT_TIMEOUT,
     KILL_GRACE,
@@ -40,7 +41,7 @@ from twisted_web_re._publish.oserror import (
     isMissing,
     unavailable,
 )
-from twisted_web_re.static import File, dangerousPathError, isDangerous
+from twisted_web_re.static import File, dangerousPathError
 
 __all__ = [
     "CGIDirectory",
@@ -463,24 +464,17 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self
         if isDangerous(path):
             return dangerousPathError
-        try:
-            name = path.decode("utf-8")
-        except UnicodeDecodeError:
+        name = nameOf(path)
+        if name is None:
             return File.childNotFound
-        if name[:1] == ".":
-            return File.childNotFound
-        child = os.path.join(self.path, name)
         try:
-            info = os.lstat(child)
+            child = entryWithin(
+                self.path, name, self._root, followSymlinks=self.followSymlinks
+            )
         except OSError as error:
-            if isMissing(error) or isForbidden(error):
-                return File.childNotFound
-            return unavailable(error, child)
-        if stat.S_ISLNK(info.st_mode) and not self.followSymlinks:
-            real = os.path.realpath(child)
-            top = os.path.realpath(self._root)
-            if not real.startswith(top.rstrip(os.sep) + os.sep):
-                return File.childNotFound
+            return unavailable(error, os.path.join(self.path, name))
+        if child is None:
+            return File.childNotFound
         if os.path.isdir(child):
             directory = CGIDirectory(child, followSymlinks=self.followSymlinks)
             directory._root = self._root

@@ -10,7 +10,6 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from twisted_web_re._files.mime import (
@@ -19,6 +18,7 @@ from twisted_web_re._files.mime import (
     getTypeAndEncoding,
 )
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import ForbiddenResource, NoResource, Resource
 
 __all__ = ["DirectoryLister", "formatFileSize"]
@@ -36,7 +36,7 @@ _UNDECODABLE = re.compile("[\ud800-\udfff]")
 PAGE_TTL = 1.0
 
 _PAGES_KEPT = 128
-_pages: dict[tuple[Any, ...], tuple[int, float, bytes]] = {}
+_pages: dict[tuple[object, ...], tuple[int, float, bytes]] = {}
 
 _PARENT_LINK = '<p class="up"><a href="../">Parent directory</a></p>\n'
 
@@ -209,7 +209,7 @@ a[href$="/"] { font-weight: 600; }
         files.sort(key=lambda file: _sortKey(file[0]))
         return directories, files
 
-    def render_GET(self, request: Any) -> bytes:
+    def render_GET(self, request: IRequest) -> bytes:
         """
         Return the listing page, as UTF-8 HTML (for HEAD too: the server
         sends only its length).
@@ -255,7 +255,7 @@ a[href$="/"] { font-weight: 600; }
             return ForbiddenResource("The directory cannot be read.")
         return unavailable(error, self.path)
 
-    def _render(self, request: Any) -> bytes:
+    def _render(self, request: IRequest) -> bytes:
         """
         Build the listing page from the directory as it is now.
 

@@ -6,11 +6,14 @@ back-pressure: the producer behind large static files and C{.asis} bodies.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
-from twisted.internet.interfaces import IDelayedCall, IPushProducer
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
+
+if TYPE_CHECKING:
+    from twisted_web_re.http import Request
 
 _log = Logger()
 
@@ -32,11 +35,19 @@ class FileProducer:
 
     def __init__(
         self,
-        request: Any,
+        request: Request,
         opened: IO[bytes],
         pieces: Sequence[bytes | tuple[int, int]],
-        reactor: Any,
+        reactor: IReactorTime,
     ) -> None:
+        """
+        @param request: the request whose body this writes, and finishes (or
+            cuts, with C{abortConnection}, if the file fails or shrinks).
+        @param opened: the file, open for reading; closed when done.
+        @param pieces: the body: bytes written as they are, and inclusive
+            C{(first, last)} byte spans of the file.
+        @param reactor: the reactor whose turns the writing is spread over.
+        """
         self._request = request
         self._file = opened
         self._pieces = iter(pieces)

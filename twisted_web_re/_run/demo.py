@@ -7,9 +7,8 @@ nothing to serve publishes one small page at every URL.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted_web_re import resource
+from twisted_web_re.iweb import IRequest
 
 __all__ = ["DEMO_PAGE", "DemoPage"]
 
@@ -36,7 +35,7 @@ class DemoPage(resource.Resource):
 
     isLeaf = True
 
-    def render_GET(self, request: Any) -> bytes:
+    def render_GET(self, request: IRequest) -> bytes:
         """
         Answer with the demo page.
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
@@ -84,10 +83,14 @@ class HeaderAddingSite(server.Site):
     requestFactory = HeaderAddingRequest
 
     def __init__(
-        self, root: Any, extraHeaders: Iterable[tuple[bytes, bytes]], **kwargs: Any
+        self,
+        root: object,
+        extraHeaders: Iterable[tuple[bytes, bytes]],
+        **kwargs: object,
     ) -> None:
         """
-        @param root: The root resource.
+        @param root: The root resource: ours, or one written for twisted.web
+            (C{--class} may name either).
         @param extraHeaders: The headers to add, as C{(name, value)} pairs.
         @param kwargs: Passed on to L{server.Site}.
         """
