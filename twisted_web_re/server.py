@@ -98,7 +98,7 @@ class Request(http.Request):
 
     defaultContentType: bytes | None = b"text/html"
     site: Any = None
-    _files: dict[bytes, list[FormPart]] = {}
+    _files: dict[bytes, list[FormPart]] | None = None
     _formPending = False
     _located: Any = None
     _upload: Any = None
@@ -217,7 +217,12 @@ class Request(http.Request):
         @raise FormError: as for L{args}.
         """
         self._pendingForm()
-        return self._files
+        files = self._files
+        if files is None:
+            # Made per request: a shared default would carry one request's
+            # changes into the next.
+            files = self._files = {}
+        return files
 
     def _parseForm(self) -> None:
         """
