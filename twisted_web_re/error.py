@@ -148,7 +148,7 @@ class UnsupportedMethod(Exception):
     @ivar allowedMethods: the methods the resource can render.
     """
 
-    def __init__(self, allowedMethods: Sequence[bytes], *args: Any) -> None:
+    def __init__(self, allowedMethods: Sequence[bytes], *args: object) -> None:
         """
         @param allowedMethods: the methods the resource can render, such as
             C{[b"GET", b"HEAD"]}.

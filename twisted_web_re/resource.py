@@ -9,13 +9,19 @@ HTML page.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from zope.interface import Attribute, Interface, implementer
 
+from twisted_web_re._publish.encodedresponse import EncodingRequest
+from twisted_web_re._publish.encoding import IEncoderFactory
+from twisted_web_re._publish.pagehtml import errorPageHTML
 from twisted_web_re.error import UnsupportedMethod
+from twisted_web_re.iweb import IRequest
+
+if TYPE_CHECKING:
+    from twisted_web_re import http, server
 
 __all__ = [
     "EncodingResourceWrapper",
@@ -40,13 +46,13 @@ class IResource(Interface):
         "stops here and getChildWithDefault is never called."
     )
 
-    def getChildWithDefault(name: bytes, request: Any) -> IResource:
+    def getChildWithDefault(name: bytes, request: IRequest) -> IResource:
         """Return the child for path segment name, or an error resource."""
 
     def putChild(path: bytes, child: IResource) -> None:
         """Make child available at path segment path."""
 
-    def render(request: Any) -> bytes | int:
+    def render(request: IRequest) -> bytes | int:
         """Answer request: return the body, or NOT_DONE_YET and finish later."""
 
 
@@ -60,7 +66,7 @@ class IStreamingUpload(Interface):
     once the whole body has arrived.
     """
 
-    def uploadStarted(request: Any, length: int | None) -> int | None:
+    def uploadStarted(request: http.Request, length: int | None) -> int | None:
         """
         The head of a request with a body has arrived (length None: chunked).
 
@@ -68,14 +74,14 @@ class IStreamingUpload(Interface):
         to answer at once, without reading any of it.
         """
 
-    def uploadReceived(request: Any, data: bytes) -> None:
+    def uploadReceived(request: http.Request, data: bytes) -> None:
         """
         The next piece of the body.  Call request.pauseUpload() to stop the
         flow, and request.resumeUpload() when ready for more.
         """
 
 
-def getChildForRequest(resource: Any, request: Any) -> Any:
+def getChildForRequest(resource: IResource, request: server.Request) -> IResource:
     """
     Walk from C{resource} along C{request.postpath}, moving each segment to
     C{request.prepath}, until the path runs out or a leaf is reached.
@@ -115,16 +121,16 @@ class Resource:
 
     isLeaf: bool | int = False
     addSlash: bool = False
-    server: Any = None
+    server: object = None
 
     def __init__(self) -> None:
-        self.children: dict[bytes, Any] = {}
+        self.children: dict[bytes, IResource] = {}
 
     def listStaticNames(self) -> list[bytes]:
         """Return the names of the children given to L{putChild}."""
         return list(self.children)
 
-    def listStaticEntities(self) -> list[tuple[bytes, Any]]:
+    def listStaticEntities(self) -> list[tuple[bytes, IResource]]:
         """Return the C{(name, child)} pairs given to L{putChild}."""
         return list(self.children.items())
 
@@ -132,11 +138,11 @@ class Resource:
         """Return the names of this resource's static children."""
         return self.listStaticNames()
 
-    def listEntities(self) -> list[tuple[bytes, Any]]:
+    def listEntities(self) -> list[tuple[bytes, IResource]]:
         """Return this resource's static C{(name, child)} pairs."""
         return self.listStaticEntities()
 
-    def getStaticEntity(self, name: bytes) -> Any:
+    def getStaticEntity(self, name: bytes) -> IResource | None:
         """Return the child given to L{putChild} as C{name}, or C{None}."""
         return self.children.get(name)
 
@@ -144,14 +150,14 @@ class Resource:
         """Remove the child C{name}."""
         del self.children[name]
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the child for a segment that is not a static child.  Override
         this for dynamic children; by default there are none (404).
         """
         return NoResource("No such child resource.")
 
-    def getChildWithDefault(self, path: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the static child C{path}, else a C{child_<path>} attribute, else
         (for L{addSlash} resources and the empty segment) this resource, else
@@ -169,7 +175,7 @@ class Resource:
             return self
         return self.getChild(path, request)
 
-    def putChild(self, path: bytes, child: Any) -> None:
+    def putChild(self, path: bytes, child: IResource) -> None:
         """
         Make C{child} available at path segment C{path}.
 
@@ -178,9 +184,10 @@ class Resource:
         if not isinstance(path, bytes):
             raise TypeError(f"path segment must be bytes, not {path!r}")
         self.children[path] = child
-        child.server = self.server
+        if isinstance(child, Resource):
+            child.server = self.server
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """
         Call C{render_<METHOD>} for the request's method (C{render_GET} for
         HEAD when there is no C{render_HEAD}).
@@ -198,7 +205,8 @@ class Resource:
         if renderer is None:
             allowed = getattr(self, "allowedMethods", None)
             raise UnsupportedMethod(allowed or _renderableMethods(self))
-        return renderer(request)
+        body: bytes | int = renderer(request)
+        return body
 
 
 _renderNames: dict[bytes, str] = {}
@@ -237,17 +245,6 @@ def _renderableMethods(resource: object) -> list[bytes]:
     return sorted(found)
 
 
-def _errorPage(code: int, brief: str, detail: str) -> bytes:
-    """The HTML of an error page; C{brief} and C{detail} are escaped."""
-    brief = html.escape(brief)
-    detail = html.escape(detail)
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{code} {brief}</title></head>\n"
-        f"<body><h1>{brief}</h1>\n<p>{detail}</p></body></html>\n"
-    ).encode()
-
-
 class ErrorPage(Resource):
     """
     A resource that answers every request, for itself and every path below
@@ -266,13 +263,13 @@ class ErrorPage(Resource):
         self.brief = brief
         self.detail = detail
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Answer with the status and the page."""
         request.setResponseCode(self.code)
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
-        return _errorPage(self.code, self.brief, self.detail)
+        return errorPageHTML(self.code, self.brief, self.detail)
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """Every path below an error page is the same error."""
         return self
 
@@ -302,28 +299,34 @@ class EncodingResourceWrapper:
     response's body.
     """
 
-    def __init__(self, original: Any, encoders: Iterable[Any]) -> None:
+    def __init__(
+        self, original: IResource, encoders: Iterable[IEncoderFactory]
+    ) -> None:
         self._original = original
         self._encoders = list(encoders)
 
     @property
-    def isLeaf(self) -> Any:
+    def isLeaf(self) -> bool | int:
         """The wrapped resource's L{IResource.isLeaf}."""
-        return self._original.isLeaf
+        leaf: bool | int = self._original.isLeaf
+        return leaf
 
-    def getChildWithDefault(self, name: bytes, request: Any) -> Any:
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         """The wrapped resource's child (not itself encoded)."""
         return self._original.getChildWithDefault(name, request)
 
-    def putChild(self, path: bytes, child: Any) -> None:
+    def putChild(self, path: bytes, child: IResource) -> None:
         """Give the wrapped resource a child."""
         self._original.putChild(path, child)
 
-    def render(self, request: Any) -> Any:
+    def render(self, request: IRequest) -> bytes | int:
         """
-        Render the wrapped resource, with the encoders offered to the request:
-        it chooses one when the response starts, once the resource has set
-        its headers (its Content-Type, say, or its own Content-Encoding).
+        Render the wrapped resource, with the encoders offered to the request
+        (a request of a L{Site <twisted_web_re.server.Site>}; any other is
+        answered uncoded): it chooses one when the response starts, once the
+        resource has set its headers (its Content-Type, say, or its own
+        Content-Encoding).
         """
-        request._encoderFactories = self._encoders
+        if isinstance(request, EncodingRequest):
+            request.offerEncoders(self._encoders)
         return self._original.render(request)

@@ -135,7 +135,9 @@ class _ScriptFailed(resource.Resource):
         super().__init__()
         self.failure = failure
 
-    def render(self, request: server.Request) -> int:
+    # Narrower than IResource.render: it answers through the Site's request
+    # (iweb.IRequest does not yet declare all that request offers).
+    def render(self, request: server.Request) -> int:  # type: ignore[override]
         """
         Fail the request with the script's exception.  (Not by raising it:
         the server would not catch a script's C{SystemExit}.)
@@ -306,7 +308,9 @@ class ResourceScriptWrapper(resource.Resource):
         """Render the resource the script makes."""
         return ResourceScript(self.path, self.registry).render(request)
 
-    def getChildWithDefault(self, path: bytes, request: server.Request) -> IResource:
+    def getChildWithDefault(  # type: ignore[override]
+        self, path: bytes, request: server.Request
+    ) -> IResource:
         """
         Return the child C{path} of the resource the script makes; or, if that
         resource is a leaf, that resource itself, with C{path} put back on
@@ -414,7 +418,7 @@ class PythonScript(resource.Resource):
         self.filename = os.fsdecode(filename)
         self.registry = registry
 
-    def render(self, request: server.Request) -> bytes | int:
+    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
         """Run the script for C{request}, and finish the response."""
         namespace: dict[str, Any] = {
             "request": request,

@@ -603,7 +603,9 @@ class ASISProcessor(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = registry or Registry()
 
-    def render(self, request: server.Request) -> bytes | int:
+    # Narrower than IResource.render: it answers through the Site's request
+    # (iweb.IRequest does not yet declare all that request offers).
+    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
         """Send the file's response."""
         try:
             opened = _openFile(self.path)

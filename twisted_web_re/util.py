@@ -6,7 +6,7 @@ the HTML rendering of a failure.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -14,7 +14,11 @@ from twisted.python.urlpath import URLPath
 
 from twisted_web_re import resource
 from twisted_web_re._publish.tracebackpage import formatFailure as _formatFailure
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import NOT_DONE_YET
+
+if TYPE_CHECKING:
+    from twisted_web_re import server
 
 __all__ = [
     "DeferredResource",
@@ -39,7 +43,7 @@ def formatFailure(failure: Failure) -> bytes:
     return _formatFailure(failure)
 
 
-def redirectTo(URL: bytes, request: Any) -> bytes:
+def redirectTo(URL: bytes, request: IRequest) -> bytes:
     """
     Make C{request}'s response a 302 redirect to C{URL}, and return a small
     HTML page linking to it for clients that do not follow redirects.
@@ -71,11 +75,11 @@ class Redirect(resource.Resource):
         super().__init__()
         self.url = url
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Redirect to the URL."""
         return redirectTo(self.url, request)
 
-    def getChild(self, name: bytes, request: Any) -> Any:
+    def getChild(self, name: bytes, request: IRequest) -> resource.IResource:
         """Every path below is the same redirect."""
         return self
 
@@ -87,12 +91,12 @@ class ParentRedirect(resource.Resource):
 
     isLeaf = True
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: server.Request) -> bytes:  # type: ignore[override]
         """Redirect to the enclosing directory."""
         here = URLPath.fromBytes(request.prePathURL()).here()
         return redirectTo(str(here).encode("ascii"), request)
 
-    def getChild(self, name: bytes, request: Any) -> Any:
+    def getChild(self, name: bytes, request: IRequest) -> resource.IResource:
         """Every path below redirects the same way."""
         return self
 
@@ -106,24 +110,27 @@ class DeferredResource(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, d: Deferred[Any]) -> None:
+    def __init__(self, d: Deferred[resource.IResource]) -> None:
+        """
+        @param d: fires with the resource to stand in for, or fails.
+        """
         super().__init__()
         self.d = d
-        self._waiting: list[Any] = []
-        self._outcome: Any = None
+        self._waiting: list[server.Request] = []
+        self._outcome: resource.IResource | Failure | None = None
         d.addBoth(self._settle)
 
-    def _settle(self, outcome: object) -> None:
+    def _settle(self, outcome: resource.IResource | Failure) -> None:
         self._outcome = outcome
         waiting, self._waiting = self._waiting, []
         for request in waiting:
             self._serve(request)
 
-    def getChild(self, name: bytes, request: Any) -> Any:
+    def getChild(self, name: bytes, request: IRequest) -> resource.IResource:
         """Stand in for every path below, too."""
         return self
 
-    def render(self, request: Any) -> int:
+    def render(self, request: server.Request) -> int:  # type: ignore[override]
         """Render the resource now if it is here, else once it arrives."""
         if self._outcome is None:
             self._waiting.append(request)
@@ -131,8 +138,9 @@ class DeferredResource(resource.Resource):
             self._serve(request)
         return NOT_DONE_YET
 
-    def _serve(self, request: Any) -> None:
-        if isinstance(self._outcome, Failure):
-            request.processingFailed(self._outcome)
-        else:
-            request.render(resource.getChildForRequest(self._outcome, request))
+    def _serve(self, request: server.Request) -> None:
+        outcome = self._outcome
+        if isinstance(outcome, Failure):
+            request.processingFailed(outcome)
+        elif outcome is not None:
+            request.render(resource.getChildForRequest(outcome, request))

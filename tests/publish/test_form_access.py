@@ -290,3 +290,28 @@ def test_replacedContentDoesNotChangeArgs() -> None:
         return argsRepr(request)
 
     assert post(render, URLENCODED) == expected(URLENCODED_FIELDS)
+
+
+def test_filesNotSharedBetweenRequests() -> None:
+    """
+    C{request.files} of a request without a form is its own empty mapping:
+    a resource that adds to it changes nothing for the next request.
+    """
+    seen = []
+
+    class Leaf(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request: Any) -> bytes:
+            seen.append(dict(request.files))
+            request.files[b"planted"] = []
+            return b"ok"
+
+    site = server.Site(Leaf(), reactor=Clock())
+    channel = site.buildProtocol(None)
+    channel.makeConnection(StringTransport())
+    channel.dataReceived(
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+    )
+    assert seen == [{}, {}]

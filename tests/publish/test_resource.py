@@ -17,6 +17,7 @@ import pytest
 from _httpparse import PEER, Response, parseResponses
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from twisted_web_re import resource, server
@@ -558,3 +559,26 @@ def test_moduleNames() -> None:
     assert {"Resource", "NoResource", "ErrorPage", "getChildForRequest"} <= set(
         resource.__all__
     )
+
+
+def test_putChildTakesAnyIResource() -> None:
+    """
+    A child that provides L{resource.IResource} without being a
+    L{resource.Resource} (one with C{__slots__}, say) can be given to
+    C{putChild}; only a L{resource.Resource} child gets the legacy C{server}
+    attribute copied to it.
+    """
+
+    @implementer(resource.IResource)
+    class Slotted:
+        __slots__ = ()
+        isLeaf = True
+
+    parent = resource.Resource()
+    parent.server = "the server"
+    plain = resource.Resource()
+    slotted = Slotted()
+    parent.putChild(b"slotted", slotted)
+    parent.putChild(b"plain", plain)
+    assert parent.getStaticEntity(b"slotted") is slotted
+    assert plain.server == "the server"

@@ -570,7 +570,7 @@ def test_sessionCookieDefaults() -> None:
     """
     site, _ = makeSite()
     request = RecordingRequest()
-    site._addSessionCookie(request, b"TWISTED_SESSION", b"abc", secure=True)
+    site.addSessionCookie(request, b"TWISTED_SESSION", b"abc", secure=True)
     assert request.cookies == [
         (
             (b"TWISTED_SESSION", b"abc"),
@@ -588,7 +588,7 @@ def test_sessionCookieSettingsConfigurable() -> None:
     site.sessionCookieHttpOnly = False
     site.sessionCookieSameSite = None
     request = RecordingRequest()
-    site._addSessionCookie(request, b"TWISTED_SESSION", b"abc", secure=False)
+    site.addSessionCookie(request, b"TWISTED_SESSION", b"abc", secure=False)
     [(_, kwargs)] = request.cookies
     assert kwargs == {
         "path": b"/",

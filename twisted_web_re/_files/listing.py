@@ -19,7 +19,7 @@ from twisted_web_re._files.mime import (
 )
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re.iweb import IRequest
-from twisted_web_re.resource import ForbiddenResource, NoResource, Resource
+from twisted_web_re.resource import ErrorPage, ForbiddenResource, NoResource, Resource
 
 __all__ = ["DirectoryLister", "formatFileSize"]
 
@@ -243,7 +243,7 @@ a[href$="/"] { font-weight: 600; }
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
         return page
 
-    def _failure(self, error: OSError) -> Resource:
+    def _failure(self, error: OSError) -> ErrorPage:
         """
         The page answering for what C{error} kept from being read: 404 if the
         directory is gone, 403 if it may not be read; 503 (logged) if the

@@ -88,7 +88,7 @@ def evaluatePreconditions(
 
     @param method: The request method, e.g. C{b"GET"}.
     @param requestHeaders: Lower-cased field names to their raw values, as in
-        L{Headers._raw <twisted_web_re.http_headers.Headers>}.
+        L{Headers.lowered <twisted_web_re.http_headers.Headers.lowered>}.
     @param status: The status the response would have without preconditions.
     @param etag: The selected representation's C{ETag} value, quotes
         included, if any, as it was before the method acted: for GET and HEAD

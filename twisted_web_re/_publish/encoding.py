@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Any
 
 from zope.interface import Interface, implementer
 
 from twisted_web_re._publish.headerparse import acceptsEncoding
+from twisted_web_re.iweb import IRequest
 
 __all__ = ["GzipEncoderFactory", "IEncoderFactory", "IRequestEncoder", "codedETag"]
 
@@ -44,7 +44,7 @@ class IEncoderFactory(Interface):
     Chooses, per request, whether and how to encode the response body.
     """
 
-    def encoderForRequest(request: Any) -> IRequestEncoder | None:
+    def encoderForRequest(request: IRequest) -> IRequestEncoder | None:
         """Return an encoder for request's response, or None for none."""
 
 
@@ -74,7 +74,7 @@ class GzipEncoderFactory:
         if compressLevel is not None:
             self.compressLevel = compressLevel
 
-    def encoderForRequest(self, request: Any) -> _GzipEncoder | None:
+    def encoderForRequest(self, request: IRequest) -> _GzipEncoder | None:
         """
         Return a gzip encoder if the client accepts gzip (RFC 9110 section
         12.5.3) and the response is not already coded; the response then says

@@ -14,10 +14,10 @@ the cause is gone, since nothing about the failure is kept.
 from __future__ import annotations
 
 import errno
-from typing import Any
 
 from twisted.logger import Logger
 
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import ErrorPage
 
 _log = Logger()
@@ -84,7 +84,7 @@ class ServiceUnavailable(ErrorPage):
         super().__init__(503, "Service Unavailable", message)
         self.retryAfter = retryAfter
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: IRequest) -> bytes:
         """Answer 503 with C{Retry-After} and the page."""
         request.setHeader(b"retry-after", b"%d" % self.retryAfter)
         return super().render(request)

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.components import Componentized
 
 from twisted_web_re._protocols.reactor import resolveReactor
+
+if TYPE_CHECKING:
+    from twisted_web_re.http import Request
 
 __all__ = ["Session", "SiteSessions", "sessionCookieName"]
 
@@ -82,7 +86,9 @@ class Session(Componentized):
 
     sessionTimeout: float = 900
 
-    def __init__(self, site: Any, uid: bytes, reactor: Any = None) -> None:
+    def __init__(
+        self, site: SiteSessions, uid: bytes, reactor: IReactorTime | None = None
+    ) -> None:
         """
         Make a live session; it expires only once L{startCheckingExpiration}
         has been called.
@@ -94,16 +100,16 @@ class Session(Componentized):
         """
         super().__init__()
         if reactor is None:
-            reactor = getattr(site, "_sessionReactor", None)
+            reactor = getattr(site, "sessionReactor", None)
             if reactor is None:
                 reactor = getattr(site, "reactor", None)
-        self._reactor: Any = resolveReactor(reactor)
+        self._reactor: IReactorTime = resolveReactor(reactor)
         self.site = site
         self.uid = uid
         self.expireCallbacks: list[Callable[[], object]] = []
         self.sessionNamespaces: dict[Any, Any] = {}
         self.lastModified: float = self._reactor.seconds()
-        self._expireCall: Any = None
+        self._expireCall: IDelayedCall | None = None
         self._expired = False
 
     def __repr__(self) -> str:
@@ -130,9 +136,15 @@ class Session(Componentized):
             max(remaining, 0), self._checkExpiration
         )
 
-    def _stopCheckingExpiration(self) -> None:
+    @property
+    def expired(self) -> bool:
+        """Whether the session has expired (see L{expire})."""
+        return self._expired
+
+    def stopCheckingExpiration(self) -> None:
         """
-        Cancel the expiry timer, if armed, leaving the session live.
+        Cancel the expiry timer, if armed, leaving the session live; see
+        L{startCheckingExpiration} to arm it again.
         """
         call, self._expireCall = self._expireCall, None
         if call is not None and call.active():
@@ -173,7 +185,7 @@ class Session(Componentized):
         sessions = self.site.sessions
         if sessions.get(self.uid) is self:
             del sessions[self.uid]
-        self._stopCheckingExpiration()
+        self.stopCheckingExpiration()
         # Swap the list out first so that each callback runs at most once, even
         # one that (directly or not) expires the session again.
         callbacks, self.expireCallbacks = self.expireCallbacks, []
@@ -215,6 +227,8 @@ class SiteSessions:
         identifier; L{Session} by default.
     @ivar sessions: the live sessions, by identifier.
     @ivar counter: how many sessions this site has made.
+    @ivar sessionReactor: the L{IReactorTime} that times session expiry, or
+        C{None} for the global reactor.
     @ivar sessionCookieHttpOnly: whether the session cookie is marked
         C{HttpOnly}, hiding it from page scripts; C{True} by default.
     @ivar sessionCookieSameSite: the cookie's C{SameSite} attribute (C{b"Lax"},
@@ -222,18 +236,18 @@ class SiteSessions:
         default.
     """
 
-    sessionFactory: Callable[[Any, bytes], Session] = Session
+    sessionFactory: Callable[[SiteSessions, bytes], Session] = Session
     sessionCookieHttpOnly: bool = True
     sessionCookieSameSite: bytes | None = b"Lax"
     counter: int = 0
     sessions: dict[bytes, Session]
-    _sessionReactor: Any = None
+    sessionReactor: IReactorTime | None = None
 
     #: L{sessionCookieName}, here so that a site subclass may name cookies its
     #: own way.
     sessionCookieName = staticmethod(sessionCookieName)
 
-    def _initSessions(self, reactor: Any = None) -> None:
+    def _initSessions(self, reactor: IReactorTime | None = None) -> None:
         """
         Start with no sessions, timed by C{reactor}.
 
@@ -241,7 +255,7 @@ class SiteSessions:
             the global reactor, looked up when each session is made.
         """
         self.sessions = {}
-        self._sessionReactor = reactor
+        self.sessionReactor = reactor
 
     def _makeSessionUID(self) -> bytes:
         """
@@ -276,8 +290,8 @@ class SiteSessions:
         """
         return self.sessions[uid]
 
-    def _addSessionCookie(
-        self, request: Any, name: bytes, uid: bytes, secure: bool
+    def addSessionCookie(
+        self, request: Request, name: bytes, uid: bytes, secure: bool
     ) -> None:
         """
         Send the cookie that names session C{uid}, with this site's cookie
@@ -304,7 +318,7 @@ class SiteSessions:
         stopped site leaves nothing pending in the reactor.
         """
         for session in list(self.sessions.values()):
-            stop = getattr(session, "_stopCheckingExpiration", None)
+            stop = getattr(session, "stopCheckingExpiration", None)
             if stop is not None:
                 stop()
 

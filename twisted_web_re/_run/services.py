@@ -94,7 +94,9 @@ class HeaderAddingSite(server.Site):
         @param extraHeaders: The headers to add, as C{(name, value)} pairs.
         @param kwargs: Passed on to L{server.Site}.
         """
-        super().__init__(root, **kwargs)
+        # A twisted.web resource provides twisted.web's IResource, not ours:
+        # the same methods, so it is served as it is.
+        super().__init__(root, **kwargs)  # type: ignore[arg-type]
         self.extraHeaders = tuple(extraHeaders)
 
 
