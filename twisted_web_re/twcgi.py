@@ -287,7 +287,7 @@ class CGIScript(resource.Resource):
         the head arrived).
         """
         upload = self._uploads.pop(request, None)
-        if upload is not None and upload.protocol is not None:
+        if upload is not None and upload.piped:
             upload.complete()
             return server.NOT_DONE_YET
         # No body, or a spooled one: complete in request.content now.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import BytesIO
 from typing import IO, Any, cast
 from weakref import WeakKeyDictionary
@@ -96,9 +96,6 @@ class CGIUpload:
     C{Site.locateBeforeBody}): piped to the program's input, or, when its
     length is unknown (chunked), spooled to C{request.content} so that the
     program can be told CONTENT_LENGTH.
-
-    @ivar protocol: the protocol of the program taking the body, once it is
-        made.
     """
 
     def __init__(self, request: Request, spool: bool) -> None:
@@ -108,7 +105,25 @@ class CGIUpload:
         """
         self.request = request
         self.spool = spool
-        self.protocol: CGIProcessProtocol | None = None
+        self._received: Callable[[bytes], None] | None = None
+        self._complete: Callable[[], None] | None = None
+
+    @property
+    def piped(self) -> bool:
+        """Whether a program takes the body (see L{pipeTo})."""
+        return self._complete is not None
+
+    def pipeTo(
+        self, received: Callable[[bytes], None], complete: Callable[[], None]
+    ) -> None:
+        """
+        Hand the body on to a program from now on.
+
+        @param received: called with each next piece.
+        @param complete: called once the whole body has arrived.
+        """
+        self._received = received
+        self._complete = complete
 
     def received(self, data: bytes) -> None:
         """
@@ -116,15 +131,15 @@ class CGIUpload:
 
         @raise BodyStorageError: a spooled body could not be stored.
         """
-        if self.protocol is not None:
-            self.protocol._bodyReceived(data)
+        if self._received is not None:
+            self._received(data)
         elif self.spool:
             self.request._storeBody(data)
 
     def complete(self) -> None:
         """The whole body has arrived (piped to a program)."""
-        if self.protocol is not None:
-            self.protocol._bodyComplete()
+        if self._complete is not None:
+            self._complete()
 
 
 @implementer(IPullProducer)
@@ -134,23 +149,32 @@ class _ContentFeeder:
     block at a time, as fast as the program reads it, then closes the input.
     """
 
-    def __init__(self, protocol: CGIProcessProtocol, content: IO[bytes]) -> None:
-        self._protocol = protocol
+    def __init__(
+        self,
+        content: IO[bytes],
+        write: Callable[[bytes], None],
+        close: Callable[[], None],
+    ) -> None:
+        """
+        @param content: the body, at its start.
+        @param write: write a block to the program's input.
+        @param close: close the program's input.
+        """
         self._content = content
+        self._write = write
+        self._close = close
         self._stopped = False
 
     def resumeProducing(self) -> None:
         """The input pipe drained: write the next block, or close it."""
         if self._stopped:
             return
-        protocol = self._protocol
         data = self._content.read(BLOCK_SIZE)
         if data:
-            protocol._touch()
-            protocol.transport.write(data)  # type: ignore[union-attr]
+            self._write(data)
             return
         self._stopped = True
-        protocol._closeStdin()
+        self._close()
 
     def stopProducing(self) -> None:
         """The input pipe is gone: write no more."""
@@ -165,20 +189,23 @@ class _UploadThrottle:
     pipe's buffer is full.
     """
 
-    def __init__(self, protocol: CGIProcessProtocol) -> None:
-        self._protocol = protocol
+    def __init__(self, pauseUpload: Callable[[bool], None]) -> None:
+        """
+        @param pauseUpload: pause (C{True}) or resume (C{False}) the upload.
+        """
+        self._pauseUpload = pauseUpload
 
     def pauseProducing(self) -> None:
         """The program's input is full: stop reading the body."""
-        self._protocol._pauseUpload(True)
+        self._pauseUpload(True)
 
     def resumeProducing(self) -> None:
         """The program's input drained: read the body again."""
-        self._protocol._pauseUpload(False)
+        self._pauseUpload(False)
 
     def stopProducing(self) -> None:
         """The program's input is gone: the rest of the body is dropped."""
-        self._protocol._pauseUpload(False)
+        self._pauseUpload(False)
 
 
 @implementer(IPushProducer)
@@ -245,7 +272,7 @@ class CGIProcessProtocol(ProcessProtocol):
         self._stdin = Machine("input", Stdin.OPEN, STDIN_MOVES)
         self._upload = upload
         if upload is not None:
-            upload.protocol = self
+            upload.pipeTo(self._bodyReceived, self._bodyComplete)
         self._bodyDone = upload is None
         request.notifyFinish().addErrback(self._clientGone)
 
@@ -267,9 +294,10 @@ class CGIProcessProtocol(ProcessProtocol):
         transport = cast(IConsumer, self.transport)
         if self._upload is None:
             content = self.request.content or BytesIO()
-            transport.registerProducer(_ContentFeeder(self, content), False)
+            feeder = _ContentFeeder(content, self._feed, self._closeStdin)
+            transport.registerProducer(feeder, False)
         else:
-            transport.registerProducer(_UploadThrottle(self), True)
+            transport.registerProducer(_UploadThrottle(self._pauseUpload), True)
         self._updateTimer()
 
     def outReceived(self, data: bytes) -> None:
@@ -528,7 +556,7 @@ class CGIProcessProtocol(ProcessProtocol):
             self._response.moveTo(Response.DONE)
             self.request.finish()
 
-    def _cannotRun(self, problem: str, *, exhausted: bool = False) -> None:
+    def cannotRun(self, problem: str, *, exhausted: bool = False) -> None:
         """
         The program could not be started: log why and answer 500; or, if
         the server is short of what starting it takes (descriptors for its
@@ -555,6 +583,11 @@ class CGIProcessProtocol(ProcessProtocol):
         self._reactor.callLater(0, self._answerWith, page)
 
     # -- the request body, when it streams --------------------------------------
+
+    def _feed(self, data: bytes) -> None:
+        """Write the next block of a complete request body to the program."""
+        self._touch()
+        self.transport.write(data)  # type: ignore[union-attr]
 
     def _bodyReceived(self, data: bytes) -> None:
         """The next piece of a streamed request body."""
@@ -766,13 +799,13 @@ def spawnProgram(
         # A bare name, found on the program's PATH as execvp() would.
         program = shutil.which(program, path=env["PATH"]) or program
     if not os.access(program, os.X_OK) or os.path.isdir(program):
-        protocol._cannotRun(f"{program} is not an executable file")
+        protocol.cannotRun(f"{program} is not an executable file")
         return
     try:
         reactor.spawnProcess(protocol, program, argv, env, directory)
     except OSError as error:
-        protocol._cannotRun(
+        protocol.cannotRun(
             f"starting {program} failed: {error}", exhausted=isExhausted(error)
         )
     except Exception as error:
-        protocol._cannotRun(f"starting {program} failed: {error!r}")
+        protocol.cannotRun(f"starting {program} failed: {error!r}")
