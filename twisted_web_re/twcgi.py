@@ -25,11 +25,11 @@ from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from twisted_web_re import resource, server
+from twisted_web_re._gateways.cgiinput import CGIUpload
 from twisted_web_re._gateways.cgiprocess import (
     DEFAULT_TIMEOUT,
     KILL_GRACE,
     CGIProcessProtocol,
-    CGIUpload,
     spawnProgram,
 )
 from twisted_web_re._gateways.reactor import CGIReactor

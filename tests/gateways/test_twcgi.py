@@ -31,8 +31,8 @@ from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_web_re import resource, server, static, twcgi
+from twisted_web_re._gateways import cgiinput, cgistates
 from twisted_web_re._gateways import cgiprocess as _cgiprocess
-from twisted_web_re._gateways import cgistates
 from twisted_web_re._gateways.cgiparse import (
     HEAD_LIMIT,
     CGIHeadParser,
@@ -1222,11 +1222,11 @@ def test_bodyFedInBlocks(site: Client) -> None:
     site.send(b"/cgi-bin/run.cgi", method=b"POST", body=body)
     process = site.process
     assert process.streaming is False
-    assert len(process.input()) == _cgiprocess.BLOCK_SIZE
+    assert len(process.input()) == cgiinput.BLOCK_SIZE
     assert not process.stdinClosed
     process.drain()
     assert process.input() == body
-    assert max(len(piece) for piece in process.stdin) <= _cgiprocess.BLOCK_SIZE
+    assert max(len(piece) for piece in process.stdin) <= cgiinput.BLOCK_SIZE
     assert process.stdinClosed
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from io import BytesIO
-from typing import IO, Any, cast
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from twisted.internet.defer import Deferred
@@ -22,7 +22,6 @@ from twisted.internet.error import ProcessExitedAlready
 from twisted.internet.interfaces import (
     IConsumer,
     IDelayedCall,
-    IPullProducer,
     IPushProducer,
 )
 from twisted.internet.protocol import ProcessProtocol
@@ -31,6 +30,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource
+from twisted_web_re._gateways.cgiinput import CGIUpload, ContentFeeder, UploadThrottle
 from twisted_web_re._gateways.cgiparse import (
     CGIHeadParser,
     CGIResponseHead,
@@ -81,131 +81,10 @@ MAX_LOCAL_REDIRECTS = 10
 #: output and run on.
 EXIT_WAIT = 1.0
 
-#: Bytes of a spooled request body written to a program's input at a time.
-BLOCK_SIZE = 64 * 1024
-
 # Local redirects followed so far for a request, while it lives: a
 # redirect is answered by another protocol (perhaps of another script), so
 # the count is kept beside the requests rather than in one protocol.
 _redirects: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
-
-
-class CGIUpload:
-    """
-    A request body that a L{CGIScript} takes as it arrives (with
-    C{Site.locateBeforeBody}): piped to the program's input, or, when its
-    length is unknown (chunked), spooled to C{request.content} so that the
-    program can be told CONTENT_LENGTH.
-    """
-
-    def __init__(self, request: Request, spool: bool) -> None:
-        """
-        @param request: the request whose body it is.
-        @param spool: spool the body rather than pipe it.
-        """
-        self.request = request
-        self.spool = spool
-        self._received: Callable[[bytes], None] | None = None
-        self._complete: Callable[[], None] | None = None
-
-    @property
-    def piped(self) -> bool:
-        """Whether a program takes the body (see L{pipeTo})."""
-        return self._complete is not None
-
-    def pipeTo(
-        self, received: Callable[[bytes], None], complete: Callable[[], None]
-    ) -> None:
-        """
-        Hand the body on to a program from now on.
-
-        @param received: called with each next piece.
-        @param complete: called once the whole body has arrived.
-        """
-        self._received = received
-        self._complete = complete
-
-    def received(self, data: bytes) -> None:
-        """
-        Hand on the next piece of the body.
-
-        @raise BodyStorageError: a spooled body could not be stored.
-        """
-        if self._received is not None:
-            self._received(data)
-        elif self.spool:
-            self.request._storeBody(data)
-
-    def complete(self) -> None:
-        """The whole body has arrived (piped to a program)."""
-        if self._complete is not None:
-            self._complete()
-
-
-@implementer(IPullProducer)
-class _ContentFeeder:
-    """
-    Writes a complete request body, from its file, to a program's input a
-    block at a time, as fast as the program reads it, then closes the input.
-    """
-
-    def __init__(
-        self,
-        content: IO[bytes],
-        write: Callable[[bytes], None],
-        close: Callable[[], None],
-    ) -> None:
-        """
-        @param content: the body, at its start.
-        @param write: write a block to the program's input.
-        @param close: close the program's input.
-        """
-        self._content = content
-        self._write = write
-        self._close = close
-        self._stopped = False
-
-    def resumeProducing(self) -> None:
-        """The input pipe drained: write the next block, or close it."""
-        if self._stopped:
-            return
-        data = self._content.read(BLOCK_SIZE)
-        if data:
-            self._write(data)
-            return
-        self._stopped = True
-        self._close()
-
-    def stopProducing(self) -> None:
-        """The input pipe is gone: write no more."""
-        self._stopped = True
-
-
-@implementer(IPushProducer)
-class _UploadThrottle:
-    """
-    Slows a streamed request body down to the pace at which the program reads
-    its input: registered with the input pipe, it pauses the upload while the
-    pipe's buffer is full.
-    """
-
-    def __init__(self, pauseUpload: Callable[[bool], None]) -> None:
-        """
-        @param pauseUpload: pause (C{True}) or resume (C{False}) the upload.
-        """
-        self._pauseUpload = pauseUpload
-
-    def pauseProducing(self) -> None:
-        """The program's input is full: stop reading the body."""
-        self._pauseUpload(True)
-
-    def resumeProducing(self) -> None:
-        """The program's input drained: read the body again."""
-        self._pauseUpload(False)
-
-    def stopProducing(self) -> None:
-        """The program's input is gone: the rest of the body is dropped."""
-        self._pauseUpload(False)
 
 
 @implementer(IPushProducer)
@@ -294,10 +173,10 @@ class CGIProcessProtocol(ProcessProtocol):
         transport = cast(IConsumer, self.transport)
         if self._upload is None:
             content = self.request.content or BytesIO()
-            feeder = _ContentFeeder(content, self._feed, self._closeStdin)
+            feeder = ContentFeeder(content, self._feed, self._closeStdin)
             transport.registerProducer(feeder, False)
         else:
-            transport.registerProducer(_UploadThrottle(self._pauseUpload), True)
+            transport.registerProducer(UploadThrottle(self._pauseUpload), True)
         self._updateTimer()
 
     def outReceived(self, data: bytes) -> None:
