@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.logger import Logger
@@ -28,19 +26,21 @@ from zope.interface import implementer
 
 from twisted_web_re import resource, server
 from twisted_web_re._files.paths import entryWithin, isDangerous, nameOf
+from twisted_web_re._gateways.cgiinput import CGIUpload
 from twisted_web_re._gateways.cgiprocess import (
     DEFAULT_TIMEOUT,
     KILL_GRACE,
     CGIProcessProtocol,
-    CGIUpload,
+    spawnProgram,
 )
+from twisted_web_re._gateways.reactor import CGIReactor
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._publish.oserror import (
-    isExhausted,
     isForbidden,
     isMissing,
     unavailable,
 )
+from twisted_web_re.server import Request
 from twisted_web_re.static import File, dangerousPathError
 
 __all__ = [
@@ -77,7 +77,7 @@ _CREDENTIALS = frozenset({b"authorization", b"proxy-authorization"})
 _PASSED_NAME = re.compile(rb"[A-Za-z0-9-]+")
 
 
-def _contentLength(request: Any) -> int | None:
+def _contentLength(request: Request) -> int | None:
     """
     The length of the body of C{request}, complete in C{request.content}, or
     C{None} if the request has none (RFC 3875 section 4.1.2: CONTENT_LENGTH
@@ -99,7 +99,7 @@ def _contentLength(request: Any) -> int | None:
     return None
 
 
-def _documentRoot(request: Any) -> str | None:
+def _documentRoot(request: Request) -> str | None:
     """
     The directory the site's root resource publishes, if it publishes one:
     where PATH_TRANSLATED maps PATH_INFO (RFC 3875 section 4.1.6).
@@ -111,7 +111,7 @@ def _documentRoot(request: Any) -> str | None:
 
 
 def _cgiEnvironment(
-    request: Any,
+    request: Request,
     filename: str,
     contentLength: int | None,
     passEnvironment: Iterable[str],
@@ -185,16 +185,16 @@ def _cgiEnvironment(
     contentType = headers.getRawHeaders(b"content-type")
     if contentType:
         env[b"CONTENT_TYPE"] = contentType[-1]
-    for name, values in headers.getAllRawHeaders():
-        name = name.lower()
-        if name in _NOT_PASSED or (name in _CREDENTIALS and not passAuthorization):
+    for spelled, values in headers.getAllRawHeaders():
+        field = spelled.lower()
+        if field in _NOT_PASSED or (field in _CREDENTIALS and not passAuthorization):
             continue
-        if _PASSED_NAME.fullmatch(name) is None:
+        if _PASSED_NAME.fullmatch(field) is None:
             continue
         # Section 4.1.18: repeated fields become one value of the same
         # meaning; cookies are joined as the Cookie field joins them.
-        joiner = b"; " if name == b"cookie" else b", "
-        env[b"HTTP_" + name.upper().replace(b"-", b"_")] = joiner.join(values)
+        joiner = b"; " if field == b"cookie" else b", "
+        env[b"HTTP_" + field.upper().replace(b"-", b"_")] = joiner.join(values)
     authority = request._authority
     if authority is not None:
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2).
@@ -248,8 +248,8 @@ class CGIScript(resource.Resource):
     def __init__(
         self,
         filename: str | bytes | os.PathLike[str],
-        registry: Any = None,
-        reactor: Any = None,
+        registry: object = None,
+        reactor: CGIReactor | None = None,
     ) -> None:
         """
         @param filename: the CGI program.
@@ -261,8 +261,10 @@ class CGIScript(resource.Resource):
         self.filename = os.fsdecode(filename)
         self.registry = registry
         self._reactor = reactor
+        # The bodies that stream to programs as they arrive, by request.
+        self._uploads: dict[Request, CGIUpload] = {}
 
-    def _notFound(self, request: Any) -> resource.ErrorPage | None:
+    def _notFound(self, request: Request) -> resource.ErrorPage | None:
         """
         The error to answer instead of running the program, if any: 404 when
         the script file is missing or not a regular file (503 when the
@@ -283,19 +285,17 @@ class CGIScript(resource.Resource):
             return resource.NoResource("No such CGI script.")
         return None
 
-    def render(self, request: Any) -> bytes | int:
+    def render(self, request: Request) -> bytes | int:  # type: ignore[override]
         """
         Run the program with the request's meta-variables and answer with its
         output (or, with a streamed body, carry on the program started when
         the head arrived).
         """
-        upload = getattr(request, "_cgiUpload", None)
-        if upload is not None:
-            if upload.protocol is not None:
-                upload.protocol._bodyComplete()
-                return server.NOT_DONE_YET
-            # A spooled body: complete in request.content now.
-            request._cgiUpload = None
+        upload = self._uploads.pop(request, None)
+        if upload is not None and upload.piped:
+            upload.complete()
+            return server.NOT_DONE_YET
+        # No body, or a spooled one: complete in request.content now.
         notFound = self._notFound(request)
         if notFound is not None:
             return notFound.render(request)
@@ -309,7 +309,7 @@ class CGIScript(resource.Resource):
         self.runProcess(env, request)
         return server.NOT_DONE_YET
 
-    def uploadStarted(self, request: Any, length: int | None) -> int | None:
+    def uploadStarted(self, request: Request, length: int | None) -> int | None:  # type: ignore[override]
         """
         The head of a request with a body arrived (on a site with
         C{locateBeforeBody}): start the program now, and stream the body to
@@ -319,22 +319,25 @@ class CGIScript(resource.Resource):
         notFound = self._notFound(request)
         if notFound is not None:
             return notFound.code
+        self._uploads[request] = CGIUpload(request, spool=length is None)
+        # A body that never completes (the client went away) is forgotten.
+        request.notifyFinish().addBoth(lambda _: self._uploads.pop(request, None))
         if length is None:
-            request._cgiUpload = CGIUpload(request, spool=True)
             return None
-        request._cgiUpload = CGIUpload(request, spool=False)
         env = _cgiEnvironment(
             request, self.filename, length, self.passEnvironment, self.passAuthorization
         )
         self.runProcess(env, request)
         return None
 
-    def uploadReceived(self, request: Any, data: bytes) -> None:
+    def uploadReceived(self, request: Request, data: bytes) -> None:  # type: ignore[override]
         """The next piece of a streamed body: on to the program."""
-        request._cgiUpload.received(data)
+        upload = self._uploads.get(request)
+        if upload is not None:
+            upload.received(data)
 
     def runProcess(
-        self, env: dict[str, str], request: Any, qargs: Sequence[str] = ()
+        self, env: dict[str, str], request: Request, qargs: Sequence[str] = ()
     ) -> None:
         """
         Start the program for C{request}.  Override this to run it otherwise
@@ -346,42 +349,29 @@ class CGIScript(resource.Resource):
         """
         self._spawn(request, env, [self.filename, *qargs])
 
-    def _spawn(self, request: Any, env: dict[str, str], argv: list[str]) -> None:
+    def _spawn(self, request: Request, env: dict[str, str], argv: list[str]) -> None:
         """
         Run C{argv} (whose first item must be an executable file) in the
         script's directory, answering C{request} with its output; answer
         500 if it cannot be run, or 503 if the server is short of the
         descriptors, memory or processes it takes to run it.
         """
-        reactor = resolveReactor(self._reactor)
+        reactor: CGIReactor = resolveReactor(self._reactor)
         protocol = CGIProcessProtocol(
             request,
             script=self.filename,
             timeout=self.timeout,
             killGrace=self.killGrace,
             reactor=reactor,
+            upload=self._uploads.get(request),
         )
-        program = argv[0]
-        if os.sep not in program:
-            # A bare name, found on the program's PATH as execvp() would.
-            program = shutil.which(program, path=env["PATH"]) or program
-        if not os.access(program, os.X_OK) or os.path.isdir(program):
-            protocol._cannotRun(f"{program} is not an executable file")
-            return
-        try:
-            reactor.spawnProcess(
-                protocol,
-                program,
-                argv,
-                env,
-                os.path.dirname(os.path.abspath(self.filename)),
-            )
-        except OSError as error:
-            protocol._cannotRun(
-                f"starting {program} failed: {error}", exhausted=isExhausted(error)
-            )
-        except Exception as error:
-            protocol._cannotRun(f"starting {program} failed: {error!r}")
+        spawnProgram(
+            protocol,
+            reactor,
+            argv,
+            env,
+            os.path.dirname(os.path.abspath(self.filename)),
+        )
 
 
 class FilteredScript(CGIScript):
@@ -395,7 +385,7 @@ class FilteredScript(CGIScript):
     filter = "/usr/bin/cat"
 
     def runProcess(
-        self, env: dict[str, str], request: Any, qargs: Sequence[str] = ()
+        self, env: dict[str, str], request: Request, qargs: Sequence[str] = ()
     ) -> None:
         """Run L{filter} on the script."""
         self._spawn(request, env, [self.filter, self.filename, *qargs])
@@ -409,7 +399,7 @@ class _PHP(FilteredScript):
     """
 
     def runProcess(
-        self, env: dict[str, str], request: Any, qargs: Sequence[str] = ()
+        self, env: dict[str, str], request: Request, qargs: Sequence[str] = ()
     ) -> None:
         """Run the PHP interpreter on the script, with REDIRECT_STATUS set."""
         env["REDIRECT_STATUS"] = "200"
@@ -455,7 +445,7 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
         self.followSymlinks = followSymlinks
         self._root = self.path
 
-    def getChild(self, path: bytes, request: Any) -> Any:
+    def getChild(self, path: bytes, request: Request) -> resource.IResource:  # type: ignore[override]
         """
         Return the program or directory C{path} names, this directory for the
         empty segment, or a 404 page.
@@ -481,7 +471,7 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return directory
         return CGIScript(child)
 
-    def render(self, request: Any) -> bytes:
+    def render(self, request: Request) -> bytes:  # type: ignore[override]
         """A directory of programs is not listed: 404."""
         return resource.NoResource(
             "A directory of CGI scripts cannot be listed."

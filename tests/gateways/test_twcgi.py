@@ -31,6 +31,7 @@ from twisted.logger import LogEvent, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_web_re import resource, server, static, twcgi
+from twisted_web_re._gateways import cgiinput, cgistates
 from twisted_web_re._gateways import cgiprocess as _cgiprocess
 from twisted_web_re._gateways.cgiparse import (
     HEAD_LIMIT,
@@ -1221,11 +1222,11 @@ def test_bodyFedInBlocks(site: Client) -> None:
     site.send(b"/cgi-bin/run.cgi", method=b"POST", body=body)
     process = site.process
     assert process.streaming is False
-    assert len(process.input()) == _cgiprocess.BLOCK_SIZE
+    assert len(process.input()) == cgiinput.BLOCK_SIZE
     assert not process.stdinClosed
     process.drain()
     assert process.input() == body
-    assert max(len(piece) for piece in process.stdin) <= _cgiprocess.BLOCK_SIZE
+    assert max(len(piece) for piece in process.stdin) <= cgiinput.BLOCK_SIZE
     assert process.stdinClosed
 
 
@@ -1783,3 +1784,84 @@ def test_headerBytesKept(site: Client) -> None:
     """A header value that is not UTF-8 reaches the program byte for byte."""
     site.send(b"/cgi-bin/run.cgi", headers=((b"X-Name", b"caf\xe9 \xff"),))
     assert env(site)[b"HTTP_X_NAME"] == b"caf\xe9 \xff"
+
+
+def test_nothingStuckOntoTheRequest(docroot: Path, reactor: ProcessReactor) -> None:
+    """
+    A streamed body and a local redirect leave no CGI bookkeeping on the
+    request object, which belongs to the server: the script keeps what it
+    needs itself.
+    """
+    client = streamingClient(docroot, reactor)
+    client.channel.dataReceived(
+        b"POST /cgi-bin/run.cgi HTTP/1.1\r\nHost: example.com\r\n"
+        b"Content-Length: 6\r\n\r\nabc"
+    )
+    client.methods.append(b"POST")
+    process = client.process
+    request = process.protocol.request
+    process.out(b"Location: /page\n\n")
+    client.channel.dataReceived(b"def")
+    client.pump()
+    process.exit()
+    assert client.response().body == b"a plain page"
+    assert [name for name in vars(request) if name.startswith("_cgi")] == []
+
+
+def test_uploadForgottenWhenClientLeaves(
+    tmp_path: Path, reactor: ProcessReactor
+) -> None:
+    """
+    A script whose client goes away in the middle of a streamed body keeps
+    nothing of that request.
+    """
+    script = twcgi.CGIScript(str(makeScript(tmp_path, "run.cgi")), reactor=reactor)
+    client = Client(script, reactor, locateBeforeBody=True)
+    client.channel.dataReceived(
+        b"POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 6\r\n\r\nabc"
+    )
+    assert len(script._uploads) == 1
+    client.channel.connectionLost(Failure(ConnectionError("gone")))
+    assert script._uploads == {}
+    assert client.process.signals == ["TERM"]
+
+
+@pytest.mark.parametrize(
+    "machine, illegal",
+    [
+        (
+            cgistates.Machine("process", cgistates.Life.ENDED, cgistates.LIFE_MOVES),
+            cgistates.Life.RUNNING,
+        ),
+        (
+            cgistates.Machine(
+                "response", cgistates.Response.DONE, cgistates.RESPONSE_MOVES
+            ),
+            cgistates.Response.BODY,
+        ),
+        (
+            cgistates.Machine("input", cgistates.Stdin.CLOSED, cgistates.STDIN_MOVES),
+            cgistates.Stdin.OPEN,
+        ),
+    ],
+)
+def test_illegalTransitionRefused(machine: Any, illegal: Any) -> None:
+    """
+    A move that the state diagram of a CGI program's protocol does not have
+    is refused loudly rather than carried out.
+    """
+    before = machine.state
+    with pytest.raises(RuntimeError, match="bad CGI"):
+        machine.moveTo(illegal)
+    assert machine.state is before
+
+
+def test_everyStateHasItsMoves() -> None:
+    """Each CGI state machine says, for every one of its states, where it may go."""
+    for states, moves in [
+        (cgistates.Life, cgistates.LIFE_MOVES),
+        (cgistates.Response, cgistates.RESPONSE_MOVES),
+        (cgistates.Stdin, cgistates.STDIN_MOVES),
+    ]:
+        assert set(moves) == set(states)
+        assert all(target in states for targets in moves.values() for target in targets)

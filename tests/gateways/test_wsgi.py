@@ -41,6 +41,7 @@ from zope.interface import directlyProvides
 from zope.interface.verify import verifyObject
 
 from twisted_web_re import resource, server, wsgi
+from twisted_web_re._gateways.wsgiexchange import Exchange, ExchangeState
 from twisted_web_re._gateways.wsgiinput import (
     INPUT_HIGH_WATER,
     INPUT_LOW_WATER,
@@ -2013,3 +2014,49 @@ def test_streamingInputReadlineLimit() -> None:
     assert body.readline() == b"fgh\n"
     body.end()
     assert body.readlines() == [b"xy"]
+
+
+def test_exchangeRefusesIllegalTransition() -> None:
+    """
+    A move that the WSGI exchange's state diagram does not have (a finished
+    response running again, a gone client's response finishing) is refused
+    loudly rather than carried out.
+    """
+    for final in (ExchangeState.DONE, ExchangeState.GONE):
+        exchange = Exchange.__new__(Exchange)
+        exchange.state = final
+        for target in ExchangeState:
+            with pytest.raises(RuntimeError, match="bad WSGI exchange transition"):
+                exchange._moveTo(target)
+            assert exchange.state is final
+
+
+def test_exchangeFinishedThenClientGone(
+    reactor: ThreadedReactor, pool: ThreadPool
+) -> None:
+    """
+    A client that goes away after its response was finished changes nothing:
+    the exchange stays done.
+    """
+    seen: list[Exchange] = []
+
+    def app(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
+        startResponse("200 OK", [])
+        return [b"x"]
+
+    wsgiResource = wsgi.WSGIResource(reactor, pool, app)
+    makeExchange = wsgiResource._exchange
+
+    def recording(request: Any, streaming: bool) -> Exchange:
+        seen.append(makeExchange(request, streaming))
+        return seen[-1]
+
+    wsgiResource._exchange = recording  # type: ignore[method-assign]
+    connection = Connection(reactor, wsgiResource)
+    connection.send(request())
+    assert connection.response().body == b"x"
+    [exchange] = seen
+    assert exchange.state is ExchangeState.DONE
+    exchange.stopProducing()
+    assert exchange.state is ExchangeState.DONE
+    assert wsgiResource._active == set()

@@ -1,32 +1,63 @@
 """
 The process side of CGI: L{CGIProcessProtocol} runs one CGI program for one
 request, feeding it the body and streaming its answer back, with timeouts.
+
+Three small state machines say where it is, each with one transition method
+that refuses a move its diagram does not have: the program's life
+(L{Life}), the response (L{Response}) and the program's input
+(L{Stdin}).
 """
 
 from __future__ import annotations
 
-import enum
+import os
+import shutil
+from collections.abc import Sequence
 from io import BytesIO
-from typing import IO, Any
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ProcessExitedAlready
-from twisted.internet.interfaces import IDelayedCall, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IConsumer,
+    IDelayedCall,
+    IPushProducer,
+)
 from twisted.internet.protocol import ProcessProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re import resource
+from twisted_web_re._gateways.cgiinput import CGIUpload, ContentFeeder, UploadThrottle
 from twisted_web_re._gateways.cgiparse import (
     CGIHeadParser,
     CGIResponseHead,
     MalformedCGIResponse,
 )
+from twisted_web_re._gateways.cgistates import (
+    LIFE_MOVES,
+    RESPONSE_MOVES,
+    STDIN_MOVES,
+    Life,
+    Machine,
+    Response,
+    Stdin,
+)
+from twisted_web_re._gateways.cgistderr import (
+    STDERR_LINE_LIMIT as STDERR_LINE_LIMIT,
+)
+from twisted_web_re._gateways.cgistderr import (
+    STDERR_LOG_LIMIT as STDERR_LOG_LIMIT,
+)
+from twisted_web_re._gateways.cgistderr import ErrorLog
+from twisted_web_re._gateways.reactor import CGIReactor
 from twisted_web_re._protocols.reactor import resolveReactor
-from twisted_web_re._publish.oserror import ServiceUnavailable
+from twisted_web_re._publish.oserror import ServiceUnavailable, isExhausted
+from twisted_web_re.server import Request
 
-__all__ = ["CGIProcessProtocol", "CGIUpload"]
+__all__ = ["CGIProcessProtocol", "CGIUpload", "spawnProgram"]
 
 _log = Logger()
 
@@ -50,176 +81,10 @@ MAX_LOCAL_REDIRECTS = 10
 #: output and run on.
 EXIT_WAIT = 1.0
 
-#: Bytes of a spooled request body written to a program's input at a time.
-BLOCK_SIZE = 64 * 1024
-
-#: The longest line of a program's standard error logged whole.
-STDERR_LINE_LIMIT = 4096
-
-#: Bytes of one program's standard error logged at most; a program that
-#: writes more cannot flood the log, and the rest is counted instead.
-STDERR_LOG_LIMIT = 64 * 1024
-
-
-class _State(enum.Enum):
-    """
-    Where a CGI response is.
-
-    ::
-
-        HEAD --head parsed--> BODY --output ended--> ENDING --exited--> DONE
-        HEAD --Location: /path--> REDIRECTING --request body done--> DONE
-        HEAD/BODY --malformed, timeout, client gone--> DONE
-        ENDING --failed (signal, status): cut, or 502 if nothing sent--> DONE
-        ENDING --still running after EXIT_WAIT, client gone--> DONE
-    """
-
-    HEAD = "head"
-    BODY = "body"
-    ENDING = "ending"
-    REDIRECTING = "redirecting"
-    DONE = "done"
-
-
-_TRANSITIONS: dict[_State, frozenset[_State]] = {
-    _State.HEAD: frozenset({_State.BODY, _State.REDIRECTING, _State.DONE}),
-    _State.BODY: frozenset({_State.ENDING, _State.DONE}),
-    _State.ENDING: frozenset({_State.DONE}),
-    _State.REDIRECTING: frozenset({_State.DONE}),
-    _State.DONE: frozenset(),
-}
-
-
-class CGIUpload:
-    """
-    A request body that a L{CGIScript} takes as it arrives (with
-    C{Site.locateBeforeBody}): piped to the program's input, or, when its
-    length is unknown (chunked), spooled to C{request.content} so that the
-    program can be told CONTENT_LENGTH.
-
-    @ivar protocol: the protocol of the program taking the body, once it is
-        made.
-    """
-
-    def __init__(self, request: Any, spool: bool) -> None:
-        self.request = request
-        self.spool = spool
-        self.protocol: CGIProcessProtocol | None = None
-
-    def received(self, data: bytes) -> None:
-        """
-        Hand on the next piece of the body.
-
-        @raise BodyStorageError: a spooled body could not be stored.
-        """
-        if self.protocol is not None:
-            self.protocol._bodyReceived(data)
-        elif self.spool:
-            self.request._storeBody(data)
-
-
-@implementer(IPullProducer)
-class _ContentFeeder:
-    """
-    Writes a complete request body, from its file, to a program's input a
-    block at a time, as fast as the program reads it, then closes the input.
-    """
-
-    def __init__(self, protocol: CGIProcessProtocol, content: IO[bytes]) -> None:
-        self._protocol = protocol
-        self._content = content
-        self._stopped = False
-
-    def resumeProducing(self) -> None:
-        """The input pipe drained: write the next block, or close it."""
-        if self._stopped:
-            return
-        protocol = self._protocol
-        data = self._content.read(BLOCK_SIZE)
-        if data:
-            protocol._touch()
-            protocol.transport.write(data)  # type: ignore[union-attr]
-            return
-        self._stopped = True
-        protocol._closeStdin()
-
-    def stopProducing(self) -> None:
-        """The input pipe is gone: write no more."""
-        self._stopped = True
-
-
-@implementer(IPushProducer)
-class _UploadThrottle:
-    """
-    Slows a streamed request body down to the pace at which the program reads
-    its input: registered with the input pipe, it pauses the upload while the
-    pipe's buffer is full.
-    """
-
-    def __init__(self, protocol: CGIProcessProtocol) -> None:
-        self._protocol = protocol
-
-    def pauseProducing(self) -> None:
-        """The program's input is full: stop reading the body."""
-        self._protocol._pauseUpload(True)
-
-    def resumeProducing(self) -> None:
-        """The program's input drained: read the body again."""
-        self._protocol._pauseUpload(False)
-
-    def stopProducing(self) -> None:
-        """The program's input is gone: the rest of the body is dropped."""
-        self._protocol._pauseUpload(False)
-
-
-class _ErrorLog:
-    """
-    Logs a program's standard error a line at a time, each line cut to
-    L{STDERR_LINE_LIMIT} bytes and the whole to L{STDERR_LOG_LIMIT}.
-    """
-
-    def __init__(self, script: str) -> None:
-        self._script = script
-        self._partial = b""
-        self._logged = 0
-        self._dropped = 0
-
-    def feed(self, data: bytes) -> None:
-        """Log the complete lines of C{data}, keeping a partial last line."""
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        if len(self._partial) > STDERR_LINE_LIMIT:
-            lines.append(self._partial)
-            self._partial = b""
-        for line in lines:
-            self._line(line)
-
-    def close(self) -> None:
-        """Standard error ended: log the last line, and what was dropped."""
-        if self._partial:
-            self._line(self._partial)
-            self._partial = b""
-        if self._dropped:
-            _log.warn(
-                "CGI script {script}: {count} more bytes of standard error "
-                "were not logged",
-                script=self._script,
-                count=self._dropped,
-            )
-
-    def _line(self, line: bytes) -> None:
-        line = line.rstrip(b"\r")
-        if self._logged >= STDERR_LOG_LIMIT:
-            self._dropped += len(line) + 1
-            return
-        self._logged += len(line) + 1
-        if len(line) > STDERR_LINE_LIMIT:
-            line = line[:STDERR_LINE_LIMIT] + b"..."
-        _log.warn(
-            "CGI script {script} (stderr): {line}",
-            script=self._script,
-            line=line.decode("utf-8", "backslashreplace"),
-        )
+# Local redirects followed so far for a request, while it lives: a
+# redirect is answered by another protocol (perhaps of another script), so
+# the count is kept beside the requests rather than in one protocol.
+_redirects: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
 
 
 @implementer(IPushProducer)
@@ -245,11 +110,12 @@ class CGIProcessProtocol(ProcessProtocol):
 
     def __init__(
         self,
-        request: Any,
+        request: Request,
         script: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         killGrace: float = KILL_GRACE,
-        reactor: Any = None,
+        reactor: CGIReactor | None = None,
+        upload: CGIUpload | None = None,
     ) -> None:
         """
         @param request: the request to answer.
@@ -259,40 +125,35 @@ class CGIProcessProtocol(ProcessProtocol):
             killed, or C{None} for never.
         @param killGrace: seconds between SIGTERM and SIGKILL.
         @param reactor: the reactor for timers; the global one by default.
+        @param upload: the request body, if it streams to the program as it
+            arrives; else it is complete in C{request.content}.
         """
         self.request = request
         self._script = script or request.uri.decode("latin-1")
         self._timeout = timeout
         self._killGrace = killGrace
-        self._reactor = resolveReactor(reactor)
-        self._state = _State.HEAD
+        self._reactor: CGIReactor = resolveReactor(reactor)
+        self._errors = ErrorLog(self._script)
+        # The program's life, and its timers.
+        self._life = Machine("process", Life.STARTING, LIFE_MOVES)
+        self._timer: IDelayedCall | None = None
+        self._hardKill: IDelayedCall | None = None
+        self._shutdownTrigger: Any = None
+        self._stopWaiters: list[Deferred[None]] = []
+        # The response.
+        self._response = Machine("response", Response.HEAD, RESPONSE_MOVES)
         self._parser = CGIHeadParser()
         self._head: CGIResponseHead | None = None
         self._location = b""
-        self._errors = _ErrorLog(self._script)
-        self._upload: CGIUpload | None = getattr(request, "_cgiUpload", None)
-        if self._upload is not None:
-            self._upload.protocol = self
-        # Whether the whole request body has arrived (with a streamed body,
-        # once the script is rendered).
-        self._bodyDone = self._upload is None
-        self._stdinOpen = True
-        self._uploadPaused = False
-        self._finishPending = False
-        self._gone = False
-        self._ended = False
-        self._killing = False
-        self._timer: IDelayedCall | None = None
-        self._hardKill: IDelayedCall | None = None
         self._exitWait: IDelayedCall | None = None
-        self._shutdownTrigger: Any = None
-        self._stopWaiters: list[Deferred[None]] = []
+        # The input: the program's stdin, and whether the whole request body
+        # has arrived (with a streamed body, once the script is rendered).
+        self._stdin = Machine("input", Stdin.OPEN, STDIN_MOVES)
+        self._upload = upload
+        if upload is not None:
+            upload.pipeTo(self._bodyReceived, self._bodyComplete)
+        self._bodyDone = upload is None
         request.notifyFinish().addErrback(self._clientGone)
-
-    def _setState(self, state: _State) -> None:
-        if state not in _TRANSITIONS[self._state]:
-            raise RuntimeError(f"bad CGI transition {self._state} -> {state}")
-        self._state = state
 
     # -- the process ----------------------------------------------------------
 
@@ -301,27 +162,30 @@ class CGIProcessProtocol(ProcessProtocol):
         The program started: feed it the request body, start the timer, and
         make sure it does not outlive the server.
         """
+        self._life.moveTo(Life.RUNNING)
         self._shutdownTrigger = self._reactor.addSystemEventTrigger(
             "before", "shutdown", self._serverStopping
         )
-        if self._gone:
+        if self._response.state is Response.GONE:
             self._kill()
             return
-        transport: Any = self.transport
+        # A process transport is also the consumer of the program's input.
+        transport = cast(IConsumer, self.transport)
         if self._upload is None:
             content = self.request.content or BytesIO()
-            transport.registerProducer(_ContentFeeder(self, content), False)
+            feeder = ContentFeeder(content, self._feed, self._closeStdin)
+            transport.registerProducer(feeder, False)
         else:
-            transport.registerProducer(_UploadThrottle(self), True)
+            transport.registerProducer(UploadThrottle(self._pauseUpload), True)
         self._updateTimer()
 
     def outReceived(self, data: bytes) -> None:
         """Parse the response head, then stream the body to the client."""
-        state = self._state
-        if state is _State.BODY:
+        state = self._response.state
+        if state is Response.BODY:
             self._touch()
             self._write(data)
-        elif state is _State.HEAD:
+        elif state is Response.HEAD:
             self._touch()
             try:
                 parsed = self._parser.feed(data)
@@ -340,24 +204,28 @@ class CGIProcessProtocol(ProcessProtocol):
         The program's input is closed (by us, or by the program): the rest of
         a streamed body is dropped.
         """
-        self._stdinOpen = False
-        self._pauseUpload(False)
+        if self._stdin.state is not Stdin.CLOSED:
+            paused = self._stdin.state is Stdin.PAUSED
+            self._stdin.moveTo(Stdin.CLOSED)
+            if paused:
+                self._resumeUpload()
 
     def outConnectionLost(self) -> None:
         """The program's output ended: so does the response."""
-        if self._state is _State.HEAD:
+        state = self._response.state
+        if state is Response.HEAD:
             try:
                 self._parser.close()
             except MalformedCGIResponse as error:
                 self._badGateway(str(error))
-        elif self._state is _State.BODY:
+        elif state is Response.BODY:
             self.request.unregisterProducer()
-            if self._killing:
+            if self._life.state is Life.KILLING:
                 # Stopped (the reactor is shutting down): its output is cut.
-                self._setState(_State.DONE)
+                self._response.moveTo(Response.DONE)
                 self._abort()
                 return
-            self._setState(_State.ENDING)
+            self._response.moveTo(Response.ENDING)
             self._exitWait = self._reactor.callLater(EXIT_WAIT, self._outputComplete)
 
     def errConnectionLost(self) -> None:
@@ -369,7 +237,8 @@ class CGIProcessProtocol(ProcessProtocol):
         The program exited and its pipes are closed: log how it ended if it
         failed, and stop its timers.
         """
-        self._ended = True
+        killed = self._life.state is Life.KILLING
+        self._life.moveTo(Life.ENDED)
         self._updateTimer()
         hardKill, self._hardKill = self._hardKill, None
         if hardKill is not None and hardKill.active():
@@ -380,7 +249,7 @@ class CGIProcessProtocol(ProcessProtocol):
         exitCode = getattr(reason.value, "exitCode", 0)
         signal = getattr(reason.value, "signal", None)
         if signal is not None:
-            (_log.info if self._killing else _log.error)(
+            (_log.info if killed else _log.error)(
                 "CGI script {script} was killed by signal {signal}",
                 script=self._script,
                 signal=signal,
@@ -391,8 +260,8 @@ class CGIProcessProtocol(ProcessProtocol):
                 script=self._script,
                 code=exitCode,
             )
-        if self._state is _State.ENDING:
-            if (signal is not None or exitCode) and not self._killing:
+        if self._response.state is Response.ENDING:
+            if (signal is not None or exitCode) and not killed:
                 self._cutShort()
             else:
                 self._outputComplete()
@@ -409,13 +278,13 @@ class CGIProcessProtocol(ProcessProtocol):
             # RFC 3875 section 6.2.2: the script's body, and any more of the
             # request body, mean nothing now.
             self._location = location
-            self._setState(_State.REDIRECTING)
+            self._response.moveTo(Response.REDIRECTING)
             self._closeStdin()
             if self._bodyDone:
                 self._reactor.callLater(0, self._redirect)
             return
         self._head = head
-        self._setState(_State.BODY)
+        self._response.moveTo(Response.BODY)
         self.request.registerProducer(self, True)
         if rest:
             self._write(rest)
@@ -452,11 +321,10 @@ class CGIProcessProtocol(ProcessProtocol):
         Answer with another URL of this server, as if the client had asked
         for it with GET (HEAD stays HEAD) and no body, as Apache does.
         """
-        if self._gone or self._state is not _State.REDIRECTING:
+        if self._response.state is not Response.REDIRECTING:
             return
-        self._setState(_State.DONE)
         request = self.request
-        count = getattr(request, "_cgiRedirects", 0) + 1
+        count = _redirects.get(request, 0) + 1
         if count > MAX_LOCAL_REDIRECTS:
             _log.error(
                 "CGI script {script}: more than {limit} local redirects for "
@@ -470,8 +338,8 @@ class CGIProcessProtocol(ProcessProtocol):
                 500, "Too Many Redirects", "The CGI script redirected too many times."
             )
             return
-        request._cgiRedirects = count
-        request._cgiUpload = None
+        self._response.moveTo(Response.DONE)
+        _redirects[request] = count
         # Locate the new URL's resource afresh (not the one a
         # locateBeforeBody site found from the head).
         request._located = None
@@ -500,16 +368,16 @@ class CGIProcessProtocol(ProcessProtocol):
 
     def _answerWith(self, page: resource.ErrorPage) -> None:
         """Answer with the error page C{page}, once nothing else will be sent."""
-        if self._state is not _State.DONE:
-            self._setState(_State.DONE)
+        gone = self._response.state is Response.GONE
+        if not gone:
+            self._response.moveTo(Response.FINISHING)
         self._closeStdin()
-        if self._gone:
+        if gone:
             return
         request = self.request
         body = page.render(request)
         request.setHeader(b"content-length", b"%d" % len(body))
         request.write(body)
-        self._finishPending = True
         self._finishWhenReady()
 
     def _outputComplete(self) -> None:
@@ -518,11 +386,10 @@ class CGIProcessProtocol(ProcessProtocol):
         to fail within L{EXIT_WAIT}): finish the response.
         """
         self._stopExitWait()
-        if self._state is not _State.ENDING:
+        if self._response.state is not Response.ENDING:
             return
-        self._setState(_State.DONE)
+        self._response.moveTo(Response.FINISHING)
         self._applyHead()
-        self._finishPending = True
         self._finishWhenReady()
 
     def _stopExitWait(self) -> None:
@@ -544,7 +411,7 @@ class CGIProcessProtocol(ProcessProtocol):
             what="the connection is cut" if sent else "answering 502",
         )
         if sent:
-            self._setState(_State.DONE)
+            self._response.moveTo(Response.DONE)
             self._abort()
         else:
             self._head = None
@@ -561,15 +428,14 @@ class CGIProcessProtocol(ProcessProtocol):
 
     def _finishWhenReady(self) -> None:
         """
-        Finish the response once it is complete and the request body has all
-        arrived: a request must not end while the channel is still reading
-        its body.
+        Finish a complete response once the request body has all arrived: a
+        request must not end while the channel is still reading its body.
         """
-        if self._finishPending and self._bodyDone and not self._gone:
-            self._finishPending = False
+        if self._response.state is Response.FINISHING and self._bodyDone:
+            self._response.moveTo(Response.DONE)
             self.request.finish()
 
-    def _cannotRun(self, problem: str, *, exhausted: bool = False) -> None:
+    def cannotRun(self, problem: str, *, exhausted: bool = False) -> None:
         """
         The program could not be started: log why and answer 500; or, if
         the server is short of what starting it takes (descriptors for its
@@ -597,9 +463,14 @@ class CGIProcessProtocol(ProcessProtocol):
 
     # -- the request body, when it streams --------------------------------------
 
+    def _feed(self, data: bytes) -> None:
+        """Write the next block of a complete request body to the program."""
+        self._touch()
+        self.transport.write(data)  # type: ignore[union-attr]
+
     def _bodyReceived(self, data: bytes) -> None:
         """The next piece of a streamed request body."""
-        if self._stdinOpen and self.transport is not None:
+        if self._stdin.state is not Stdin.CLOSED and self.transport is not None:
             self._touch()
             self.transport.write(data)
 
@@ -612,45 +483,57 @@ class CGIProcessProtocol(ProcessProtocol):
         # for the connection's next request.
         self._closeStdin()
         self._bodyDone = True
-        if self._state is _State.REDIRECTING:
+        if self._response.state is Response.REDIRECTING:
             self._reactor.callLater(0, self._redirect)
         self._finishWhenReady()
 
     def _pauseUpload(self, paused: bool) -> None:
         """Pause or resume a streamed request body (dropped once unwanted)."""
-        paused = paused and self._stdinOpen and not self._gone and not self._bodyDone
-        if paused == self._uploadPaused:
+        if self._stdin.state is Stdin.CLOSED:
             return
-        self._uploadPaused = paused
+        paused = (
+            paused and self._response.state is not Response.GONE and not self._bodyDone
+        )
+        if paused == (self._stdin.state is Stdin.PAUSED):
+            return
         if paused:
+            self._stdin.moveTo(Stdin.PAUSED)
             self.request.pauseUpload()
         else:
-            self._touch()
-            self.request.resumeUpload()
+            self._stdin.moveTo(Stdin.OPEN)
+            self._resumeUpload()
+
+    def _resumeUpload(self) -> None:
+        self._touch()
+        self.request.resumeUpload()
 
     def _closeStdin(self) -> None:
         """Close the program's input, after what is buffered for it."""
-        transport: Any = self.transport
-        if self._stdinOpen and transport is not None:
-            self._stdinOpen = False
-            transport.unregisterProducer()
+        if self._stdin.state is Stdin.CLOSED:
+            return
+        paused = self._stdin.state is Stdin.PAUSED
+        self._stdin.moveTo(Stdin.CLOSED)
+        transport = self.transport
+        if transport is not None:
+            cast(IConsumer, transport).unregisterProducer()
             transport.closeStdin()
-        self._pauseUpload(False)
+        if paused:
+            self._resumeUpload()
 
     # -- back-pressure from the client ------------------------------------------
 
     def pauseProducing(self) -> None:
         """The client is not keeping up: stop reading the program's output."""
-        transport: Any = self.transport
-        if transport is not None and not self._gone:
-            transport.pauseProducing()
+        transport = self.transport
+        if transport is not None and self._response.state is not Response.GONE:
+            transport.pauseProducing()  # type: ignore[attr-defined]
 
     def resumeProducing(self) -> None:
         """The client caught up: read the program's output again."""
         self._touch()
-        transport: Any = self.transport
+        transport = self.transport
         if transport is not None:
-            transport.resumeProducing()
+            transport.resumeProducing()  # type: ignore[attr-defined]
 
     def stopProducing(self) -> None:
         """The connection is gone."""
@@ -660,17 +543,14 @@ class CGIProcessProtocol(ProcessProtocol):
 
     def _clientGone(self, reason: Failure | None) -> None:
         """The client went away: the program is no longer wanted."""
-        if self._gone:
+        if self._response.state is Response.GONE:
             return
-        self._gone = True
-        if self._state is not _State.DONE:
-            self._setState(_State.DONE)
+        self._response.moveTo(Response.GONE)
         self._stopExitWait()
-        self._finishPending = False
-        transport: Any = self.transport
+        transport = self.transport
         if transport is not None:
             # Drain its output so that it is not stuck writing while it dies.
-            transport.resumeProducing()
+            transport.resumeProducing()  # type: ignore[attr-defined]
             self._kill()
 
     def _updateTimer(self) -> None:
@@ -683,7 +563,10 @@ class CGIProcessProtocol(ProcessProtocol):
         hung program, or a client that neither reads nor sends), the
         program is not kept waiting forever.
         """
-        running = not (self._ended or self._gone or self._killing)
+        running = (
+            self._life.state is Life.RUNNING
+            and self._response.state is not Response.GONE
+        )
         timer = self._timer
         if running and timer is None and self._timeout is not None:
             self._timer = self._reactor.callLater(self._timeout, self._timedOut)
@@ -704,8 +587,8 @@ class CGIProcessProtocol(ProcessProtocol):
         nothing of the response was sent yet.
         """
         self._timer = None
-        state = self._state
-        if state is _State.HEAD or state is _State.BODY:
+        state = self._response.state
+        if state is Response.HEAD or state is Response.BODY:
             _log.error(
                 "CGI script {script}: no progress for {timeout} seconds; killing it",
                 script=self._script,
@@ -719,24 +602,24 @@ class CGIProcessProtocol(ProcessProtocol):
                 timeout=self._timeout,
             )
         self._kill()
-        if state is _State.BODY:
+        if state is Response.BODY:
             request = self.request
             request.unregisterProducer()
             if self._head is None:
-                self._setState(_State.DONE)
+                self._response.moveTo(Response.DONE)
                 self._abort()
                 return
             self._head = None
-        if state is _State.HEAD or state is _State.BODY:
+        if state is Response.HEAD or state is Response.BODY:
             self._answer(
                 504, "Gateway Timeout", "The CGI script did not answer in time."
             )
 
     def _kill(self) -> None:
         """Ask the program to end now, and make it end soon after."""
-        if self._killing or self._ended or self.transport is None:
+        if self._life.state is not Life.RUNNING:
             return
-        self._killing = True
+        self._life.moveTo(Life.KILLING)
         self._updateTimer()
         self._closeStdin()
         self._signal("TERM")
@@ -749,14 +632,16 @@ class CGIProcessProtocol(ProcessProtocol):
         """
         self._hardKill = None
         self._signal("KILL")
-        transport: Any = self.transport
+        transport = self.transport
+        assert transport is not None
         transport.loseConnection()
         waiters, self._stopWaiters = self._stopWaiters, []
         for waiter in waiters:
             waiter.callback(None)
 
     def _signal(self, name: str) -> None:
-        transport: Any = self.transport
+        transport = self.transport
+        assert transport is not None
         try:
             transport.signalProcess(name)
         except (ProcessExitedAlready, OSError):
@@ -767,9 +652,39 @@ class CGIProcessProtocol(ProcessProtocol):
         The reactor is shutting down: end the program, delaying the shutdown
         until it has (at most L{KILL_GRACE} seconds).
         """
-        if self._ended:
+        if self._life.state is Life.ENDED:
             return None
         waiter: Deferred[None] = Deferred()
         self._stopWaiters.append(waiter)
         self._kill()
         return waiter
+
+
+def spawnProgram(
+    protocol: CGIProcessProtocol,
+    reactor: CGIReactor,
+    argv: Sequence[str],
+    env: dict[str, str],
+    directory: str,
+) -> None:
+    """
+    Run C{argv} (whose first item must be an executable file, or a name
+    found on the C{PATH} of C{env}) in C{directory}, with C{protocol}
+    answering its request; answer 500 if it cannot be run, or 503 if the
+    server is short of the descriptors, memory or processes it takes.
+    """
+    program = argv[0]
+    if os.sep not in program:
+        # A bare name, found on the program's PATH as execvp() would.
+        program = shutil.which(program, path=env["PATH"]) or program
+    if not os.access(program, os.X_OK) or os.path.isdir(program):
+        protocol.cannotRun(f"{program} is not an executable file")
+        return
+    try:
+        reactor.spawnProcess(protocol, program, argv, env, directory)
+    except OSError as error:
+        protocol.cannotRun(
+            f"starting {program} failed: {error}", exhausted=isExhausted(error)
+        )
+    except Exception as error:
+        protocol.cannotRun(f"starting {program} failed: {error!r}")

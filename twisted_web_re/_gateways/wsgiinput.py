@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from twisted.logger import Logger
+
+if TYPE_CHECKING:
+    from twisted_web_re.server import Request
 
 __all__ = [
     "ClientDisconnected",
@@ -49,7 +52,7 @@ class ClientDisconnected(OSError):
     """
 
 
-def _readLines(stream: Any, hint: int | None) -> list[bytes]:
+def _readLines(stream: SpooledInput | StreamingInput, hint: int | None) -> list[bytes]:
     """
     Read lines from C{stream} until the end, or until they add up to at least
     C{hint} bytes when C{hint} is positive.
@@ -123,7 +126,7 @@ class StreamingInput:
 
     def __init__(
         self,
-        request: Any,
+        request: Request,
         callFromThread: Callable[..., object],
     ) -> None:
         """
@@ -345,7 +348,7 @@ class ErrorStream:
             _errorLog.error("{line}", line=line)
         return len(text)
 
-    def writelines(self, lines: Any) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:
         """Write each string of C{lines}."""
         for line in lines:
             self.write(line)
@@ -386,7 +389,10 @@ def _environName(name: bytes) -> str | None:
 
 
 def makeEnviron(
-    request: Any, body: Any, streaming: bool, base: dict[str, Any]
+    request: Request,
+    body: SpooledInput | StreamingInput,
+    streaming: bool,
+    base: dict[str, Any],
 ) -> dict[str, Any]:
     """
     Return the PEP 3333 environ for C{request}: a copy of C{base} (the keys
@@ -426,10 +432,11 @@ def makeEnviron(
     clientHost = getattr(client, "host", None)
     if clientHost is not None:
         environ["REMOTE_ADDR"] = clientHost
-        environ["REMOTE_PORT"] = str(client.port)
-    # Headers._raw: lower-cased names to their values, read directly since
-    # this runs for every request.
-    raw = request.requestHeaders._raw
+        environ["REMOTE_PORT"] = str(getattr(client, "port", ""))
+    # Lower-cased names to their values, read without copying since this
+    # runs for every request.
+    headers = request.requestHeaders
+    raw = headers.lowered()
     for name, values in raw.items():
         key = _environName(name)
         if key is not None:
@@ -444,14 +451,15 @@ def makeEnviron(
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2),
         # and applications rebuild their URL from HTTP_HOST (PEP 3333).
         environ["HTTP_HOST"] = authority.authority.decode("latin-1")
-    contentType = raw.get(b"content-type")
+    contentType = headers.getLowered(b"content-type")
     if contentType:
         environ["CONTENT_TYPE"] = contentType[-1].decode("latin-1")
-    contentLength = raw.get(b"content-length")
+    contentLength = headers.getLowered(b"content-length")
     if contentLength:
         environ["CONTENT_LENGTH"] = contentLength[-1].decode("latin-1")
     elif b"transfer-encoding" in raw and not streaming:
         content = request.content
-        environ["CONTENT_LENGTH"] = str(content.seek(0, os.SEEK_END))
-        content.seek(0)
+        if content is not None:
+            environ["CONTENT_LENGTH"] = str(content.seek(0, os.SEEK_END))
+            content.seek(0)
     return environ
