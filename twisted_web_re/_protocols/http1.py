@@ -32,6 +32,7 @@ from zope.interface import implementer
 from twisted_web_re._protocols.forwarded import _isTrusted
 from twisted_web_re._protocols.http1state import (
     ENDS,
+    TRANSITIONS,
     State,
     checkMove,
     mayParse,
@@ -159,7 +160,8 @@ class HTTPChannel(Protocol):
 
         @raise RuntimeError: the move is not one L{State} draws.
         """
-        checkMove(self._state, state)
+        if state not in TRANSITIONS[self._state]:
+            checkMove(self._state, state)
         self._state = state
 
     @property
@@ -254,7 +256,7 @@ class HTTPChannel(Protocol):
         writer = self._writer
         if self._state is not State.RESPONDING or request is None or writer.code != 101:
             raise RuntimeError(
-                f"cannot switch protocols in state {self._state.value} "
+                f"cannot switch protocols in state {self._state.name} "
                 f"with response code {writer.code}"
             )
         if writer.pending:
@@ -371,12 +373,9 @@ class HTTPChannel(Protocol):
             return
         writer = self._writer
         if writer.pending:
-            out = writer.head(len(last))
-            if last:
-                out += writer.body(last)
+            out = writer.whole(last)
         else:
-            out = writer.body(last) if last else b""
-        out += writer.end()
+            out = (writer.body(last) if last else b"") + writer.end()
         request = self._request
         if request is not None:
             request.sentLength = writer.sent
@@ -479,7 +478,7 @@ class HTTPChannel(Protocol):
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
-        if self._mayParse():
+        if mayParse(state, self._writePaused):
             self._parse(data)
             return
         self._buffer = data
@@ -490,7 +489,7 @@ class HTTPChannel(Protocol):
         pos = 0
         end = len(buf)
         try:
-            while pos < end and self._mayParse():
+            while pos < end and mayParse(self._state, self._writePaused):
                 state = self._state
                 if state is State.IDLE or state is State.HEAD:
                     if buf[pos] in _LINEENDS:
@@ -655,7 +654,8 @@ class HTTPChannel(Protocol):
         # re-arm itself; only a missing one needs scheduling.
         if self._timer is None:
             self._armTimer(self._limits.idleTimeout)
-        self._continue()
+        if not self._out.corked:
+            self._continue()
 
     def _continue(self) -> None:
         """

@@ -12,7 +12,7 @@ import enum
 PIPELINE_BUFFER = 64 * 1024
 
 
-class State(enum.Enum):
+class State(enum.IntEnum):
     """
     Where a connection is.  RFC 9112 sections 9.3 (persistence) and 9.6
     (tear-down), and RFC 9110 section 15.2.2 (101), drawn::
@@ -35,15 +35,15 @@ class State(enum.Enum):
     channel's L{Output} is corked) to go out in one write.
     """
 
-    IDLE = "idle"
-    HEAD = "head"
-    BODY = "body"
-    BODY_PAUSED = "body paused"
-    DRAINING = "draining"
-    RESPONDING = "responding"
-    SWITCHED = "switched"
-    LINGERING = "lingering"
-    CLOSING = "closing"
+    IDLE = 0
+    HEAD = 1
+    BODY = 2
+    BODY_PAUSED = 3
+    DRAINING = 4
+    RESPONDING = 5
+    SWITCHED = 6
+    LINGERING = 7
+    CLOSING = 8
 
 
 ENDS = frozenset({State.LINGERING, State.CLOSING})

@@ -22,7 +22,7 @@ class Output:
     @ivar corked: whether what is sent is held back until L{uncork}.
     """
 
-    __slots__ = ("_corkedBytes", "_direct", "_held", "_limit", "_transport")
+    __slots__ = ("_corkedBytes", "_direct", "_held", "_limit", "_transport", "corked")
 
     def __init__(self) -> None:
         self._transport: Any = None
@@ -30,6 +30,7 @@ class Output:
         self._limit = DEFAULT_LIMITS.maxUnsentOutput
         self._held: list[bytes] | None = None
         self._corkedBytes = 0
+        self.corked = False
 
     def attach(self, transport: ITransport, limit: int) -> None:
         """
@@ -40,14 +41,10 @@ class Output:
         self._direct = canSendDirectly(transport)
         self._limit = limit
 
-    @property
-    def corked(self) -> bool:
-        """Whether what is sent is held back until L{uncork}."""
-        return self._held is not None
-
     def cork(self) -> None:
         """Hold back what is sent until L{uncork}."""
         self._held = []
+        self.corked = True
 
     def send(self, data: bytes) -> None:
         """
@@ -72,6 +69,7 @@ class Output:
     def uncork(self) -> None:
         """Send what was held back, and hold nothing more."""
         held, self._held = self._held, None
+        self.corked = False
         if held:
             self._flush(held)
 

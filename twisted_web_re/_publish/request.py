@@ -584,7 +584,13 @@ class Request:
         if self._disconnected:
             return
         if not self.startedWriting:
-            self._commit()
+            self.startedWriting = 1
+            self.channel.writeHead(
+                self.code,
+                self.code_message,
+                self.responseHeaders.lowered(),
+                self.cookies,
+            )
         if self._holding:
             held = self._held
             if held is None:

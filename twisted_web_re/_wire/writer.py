@@ -74,6 +74,7 @@ class ResponseWriter:
         this response; cleared when the framing or the application forbids it.
     @ivar chunked: whether the body is sent with chunked coding.
     @ivar code: the status code of the committed response head.
+    @ivar pending: whether a committed head waits for L{head} or L{whole}.
     @ivar sent: body bytes framed so far (none for a response that has no
         body, and none past a declared C{Content-Length}).
     @ivar problem: set when the application broke the framing it asked for
@@ -93,6 +94,7 @@ class ResponseWriter:
         "chunked",
         "code",
         "keepAlive",
+        "pending",
         "problem",
         "sent",
     )
@@ -121,15 +123,11 @@ class ResponseWriter:
         self.sent = 0
         self.problem: str | None = None
         self._head: bytes | None = None
+        self.pending = False
         self._bodyAllowed = True
         self._lengthLeft: int | None = None
         self._declared: int | None = None
         self._connection: list[bytes] | None = None
-
-    @property
-    def pending(self) -> bool:
-        """Whether a committed head waits for L{head}."""
-        return self._head is not None
 
     def commit(
         self,
@@ -173,6 +171,7 @@ class ResponseWriter:
         elif b"server" not in fields:
             append(self._serverLine[2:])
         self._head = b"".join(lines)
+        self.pending = True
         self._connection = fields.get(b"connection")
         declared = fields.get(b"content-length")
         self._declared = None
@@ -192,6 +191,7 @@ class ResponseWriter:
         head = self._head
         assert head is not None, "no response head committed"
         self._head = None
+        self.pending = False
         code = self.code
         declared = self._declared
         framing = b""
@@ -229,6 +229,23 @@ class ResponseWriter:
         elif self._version == b"HTTP/1.0":
             framing += b"Connection: keep-alive\r\n"
         return head + framing + b"\r\n"
+
+    def whole(self, body: bytes) -> bytes:
+        """
+        Return the head, C{body} and the body's end: a whole response, for
+        a caller that has all of its body at once.
+        """
+        out = self.head(len(body))
+        if body and self._bodyAllowed:
+            if self._lengthLeft is None:
+                # Framed by the length just written: nothing to check.
+                self.sent += len(body)
+                out += body
+            else:
+                out += self.body(body)
+        if self._lengthLeft:
+            out += self.end()
+        return out
 
     def body(self, data: bytes) -> bytes:
         """
