@@ -67,7 +67,7 @@ def checkMove(current: State, new: State) -> None:
         L{State} draws.
     """
     if new not in TRANSITIONS[current]:
-        raise RuntimeError(f"bad channel transition {current} -> {new}")
+        raise RuntimeError(f"bad channel transition {current.name} -> {new.name}")
 
 
 def mayParse(state: State, writePaused: bool) -> bool:

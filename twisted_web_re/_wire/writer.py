@@ -105,6 +105,13 @@ class ResponseWriter:
             application sets its own.
         """
         self._serverLine = b"\r\nServer: " + server + b"\r\n"
+        self.problem: str | None = None
+        self.sent = 0
+        self._head: bytes | None = None
+        self._bodyAllowed = True
+        self._lengthLeft: int | None = None
+        self._declared: int | None = None
+        self._connection: list[bytes] | None = None
         self.reset(b"HTTP/1.1", b"GET", True)
 
     def reset(self, version: bytes, method: bytes, keepAlive: bool) -> None:
@@ -118,16 +125,10 @@ class ResponseWriter:
         self._version = version
         self._method = method
         self.keepAlive = keepAlive
-        self.chunked = False
+        # The rest of the response's state is set by commit().
         self.code = 0
-        self.sent = 0
-        self.problem: str | None = None
-        self._head: bytes | None = None
         self.pending = False
-        self._bodyAllowed = True
-        self._lengthLeft: int | None = None
-        self._declared: int | None = None
-        self._connection: list[bytes] | None = None
+        self.chunked = False
 
     def commit(
         self,
