@@ -185,7 +185,7 @@ class HTTPFactory(ServerFactory):
     @ivar trustedProxies: networks whose C{X-Forwarded-For} is believed.
     """
 
-    protocol = HTTPChannel
+    protocol = HTTPChannel  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -249,7 +249,7 @@ class HTTPFactory(ServerFactory):
             self._limits = self._limits.replace(idleTimeout=self.timeOut)
         return self._limits
 
-    def buildProtocol(self, addr: IAddress | None) -> HTTPChannel:
+    def buildProtocol(self, addr: IAddress | None) -> HTTPChannel:  # type: ignore[override]
         """
         Make a channel for a new connection.
         """

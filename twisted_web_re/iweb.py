@@ -4,12 +4,13 @@ Interfaces of the web server, declared with C{zope.interface}.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
 from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
+
+from twisted_web_re.http_headers import Headers
 
 
 class IRequest(Interface):
@@ -79,7 +80,9 @@ class IRequest(Interface):
     def notifyFinish() -> object:
         """Return a Deferred firing on finish, failing on connection loss."""
 
-    def registerProducer(producer: Any, streaming: bool) -> None:
+    def registerProducer(
+        producer: IPushProducer | IPullProducer, streaming: bool
+    ) -> None:
         """Register a producer of the response body."""
 
     def unregisterProducer() -> None:
@@ -161,7 +164,10 @@ class IStream(Interface):
         """Deliver the request body again, starting with what is buffered."""
 
     def writeHead(
-        code: int, reason: bytes, headers: Mapping[bytes, list[bytes]], cookies: Any
+        code: int,
+        reason: bytes,
+        headers: Mapping[bytes, list[bytes]],
+        cookies: Sequence[bytes],
     ) -> None:
         """
         Commit the response head: status, reason phrase, fields by
@@ -237,7 +243,7 @@ class IStreamRequest(IRequest):
     startedWriting = Attribute("Whether the response head is committed.")
 
     def headReceived(
-        method: bytes, target: bytes, version: bytes, headers: Any
+        method: bytes, target: bytes, version: bytes, headers: Headers
     ) -> None:
         """
         The request head arrived: its method, request-target, version label

@@ -24,12 +24,12 @@ from twisted.internet.interfaces import (
     IPushProducer,
     IReactorTime,
 )
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_web_re._protocols.forwarded import _isTrusted
+from twisted_web_re._protocols.forwarded import Network, _isTrusted
 from twisted_web_re._protocols.http1state import (
     ENDS,
     TRANSITIONS,
@@ -99,7 +99,7 @@ class HTTPChannel(Protocol):
     """
 
     requestFactory: RequestFactory | None = None
-    factory: Any = None
+    factory: Factory | None = None
 
     def __init__(self) -> None:
         self._state: State = State.IDLE
@@ -122,7 +122,7 @@ class HTTPChannel(Protocol):
         self._peer: IAddress | None = None
         self._host: IAddress | None = None
         self._secure: bool | None = None
-        self.trustedProxies: tuple[Any, ...] = ()
+        self.trustedProxies: tuple[Network, ...] = ()
 
     def configure(
         self,
@@ -131,7 +131,7 @@ class HTTPChannel(Protocol):
         reactor: IReactorTime | None = None,
         accessLog: AccessLog | None = None,
         refuseBody: BodyRefusal | None = None,
-        trustedProxies: tuple[Any, ...] = (),
+        trustedProxies: tuple[Network, ...] = (),
     ) -> None:
         """
         Give the channel what it shares with the other connections, before
