@@ -47,24 +47,11 @@ RANKS: dict[str, int] = {
 #: Upward imports that the stream contract (issue "one request core") is
 #: to remove, each with its reason.  The test fails if one disappears
 #: without being taken off this list, or if a new one appears.
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    (
-        "_protocols.http1",
-        "_publish.request",
-    ): "the channel makes its requests from the low-level Request class",
-    (
-        "_protocols.http1",
-        "http",
-    ): "the channel reads its limits and log from an HTTPFactory",
-    (
-        "_protocols.http1",
-        "_publish.spool",
-    ): "the channel answers a request body that cannot be stored",
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 #: Modules over the limit, to be split; the test fails if one is split
 #: without being taken off this list.
-KNOWN_LARGE = {"_publish.request"}
+KNOWN_LARGE: set[str] = set()
 
 
 def roomOf(module: str) -> str:

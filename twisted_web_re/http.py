@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from twisted.internet.interfaces import IProtocolNegotiationFactory
+from twisted.internet.interfaces import IAddress, IProtocolNegotiationFactory
 from twisted.internet.protocol import ServerFactory
 from twisted.python import logfile
 from zope.interface import implementer
 
+from twisted_web_re._protocols import http1
 from twisted_web_re._protocols.accesslog import (
     chooseLogFormatter,
     combinedLogFormatter,
@@ -25,13 +26,13 @@ from twisted_web_re._protocols.accesslog import (
 )
 from twisted_web_re._protocols.accesslogwriter import AccessLogWriter
 from twisted_web_re._protocols.forwarded import parseTrustedProxies
-from twisted_web_re._protocols.http1 import HTTPChannel
 from twisted_web_re._publish.headerparse import parseHTTPDate
 from twisted_web_re._publish.request import CACHED, Request
 from twisted_web_re._publish.urlparse import parse_qs, urlparse
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, IDLE_TIMEOUT, Limits
 from twisted_web_re._wire.serialise import LAST_CHUNK, chunk, httpDate
 from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
+from twisted_web_re.iweb import IStreamRequest
 
 __all__ = [
     "CACHED",
@@ -169,6 +170,16 @@ _UNSET: Any = object()
 ALPN_PROTOCOLS = (b"http/1.1", b"http/1.0")
 
 
+class HTTPChannel(http1.HTTPChannel):
+    """
+    An HTTP/1.1 server connection whose requests are L{Request}s, unless a
+    subclass (or the L{HTTPFactory} that builds it) names another
+    C{requestFactory}.
+    """
+
+    requestFactory: http1.RequestFactory | None = Request
+
+
 @implementer(IProtocolNegotiationFactory)
 class HTTPFactory(ServerFactory):
     """
@@ -247,12 +258,19 @@ class HTTPFactory(ServerFactory):
             self._limits = self._limits.replace(idleTimeout=self.timeOut)
         return self._limits
 
-    def buildProtocol(self, addr: Any) -> HTTPChannel:  # type: ignore[override]
+    def buildProtocol(self, addr: IAddress | None) -> HTTPChannel:  # type: ignore[override]
         """
         Make a channel for a new connection.
         """
         channel: HTTPChannel = self.protocol()
         channel.factory = self
+        channel.configure(
+            limits=self.limits,
+            reactor=self._reactor,
+            accessLog=self.log,
+            refuseBody=self.refuseBody,
+            trustedProxies=self.trustedProxies,
+        )
         return channel
 
     def acceptableProtocols(self) -> list[bytes]:
@@ -286,7 +304,7 @@ class HTTPFactory(ServerFactory):
         """The open access log file, if any."""
         return self._accessLog.file
 
-    def refuseBody(self, request: Request, length: int | None) -> int | None:
+    def refuseBody(self, request: IStreamRequest, length: int | None) -> int | None:
         """
         Decide, from the head alone, whether to read a request's body.
 
@@ -300,7 +318,7 @@ class HTTPFactory(ServerFactory):
         """
         return None
 
-    def log(self, request: Request) -> None:
+    def log(self, request: IStreamRequest) -> None:
         """
         Log C{request}, finished or cut short by its client.
 

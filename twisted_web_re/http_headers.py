@@ -93,8 +93,6 @@ class Headers:
         headers._raw = fields
         return headers
 
-    _fromParsed = fromLowered
-
     def lowered(self) -> Mapping[bytes, list[bytes]]:
         """
         Return the fields as a mapping of lower-cased names to their values
@@ -127,7 +125,7 @@ class Headers:
         """
         Return an independent copy: changing one does not change the other.
         """
-        return Headers._fromParsed({k: list(v) for k, v in self._raw.items()})
+        return Headers.fromLowered({k: list(v) for k, v in self._raw.items()})
 
     def hasHeader(self, name: str | bytes) -> bool:
         """

@@ -4,9 +4,13 @@ Interfaces of the web server, declared with C{zope.interface}.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 
+from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
+from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
+
+from twisted_web_re.http_headers import Headers
 
 
 class IRequest(Interface):
@@ -76,7 +80,9 @@ class IRequest(Interface):
     def notifyFinish() -> object:
         """Return a Deferred firing on finish, failing on connection loss."""
 
-    def registerProducer(producer: Any, streaming: bool) -> None:
+    def registerProducer(
+        producer: IPushProducer | IPullProducer, streaming: bool
+    ) -> None:
         """Register a producer of the response body."""
 
     def unregisterProducer() -> None:
@@ -90,3 +96,176 @@ class IAccessLogFormatter(Interface):
 
     def __call__(timestamp: str, request: IRequest) -> str:
         """Return the log line for request, finished at timestamp."""
+
+
+class RequestBodyError(Exception):
+    """
+    A request body cannot be taken (stored, say): raised by
+    L{IStreamRequest.gotLength} or L{IStreamRequest.handleContentChunk}.  The
+    protocol answers C{status} at once, unless part of a response has already
+    gone out, and stops reading that stream.
+
+    @ivar status: the status to answer with.
+    @ivar reason: a fixed explanation, safe to send to the client.
+    @ivar problem: the detailed explanation, for the server's log.
+    """
+
+    def __init__(self, status: int, reason: str, problem: str) -> None:
+        super().__init__(status, reason, problem)
+        self.status = status
+        self.reason = reason
+        self.problem = problem
+
+
+class IStream(Interface):
+    """
+    The stream contract, carrier's side: what carries one request and its
+    response (an HTTP/1.1 connection answering it, an HTTP/2 stream, a test
+    double).  The request knows its protocol only through this: it never
+    sees wire bytes, and never decides how a body is delimited.
+
+    The response goes out as a head (L{writeHead}), body data
+    (L{writeBody}) and an end (L{endResponse}); the head is sent with the
+    first body data or the end, so that a response given whole can be sent
+    with its length, in one piece.
+
+    @ivar transport: the connection's transport, for code that asks for it
+        (C{None} where there is none).
+    @ivar bodyMemoryLimit: bytes of request body the request may keep in
+        memory before it stores the rest in a file.
+    @ivar trustedProxies: networks whose forwarding headers name the real
+        client (see L{twisted_web_re._protocols.forwarded}).
+    @ivar chunked: whether the response body goes out in chunks (HTTP/1.1
+        only; false elsewhere).
+    """
+
+    transport = Attribute("The transport, or None.")
+    bodyMemoryLimit = Attribute("Bytes of body kept in memory, an int.")
+    trustedProxies = Attribute("Trusted proxy networks, a tuple.")
+    chunked = Attribute("Whether the response body is chunked, a bool.")
+
+    def getPeer() -> IAddress:
+        """Return the address of the connection's other end."""
+
+    def getHost() -> IAddress:
+        """Return the local address the request arrived on."""
+
+    def isSecure() -> bool:
+        """Return whether the request arrived over TLS."""
+
+    def pauseBody() -> None:
+        """
+        Deliver no more request body until L{resumeBody}: back-pressure from
+        a request that cannot take its body as fast as it arrives.  The
+        body's timeout does not run meanwhile.
+        """
+
+    def resumeBody() -> None:
+        """Deliver the request body again, starting with what is buffered."""
+
+    def writeHead(
+        code: int,
+        reason: bytes,
+        headers: Mapping[bytes, list[bytes]],
+        cookies: Sequence[bytes],
+    ) -> None:
+        """
+        Commit the response head: status, reason phrase, fields by
+        lower-cased name, and C{Set-Cookie} values (a sequence of bytes).
+        The stream takes the head now (later changes to C{headers} have no
+        effect) and sends it with the first L{writeBody} or L{endResponse};
+        until then a second call replaces it.  The stream may add the fields
+        its protocol needs (C{Date}, C{Server}, framing) and ignores the
+        application's framing fields where its protocol decides them.
+        """
+
+    def writeBody(data: bytes) -> None:
+        """
+        Send C{data} as the next part of the response body, after the head if
+        it is still waiting (then framed for a body of unknown length).
+        Empty C{data} sends a waiting head alone.  The stream counts what it
+        sends in its request's C{sentLength}: nothing for a response that has
+        no body (a HEAD, a 304), nothing past a declared length.
+        """
+
+    def endResponse(last: bytes = b"") -> None:
+        """
+        Send C{last} as the end of the response body and end the response.
+        When the head is still waiting, C{last} is the whole body: its length
+        is known, and head and body go out together.  The stream then moves
+        on (to its next request, or to its close), having counted what it
+        sent as L{writeBody} does.  Calls after the stream was given up (or
+        handed to another protocol) do nothing.
+        """
+
+    def registerProducer(
+        producer: IPushProducer | IPullProducer, streaming: bool
+    ) -> None:
+        """
+        Make C{producer} the source of the response body: a streaming one
+        is paused and resumed as the client reads; a pull one is asked for
+        more whenever the stream can take it.
+
+        @raise RuntimeError: a producer is already registered.
+        """
+
+    def unregisterProducer() -> None:
+        """Forget the producer registered with L{registerProducer}."""
+
+    def abortConnection() -> None:
+        """
+        Give up at once, discarding what is unsent, so that the client sees
+        the response cut rather than complete.
+        """
+
+    def loseConnection() -> None:
+        """End the connection once what has been written is sent."""
+
+
+class IStreamRequest(IRequest):
+    """
+    The stream contract, request's side: an L{IRequest} that a protocol
+    can feed.  What a protocol tells the request it carries, in this
+    order: L{headReceived}, L{gotLength}, any number of
+    L{handleContentChunk}, L{requestReceived}; L{connectionLost} at any
+    time the stream is given up before the request has finished.  The protocol
+    makes the request with the request factory, given the L{IStream}.
+
+    Its L{IRequest.sentLength} is kept by the stream (see
+    L{IStream.writeBody}), which may lower it to what really left the
+    process when the connection is lost.
+
+    @ivar finished: true once the request has ended its response.
+    @ivar startedWriting: true once the response head is committed.
+    """
+
+    finished = Attribute("Whether the response has ended.")
+    startedWriting = Attribute("Whether the response head is committed.")
+
+    def headReceived(
+        method: bytes, target: bytes, version: bytes, headers: Headers
+    ) -> None:
+        """
+        The request head arrived: its method, request-target, version label
+        (C{b"HTTP/1.1"}) and header fields (a L{Headers}).
+        """
+
+    def gotLength(length: int | None) -> None:
+        """
+        A body of C{length} bytes follows (C{None}: unknown); C{0}: none.
+
+        @raise RequestBodyError: the body cannot be stored.
+        """
+
+    def handleContentChunk(data: bytes) -> None:
+        """
+        The next piece of the request body arrived.
+
+        @raise RequestBodyError: it cannot be stored.
+        """
+
+    def requestReceived(command: bytes, path: bytes, version: bytes) -> None:
+        """The whole request has arrived: answer it."""
+
+    def connectionLost(reason: Failure) -> None:
+        """The stream was given up before the response ended."""

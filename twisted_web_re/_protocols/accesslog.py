@@ -92,7 +92,7 @@ def _escape(value: bytes) -> bytes:
 
 def _formatLine(host: str, timestamp: str, request: Any) -> str:
     length = request.sentLength
-    headers = request.requestHeaders._raw
+    headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
     method = request.method
@@ -165,7 +165,7 @@ def _text(value: bytes) -> str:
 
 def _lastHeader(request: Any, name: bytes) -> str | None:
     """The last C{name} field of C{request}'s head, as text, if there is one."""
-    values = request.requestHeaders._raw.get(name)
+    values = request.requestHeaders.getLowered(name)
     return _text(values[-1]) if values else None
 
 

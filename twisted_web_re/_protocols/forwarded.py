@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -73,7 +73,7 @@ def _xForwardedHops(values: list[bytes]) -> list[str]:
 
 
 def forwardedClientHost(
-    peerHost: str, headers: dict[bytes, list[bytes]], trusted: tuple[Network, ...]
+    peerHost: str, headers: Mapping[bytes, list[bytes]], trusted: tuple[Network, ...]
 ) -> str:
     """
     Return the host of the client behind trusted proxies.

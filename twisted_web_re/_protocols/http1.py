@@ -1,38 +1,50 @@
 """
 L{HTTPChannel}: the Twisted protocol that serves HTTP/1.1 on one connection.
 
-It feeds received bytes to the wire layer, hands each request to its
-L{Request}, answers pipelined requests strictly one after another, keeps the
-connection alive or closes it, enforces the idle, head and body timeouts, and
-routes back-pressure between the transport and the response's producer.
+It feeds received bytes to the wire layer's parser, makes each request with
+its request factory and carries it through the stream contract
+(L{twisted_web_re.iweb.IStream}), framing the response with the wire layer's
+L{ResponseWriter}.  It answers pipelined requests strictly one after another,
+keeps the connection alive or closes it, enforces the idle, head and body
+timeouts, routes back-pressure between the transport and the response's
+producer, and can hand the connection to another protocol after a C{101}.
 """
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from twisted.internet import interfaces
-from twisted.internet._producer_helpers import _PullToPush
 from twisted.internet.interfaces import (
+    IAddress,
     IDelayedCall,
     IHandshakeListener,
+    IProtocol,
     IPullProducer,
     IPushProducer,
+    IReactorTime,
 )
-from twisted.internet.protocol import Protocol
-from twisted.internet.tcp import Connection
+from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
-from twisted_web_re._protocols.forwarded import _isTrusted
+from twisted_web_re._protocols.forwarded import Network, _isTrusted
+from twisted_web_re._protocols.http1state import (
+    ENDS,
+    TRANSITIONS,
+    State,
+    checkMove,
+    mayParse,
+    mayRead,
+)
+from twisted_web_re._protocols.internals import isPullAdapter, pullToPush
+from twisted_web_re._protocols.output import Output
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._protocols.tlshandshake import logHandshakeFailure
-from twisted_web_re._publish.request import Request
-from twisted_web_re._publish.spool import BodyStorageError
 from twisted_web_re._version import SERVER_NAME
 from twisted_web_re._wire.errors import MisdirectedRequest, RequestTimeout, WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
@@ -46,59 +58,35 @@ from twisted_web_re._wire.parser import (
     skipEmptyLines,
     targetAuthority,
 )
-from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re._wire.status import reasonPhrase
-
-if TYPE_CHECKING:
-    from twisted_web_re.http import HTTPFactory
+from twisted_web_re._wire.writer import CONTINUE, ResponseWriter, errorResponse
+from twisted_web_re.http_headers import Headers
+from twisted_web_re.iweb import IStream, IStreamRequest, RequestBodyError
 
 _log = Logger()
-
-#: Bytes of pipelined input buffered while a request is answered before the
-#: channel stops reading from the socket.
-PIPELINE_BUFFER = 64 * 1024
 
 #: Seconds a connection closed for an error keeps draining the client's input,
 #: so the error response is not destroyed by a TCP reset (RFC 9112 section 9.6).
 LINGER_SECONDS = 2.0
 
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_LINE_ENDS = (0x0D, 0x0A)
+_LINEENDS = (0x0D, 0x0A)
+
+#: Makes the request for each head: given the channel, returns the request.
+RequestFactory = Callable[[IStream], IStreamRequest]
+
+#: Called with each request once it is finished or cut short, to log it.
+AccessLog = Callable[[IStreamRequest], None]
+
+#: Decides from a request's head whether to read its body (see
+#: L{twisted_web_re.http.HTTPFactory.refuseBody}).
+BodyRefusal = Callable[[IStreamRequest, "int | None"], "int | None"]
 
 
-class _State(enum.IntEnum):
-    """
-    Where a connection is in its request/response cycle.
-
-    ::
-
-        IDLE --bytes--> HEAD --head, body--> BODY --body done--> RESPONDING
-        BODY --body done, request answered early--> IDLE
-        IDLE/HEAD --whole head, no body--> RESPONDING
-        RESPONDING --finished, keep-alive--> IDLE
-        any --error, timeout, close--> CLOSING
-    """
-
-    IDLE = 0
-    HEAD = 1
-    BODY = 2
-    RESPONDING = 3
-    CLOSING = 4
-
-
-_TRANSITIONS: dict[_State, frozenset[_State]] = {
-    _State.IDLE: frozenset({_State.HEAD, _State.BODY, _State.RESPONDING}),
-    _State.HEAD: frozenset({_State.BODY, _State.RESPONDING}),
-    _State.BODY: frozenset({_State.RESPONDING, _State.IDLE}),
-    _State.RESPONDING: frozenset({_State.IDLE}),
-    _State.CLOSING: frozenset(),
-}
-
-
-@implementer(IPushProducer, IHandshakeListener)
+@implementer(IPushProducer, IStream, IHandshakeListener)
 class HTTPChannel(Protocol):
     """
-    An HTTP/1.1 server connection.
+    An HTTP/1.1 server connection, and the L{IStream} of the request it is
+    answering.
 
     The end of the client's input means the client has gone, as in
     twisted.web: a response still pending is abandoned, and its request's
@@ -106,52 +94,111 @@ class HTTPChannel(Protocol):
     close on the reading side, and a server that waited would never learn
     that a client of a long-polling resource had left.)
 
-    @cvar requestFactory: called with the channel to make each L{Request}.
+    What it shares with other connections is given to L{configure} (an
+    L{twisted_web_re.http.HTTPFactory} does so); unconfigured, it applies
+    the default limits, the global reactor, and logs nothing.
+
+    @cvar requestFactory: called with the channel to make each request.
+    @ivar trustedProxies: networks whose forwarding headers are believed.
     """
 
-    requestFactory: Any = Request
-    factory: HTTPFactory | None = None
+    requestFactory: RequestFactory | None = None
+    factory: Factory | None = None
 
     def __init__(self) -> None:
-        self._state = _State.IDLE
+        self._state: State = State.IDLE
         self._buffer = b""
-        self._request: Request | None = None
+        self._request: IStreamRequest | None = None
         self._decoder: BodyDecoder | None = None
-        self._parsing = False
-        self._corked: list[bytes] | None = None
-        self._corkedBytes = 0
+        self._writer = ResponseWriter(SERVER_NAME)
+        self._out = Output()
         self._readPaused = False
         self._writePaused = False
         self._producer: IPushProducer | None = None
+        self._switched: IProtocol | None = None
         self._timer: IDelayedCall | None = None
         self._since = 0.0
-        self._directSend = False
-        self._lingering = False
-        self._bodyPaused = False
         self._pausedAt = 0.0
         self._limits: Limits = DEFAULT_LIMITS
         self._reactor: Any = None
-        self._peer: Any = None
-        self._host: Any = None
+        self._accessLog: AccessLog | None = None
+        self._refuseBody: BodyRefusal | None = None
+        self._peer: IAddress | None = None
+        self._host: IAddress | None = None
         self._secure: bool | None = None
-        self._trustedProxies: tuple[Any, ...] = ()
+        self.trustedProxies: tuple[Network, ...] = ()
         self._handshaken = False
+
+    def configure(
+        self,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        reactor: IReactorTime | None = None,
+        accessLog: AccessLog | None = None,
+        refuseBody: BodyRefusal | None = None,
+        trustedProxies: tuple[Network, ...] = (),
+    ) -> None:
+        """
+        Give the channel what it shares with the other connections, before
+        the connection is made.
+
+        @param limits: the limits it applies.
+        @param reactor: the reactor for its timers (the global one if
+            C{None}).
+        @param accessLog: called with each request once finished, or cut
+            short after its response started.
+        @param refuseBody: asked, for each request with a body, whether to
+            read it: C{None} to read it, or the status to answer at once.
+        @param trustedProxies: networks whose forwarding headers are believed.
+        """
+        self._limits = limits
+        self._reactor = reactor
+        self._accessLog = accessLog
+        self._refuseBody = refuseBody
+        self.trustedProxies = trustedProxies
+
+    # -- the state machine ----------------------------------------------------
+
+    def _setState(self, state: State) -> None:
+        """
+        Move to C{state}: the one place the state changes.
+
+        @raise RuntimeError: the move is not one L{State} draws.
+        """
+        if state not in TRANSITIONS[self._state]:
+            checkMove(self._state, state)
+        self._state = state
+
+    @property
+    def _bodyPaused(self) -> bool:
+        """Whether the request body is paused by its request."""
+        return self._state is State.BODY_PAUSED
+
+    def _mayParse(self) -> bool:
+        """Whether input may be parsed now (see L{mayParse})."""
+        return mayParse(self._state, self._writePaused)
+
+    def _updateReading(self) -> None:
+        """Pause or resume the transport's reading as L{mayRead} says."""
+        if self._state is State.CLOSING or self._state is State.SWITCHED:
+            return
+        if mayRead(self._state, self._writePaused, len(self._buffer)):
+            if self._readPaused:
+                self._readPaused = False
+                self.transport.resumeProducing()  # type: ignore[union-attr]
+        elif not self._readPaused:
+            self._readPaused = True
+            self.transport.pauseProducing()  # type: ignore[union-attr]
 
     # -- connection life ------------------------------------------------------
 
     def connectionMade(self) -> None:
         """
-        Adopt the factory's limits and reactor, and start the idle timer.
+        Register for the transport's back-pressure and start the idle timer.
         """
-        factory = self.factory
-        self._limits = getattr(factory, "limits", DEFAULT_LIMITS)
-        self._trustedProxies = getattr(factory, "trustedProxies", ())
-        reactor = resolveReactor(getattr(factory, "_reactor", None))
-        self._reactor = reactor
+        reactor = self._reactor = resolveReactor(self._reactor)
         transport = self.transport
-        self._directSend = isinstance(transport, Connection) and not getattr(
-            transport, "TLS", False
-        )
+        self._out.attach(transport, self._limits.maxUnsentOutput)  # type: ignore[arg-type]
         transport.registerProducer(self, True)  # type: ignore[union-attr]
         # Responses are written whole, so Nagle's algorithm could only hold a
         # response back waiting for the client's delayed ACK.
@@ -166,42 +213,83 @@ class HTTPChannel(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         """
-        Cancel timers, and tell an unfinished request that it was abandoned.
-        Over TLS, log why the handshake failed if it did.
+        Cancel timers, and tell an unfinished request that it was abandoned
+        (or the protocol switched to that the connection is gone).  Over TLS,
+        log why the handshake failed if it did.
         """
         if not self._handshaken and isinstance(self.transport, TLSMemoryBIOProtocol):
             logHandshakeFailure(self.transport, reason)
-        self._state = _State.CLOSING
+        state = self._state
+        self._setState(State.CLOSING)
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
             timer.cancel()
+        reason = reason or Failure(ConnectionError("connection lost"))
+        switched, self._switched = self._switched, None
+        if switched is not None and state is State.SWITCHED:
+            switched.connectionLost(reason)
+            return
         request, self._request = self._request, None
         self._producer = None
         self._buffer = b""
         if request is not None and not request.finished:
             # What never left this process was not sent.
-            request.sentLength = max(0, request.sentLength - self._unsentBytes())
-            self._abandon(
-                request, reason or Failure(ConnectionError("connection lost"))
-            )
+            request.sentLength = max(0, request.sentLength - self._out.unsent())
+            self._abandon(request, reason)
 
-    def _unsentBytes(self) -> int:
-        """Bytes written to a plain TCP transport and still in its buffer."""
-        if not self._directSend:
-            return 0
-        transport: Any = self.transport
-        unsent: int = len(transport.dataBuffer) - transport.offset
-        return unsent + transport._tempDataLen
-
-    def _abandon(self, request: Request, reason: Failure) -> None:
+    def _abandon(self, request: IStreamRequest, reason: Failure) -> None:
         """
         C{request} will never finish: tell it, and log it if its response was
         started (with the status and the bytes sent so far).
         """
         request.connectionLost(reason)
-        factory = self.factory
-        if request.startedWriting and factory is not None:
-            factory.log(request)
+        if request.startedWriting and self._accessLog is not None:
+            self._accessLog(request)
+
+    def switchProtocol(self, protocol: IProtocol) -> None:
+        """
+        Hand the connection to C{protocol} (WebSocket, h2c): the request
+        being answered committed a C{101 Switching Protocols} head, which
+        is sent now; then C{protocol} is connected to the transport and given
+        the bytes the client sent after that request, already read.  From
+        then on the channel only passes input and the connection's loss on.
+
+        The request is logged, and is no longer the channel's: what it
+        writes or finishes afterwards is ignored.
+
+        @raise RuntimeError: no request is being answered (its body all
+            read) with a committed C{101} head.
+        """
+        request = self._request
+        writer = self._writer
+        if self._state is not State.RESPONDING or request is None or writer.code != 101:
+            raise RuntimeError(
+                f"cannot switch protocols in state {self._state.name} "
+                f"with response code {writer.code}"
+            )
+        if writer.pending:
+            self._out.send(writer.head(None))
+        self._out.uncork()
+        self._request = None
+        self._producer = None
+        if self._accessLog is not None:
+            self._accessLog(request)
+        timer, self._timer = self._timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        self._setState(State.SWITCHED)
+        self._switched = protocol
+        buffered, self._buffer = self._buffer, b""
+        transport: Any = self.transport
+        transport.unregisterProducer()
+        if self._readPaused:
+            self._readPaused = False
+            transport.resumeProducing()
+        protocol.makeConnection(transport)
+        if buffered:
+            protocol.dataReceived(buffered)
+
+    # -- what the request asks of its stream ----------------------------------
 
     def handshakeCompleted(self) -> None:
         """
@@ -211,9 +299,7 @@ class HTTPChannel(Protocol):
         self._handshaken = True
 
     def isSecure(self) -> bool:
-        """
-        Return whether the connection is over TLS (asked once).
-        """
+        """Return whether the connection is over TLS (asked once)."""
         secure = self._secure
         if secure is None:
             secure = self._secure = (
@@ -221,26 +307,129 @@ class HTTPChannel(Protocol):
             )
         return secure
 
-    def getPeer(self) -> Any:
+    def getPeer(self) -> IAddress:
         """Return the client's address (asked of the transport once)."""
         peer = self._peer
         if peer is None:
             peer = self._peer = self.transport.getPeer()  # type: ignore[union-attr]
         return peer
 
-    def getHost(self) -> Any:
+    def getHost(self) -> IAddress:
         """Return the local address (asked of the transport once)."""
         host = self._host
         if host is None:
             host = self._host = self.transport.getHost()  # type: ignore[union-attr]
         return host
 
-    # -- timers -----------------------------------------------------------------
+    @property
+    def bodyMemoryLimit(self) -> int:
+        """Bytes of a request body kept in memory (from the limits)."""
+        return self._limits.bodyMemoryLimit
 
-    def _setState(self, state: _State) -> None:
-        if state not in _TRANSITIONS[self._state] and state is not _State.CLOSING:
-            raise RuntimeError(f"bad channel transition {self._state} -> {state}")
-        self._state = state
+    @property
+    def chunked(self) -> bool:
+        """Whether the current response body is sent with chunked coding."""
+        return self._writer.chunked
+
+    def abortConnection(self) -> None:
+        """Drop the connection at once, discarding whatever is unsent."""
+        transport: Any = self.transport
+        abort = getattr(transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            transport.loseConnection()
+
+    def loseConnection(self) -> None:
+        """Close the connection once what has been written is sent."""
+        self.transport.loseConnection()  # type: ignore[union-attr]
+
+    def writeHead(
+        self,
+        code: int,
+        reason: bytes,
+        headers: Mapping[bytes, list[bytes]],
+        cookies: Sequence[bytes],
+    ) -> None:
+        """See L{IStream.writeHead}."""
+        if self._state is State.SWITCHED:
+            return
+        writer = self._writer
+        writer.commit(code, reason, headers, cookies)
+        if writer.problem is not None:
+            self._logProblem()
+
+    def writeBody(self, data: bytes) -> None:
+        """See L{IStream.writeBody}."""
+        if self._state is State.SWITCHED:
+            return
+        writer = self._writer
+        if writer.pending:
+            out = writer.head(None)
+            if data:
+                out += writer.body(data)
+        else:
+            out = writer.body(data)
+        request = self._request
+        if request is not None:
+            request.sentLength = writer.sent
+        if writer.problem is not None:
+            self._logProblem()
+        if out:
+            self._out.send(out)
+
+    def endResponse(self, last: bytes = b"") -> None:
+        """
+        See L{IStream.endResponse}.  A request made by hand on this channel
+        (not by it, as twisted.web allows) is sent, but not logged, and the
+        channel's own course does not change.
+        """
+        if self._state is State.SWITCHED:
+            return
+        writer = self._writer
+        if writer.pending:
+            out = writer.whole(last)
+        else:
+            out = (writer.body(last) if last else b"") + writer.end()
+        request = self._request
+        if request is not None:
+            request.sentLength = writer.sent
+        if writer.problem is not None:
+            self._logProblem()
+        if out:
+            self._out.send(out)
+        if request is not None:
+            self._requestDone(request)
+
+    def _logProblem(self) -> None:
+        """Log what the writer found wrong with the application's framing."""
+        writer = self._writer
+        _log.error(
+            "{request!r}: {problem}", request=self._request, problem=writer.problem
+        )
+        writer.problem = None
+
+    def pauseBody(self) -> None:
+        """
+        Stop reading the request body until L{resumeBody}; the body timeout
+        does not run meanwhile (the application, not the client, is slow).
+        """
+        if self._state is State.BODY:
+            self._setState(State.BODY_PAUSED)
+            self._pausedAt = self._reactor.seconds()
+            self._updateReading()
+
+    def resumeBody(self) -> None:
+        """Read the request body again, starting with what was buffered."""
+        if self._state is not State.BODY_PAUSED:
+            return
+        self._setState(State.BODY)
+        self._since += self._reactor.seconds() - self._pausedAt
+        if self._timer is None:
+            self._armTimer(self._limits.bodyTimeout)
+        self._continue()
+
+    # -- timers -----------------------------------------------------------------
 
     def _armTimer(self, timeout: float | None) -> None:
         """Make sure the timer fires no later than C{timeout} from now."""
@@ -256,16 +445,16 @@ class HTTPChannel(Protocol):
         """The time by which the current state must have moved on."""
         limits = self._limits
         state = self._state
-        if state is _State.IDLE:
+        if state is State.IDLE:
             timeout = limits.idleTimeout
-        elif state is _State.HEAD:
+        elif state is State.HEAD:
             timeout = limits.headTimeout
-        elif state is _State.BODY:
-            if limits.bodyTimeout is None or self._bodyPaused:
+        elif state is State.BODY or state is State.DRAINING:
+            if limits.bodyTimeout is None:
                 return None
             received = self._decoder.received if self._decoder is not None else 0
             return self._since + limits.bodyTimeout + received / limits.bodyMinRate
-        elif state is _State.CLOSING and self._lingering:
+        elif state is State.LINGERING:
             return self._since + LINGER_SECONDS
         else:
             return None
@@ -281,9 +470,9 @@ class HTTPChannel(Protocol):
             self._timer = self._reactor.callLater(deadline - now, self._timerFired)
             return
         state = self._state
-        if state is _State.IDLE:
+        if state is State.IDLE:
             self._close()
-        elif state is _State.CLOSING:
+        elif state is State.LINGERING:
             self.transport.abortConnection()  # type: ignore[union-attr]
         else:
             self._reject(RequestTimeout("request not received in time"))
@@ -292,65 +481,48 @@ class HTTPChannel(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         """
-        Parse what arrived, answering every complete request in order.
+        Parse what arrived, answering every complete request in order; once
+        switched, pass it to the protocol switched to.
         """
         state = self._state
-        if state is _State.CLOSING:
+        if state is State.SWITCHED:
+            self._switched.dataReceived(data)  # type: ignore[union-attr]
+            return
+        if state is State.CLOSING or state is State.LINGERING:
             return
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
-        # While the client does not read its responses, the body of the request
-        # under way is still read; only new requests wait.
-        waitForWrite = self._writePaused and state is not _State.BODY
-        if state is _State.RESPONDING or waitForWrite or self._bodyPaused:
-            self._buffer = data
-            if waitForWrite or self._bodyPaused or len(data) > PIPELINE_BUFFER:
-                self._pauseReading()
+        if mayParse(state, self._writePaused):
+            self._parse(data)
             return
-        self._parse(data)
-
-    def _pauseReading(self) -> None:
-        if not self._readPaused:
-            self._readPaused = True
-            self.transport.pauseProducing()  # type: ignore[union-attr]
-
-    def _resumeReading(self) -> None:
-        if self._readPaused:
-            self._readPaused = False
-            self.transport.resumeProducing()  # type: ignore[union-attr]
+        self._buffer = data
+        self._updateReading()
 
     def _parse(self, buf: bytes) -> None:
-        self._parsing = True
-        self._corked = []
+        self._out.cork()
         pos = 0
         end = len(buf)
         try:
-            while pos < end:
+            while pos < end and mayParse(self._state, self._writePaused):
                 state = self._state
-                if state is _State.IDLE or state is _State.HEAD:
-                    if self._writePaused:
-                        # The client is not reading its responses: answer no
-                        # more until it does (Twisted ticket 8868).
-                        break
-                    if buf[pos] in _LINE_ENDS:
+                if state is State.IDLE or state is State.HEAD:
+                    if buf[pos] in _LINEENDS:
                         pos = skipEmptyLines(buf, pos)
                         if pos == end:
-                            if state is _State.IDLE:
+                            if state is State.IDLE:
                                 self._enterHead()
                             break
                     fieldsEnd, headEnd = findHeadEnd(buf, pos)
                     if headEnd < 0:
                         checkIncompleteHead(buf, pos, self._limits)
-                        if state is _State.IDLE:
+                        if state is State.IDLE:
                             self._enterHead()
                         break
                     head = parseHead(buf, pos, fieldsEnd, headEnd, self._limits)
                     pos = headEnd
                     self._startRequest(head)
-                elif state is _State.BODY:
-                    if self._bodyPaused:
-                        break
+                else:
                     decoder = self._decoder
                     assert decoder is not None
                     pieces: list[bytes] = []
@@ -362,97 +534,64 @@ class HTTPChannel(Protocol):
                     if not decoder.done:
                         break
                     self._decoder = None
-                    if request is None:
+                    if state is State.DRAINING:
                         # The rest of a body whose request was answered
                         # early has been read and dropped.
                         self._enterIdle()
-                    else:
+                    elif request is not None:
                         self._dispatch(request)
-                else:
-                    break
         except WireError as error:
-            self._parsing = False
             self._reject(error)
             return
-        except BodyStorageError as error:
-            self._parsing = False
+        except RequestBodyError as error:
             self._cannotStore(error)
             return
         finally:
-            self._parsing = False
-            self._uncork()
-        if pos < end and self._state is not _State.CLOSING:
-            self._buffer = buf[pos:] if pos else buf
+            self._out.uncork()
+        if pos < end:
             state = self._state
-            if (
-                self._bodyPaused
-                or (self._writePaused and state is not _State.BODY)
-                or (state is _State.RESPONDING and len(self._buffer) > PIPELINE_BUFFER)
-            ):
-                self._pauseReading()
-
-    def _pauseBody(self) -> None:
-        """
-        Stop reading the request body until L{_resumeBody}; the body timeout
-        does not run meanwhile (the application, not the client, is slow).
-        """
-        if self._state is _State.BODY and not self._bodyPaused:
-            self._bodyPaused = True
-            self._pausedAt = self._reactor.seconds()
-            self._pauseReading()
-
-    def _resumeBody(self) -> None:
-        """Read the request body again, starting with what was buffered."""
-        if not self._bodyPaused:
-            return
-        self._bodyPaused = False
-        now = self._reactor.seconds()
-        self._since += now - self._pausedAt
-        if self._timer is None:
-            self._armTimer(self._limits.bodyTimeout)
-        self._resumeReading()
-        if not self._parsing:
-            buffered, self._buffer = self._buffer, b""
-            if buffered:
-                self._parse(buffered)
+            if state is State.SWITCHED:
+                self._switched.dataReceived(buf[pos:])  # type: ignore[union-attr]
+            elif state is not State.CLOSING and state is not State.LINGERING:
+                self._buffer = buf[pos:] if pos else buf
+                self._updateReading()
 
     def _enterHead(self) -> None:
-        self._setState(_State.HEAD)
+        self._setState(State.HEAD)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.headTimeout)
 
     def _startRequest(self, head: RequestHead) -> None:
         if head.target[:1] != b"/":
             self._checkScheme(head.target)
-        request = self.requestFactory(self)
-        request.requestHeaders._raw = head.headers
-        request.method = head.method
-        request.uri = head.target
-        request.clientproto = head.version
-        request._keepAlive = head.keepAlive
+        factory = self.requestFactory
+        if factory is None:
+            raise RuntimeError(f"{self!r} has no requestFactory")
+        request = factory(self)
+        request.headReceived(
+            head.method, head.target, head.version, Headers.fromLowered(head.headers)
+        )
+        self._writer.reset(head.version, head.method, head.keepAlive)
         self._request = request
         length = head.bodyLength
-        if length:
-            # The hooks that see the head before the body see its path too.
-            request._setTarget(head.target)
         if not length:
             request.gotLength(0)
             self._dispatch(request)
             return
         declared = None if length == CHUNKED else length
-        factory = self.factory
-        refusal = factory.refuseBody(request, declared) if factory is not None else None
+        refuse = self._refuseBody
+        refusal = refuse(request, declared) if refuse is not None else None
         if refusal is not None:
             self._request = None
             self._sendError(refusal, "request body refused")
             return
         request.gotLength(declared)
         if head.expectContinue:
-            self._send(_CONTINUE)
+            self._out.send(CONTINUE)
         self._decoder = (
             ChunkedDecoder(self._limits) if declared is None else LengthDecoder(length)
         )
-        self._setState(_State.BODY)
+        self._setState(State.BODY)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.bodyTimeout)
 
@@ -468,37 +607,32 @@ class HTTPChannel(Protocol):
         authority = targetAuthority(target)
         if authority is None or authority.secure == self.isSecure():
             return
-        trusted = self._trustedProxies
+        trusted = self.trustedProxies
         if trusted and _isTrusted(str(getattr(self.getPeer(), "host", "")), trusted):
             return
         raise MisdirectedRequest("request target of another scheme")
 
-    def _dispatch(self, request: Request) -> None:
-        self._state = _State.RESPONDING  # from HEAD, BODY or IDLE: all allowed
-        if self._bodyPaused:
+    def _dispatch(self, request: IStreamRequest) -> None:
+        paused = self._state is State.BODY_PAUSED
+        self._setState(State.RESPONDING)
+        if paused:
             # Paused on the body's last piece: there is no more body to wait
             # for, and the connection must read the next request.
-            self._bodyPaused = False
-            self._resumeReading()
-        request._holding = True
+            self._updateReading()
         try:
             request.requestReceived(request.method, request.uri, request.clientproto)
         except Exception:
             self._processingFailed(request, Failure())
-            return
-        if request._holding:
-            request._release()
 
-    def _processingFailed(self, request: Request, failure: Failure) -> None:
+    def _processingFailed(self, request: IStreamRequest, failure: Failure) -> None:
         """
         The application raised while processing C{request}: log it and answer
         500.  What C{process()} wrote is still held then, so none of it is sent,
         and the client never sees the traceback.
         """
         _log.failure("Unhandled error processing {request!r}", failure, request=request)
-        if request.finished or self._state is _State.CLOSING:
+        if request.finished or self._state in ENDS:
             return
-        request._holding = False
         request.finished = 1
         self._request = None
         request.connectionLost(failure)
@@ -506,113 +640,58 @@ class HTTPChannel(Protocol):
 
     # -- output -----------------------------------------------------------------
 
-    def _send(self, data: bytes) -> None:
-        """
-        Write C{data} to the client: at once, or, while the channel is parsing
-        one read's worth of input, together with the other responses that read
-        produces (one send for a pipelined batch).
-
-        What is held back is sent as soon as it reaches the C{maxUnsentOutput}
-        limit: the transport must see it to pause the channel, and a paused
-        channel answers no further request, so a client that pipelines
-        requests and reads nothing cannot make the server hold their responses
-        without bound.
-        """
-        corked = self._corked
-        if corked is None:
-            self._write(data)
-            return
-        corked.append(data)
-        self._corkedBytes += len(data)
-        if self._corkedBytes >= self._limits.maxUnsentOutput:
-            self._flush(corked)
-
-    def _flush(self, corked: list[bytes]) -> None:
-        """Send what was held back, and keep holding what follows."""
-        if corked:
-            data = corked[0] if len(corked) == 1 else b"".join(corked)
-            corked.clear()
-            self._corkedBytes = 0
-            self._write(data)
-
-    def _uncork(self) -> None:
-        """Send what was held back while parsing, and hold nothing more."""
-        corked, self._corked = self._corked, None
-        if corked:
-            self._flush(corked)
-
-    def _write(self, data: bytes) -> None:
-        """
-        Write C{data} to the transport now.
-
-        Twisted's transports queue every write until the next reactor turn
-        (two epoll_ctl calls per response); when nothing is queued on a plain TCP
-        socket, send at once and queue only what the socket did not take.
-        """
-        transport: Any = self.transport
-        if (
-            self._directSend
-            and not transport._tempDataLen
-            and not transport.dataBuffer
-            and transport.connected
-            and not transport.disconnecting
-            and not transport._writeDisconnected
-        ):
-            sent = transport.writeSomeData(data)
-            if isinstance(sent, int):
-                if sent == len(data):
-                    return
-                data = data[sent:]
-        transport.write(data)
-
-    def _requestDone(self, request: Request) -> None:
+    def _requestDone(self, request: IStreamRequest) -> None:
         """
         C{request} finished: log it, then move on to the next request or close.
         """
-        if request is not self._request:
-            return
         self._request = None
         self._producer = None
-        factory = self.factory
-        if factory is not None:
-            factory.log(request)
-        if not request._keepAlive or self._state is _State.CLOSING:
+        if self._accessLog is not None:
+            self._accessLog(request)
+        state = self._state
+        if not self._writer.keepAlive or state in ENDS:
             self._close()
             return
-        if self._state is _State.BODY:
+        if state is State.BODY or state is State.BODY_PAUSED:
             # Answered before its body was all read (a streaming upload that
             # responded early): the rest of the body is still read, and
             # dropped, so that none of it is ever taken for a request.
-            if self._bodyPaused:
-                self._bodyPaused = False
-                self._resumeReading()
+            self._setState(State.DRAINING)
+            self._continue()
             return
         self._enterIdle()
 
     def _enterIdle(self) -> None:
         """Wait for the next request, then read any already buffered."""
-        self._state = _State.IDLE  # from RESPONDING or a dropped BODY
+        self._setState(State.IDLE)
         self._since = self._reactor.seconds()
         # Any timer still pending fires before the new idle deadline, and will
         # re-arm itself; only a missing one needs scheduling.
         if self._timer is None:
             self._armTimer(self._limits.idleTimeout)
-        if not self._parsing and not self._writePaused:
+        if not self._out.corked:
             self._continue()
 
     def _continue(self) -> None:
-        """Read again, and answer what was buffered while we could not."""
-        self._resumeReading()
-        buffered, self._buffer = self._buffer, b""
-        if buffered:
-            self._parse(buffered)
+        """
+        Read again if L{mayRead} allows, and parse what was buffered while
+        the channel could not, unless a parse is under way (its loop goes on
+        with the state as it now is).
+        """
+        if self._out.corked:
+            return
+        self._updateReading()
+        if self._mayParse():
+            buffered, self._buffer = self._buffer, b""
+            if buffered:
+                self._parse(buffered)
 
     def _close(self) -> None:
         """Close the connection once everything written has been sent."""
-        if self._state is _State.CLOSING:
+        if self._state in ENDS:
             return
-        self._uncork()
-        self._state = _State.CLOSING
+        self._out.uncork()
+        self._setState(State.CLOSING)
         self._buffer = b""
         transport: Any = self.transport
         transport.unregisterProducer()
@@ -629,14 +708,14 @@ class HTTPChannel(Protocol):
         request, self._request = self._request, None
         if request is not None and not request.finished:
             self._abandon(request, Failure(error))
-        if request is None and self._state is _State.BODY:
+        if request is None and self._state is State.DRAINING:
             # The body of a request already answered: an error response now
             # would follow that answer on the wire.  Close instead.
             self._close()
             return
         self._sendError(error.status, error.reason)
 
-    def _cannotStore(self, error: BodyStorageError) -> None:
+    def _cannotStore(self, error: RequestBodyError) -> None:
         """
         The body of the request under way could not be stored (its files are
         already closed): answer 507 or 500 at once and close, since the rest
@@ -652,7 +731,8 @@ class HTTPChannel(Protocol):
         )
         if request is not None:
             request.connectionLost(Failure(error))
-            if request.startedWriting and not request._resetResponse():
+            writer = self._writer
+            if writer.code and not writer.pending:
                 # Part of an answer has gone out: no error page can follow it.
                 self._close()
                 return
@@ -666,24 +746,19 @@ class HTTPChannel(Protocol):
         """
         phrase = reasonPhrase(status)
         body = b"%d %s: %s\n" % (status, phrase, reason.encode("ascii", "replace"))
-        self._send(
-            b"HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\nDate: %s\r\n"
-            b"Server: %s\r\n\r\n%s"
-            % (status, phrase, len(body), httpDate(), SERVER_NAME, body)
-        )
-        self._uncork()
+        self._out.send(errorResponse(status, phrase, body, SERVER_NAME))
+        self._out.uncork()
         self._buffer = b""
         self._decoder = None
-        self._state = _State.CLOSING
         transport: Any = self.transport
         transport.unregisterProducer()
         if linger and stopWriting(transport):
-            self._resumeReading()
-            self._lingering = True
+            self._setState(State.LINGERING)
+            self._updateReading()
             self._since = self._reactor.seconds()
             self._armTimer(LINGER_SECONDS)
         else:
+            self._setState(State.CLOSING)
             closeWhenSent(transport)
 
     # -- back-pressure ----------------------------------------------------------
@@ -703,46 +778,36 @@ class HTTPChannel(Protocol):
         if streaming:
             push: Any = producer
         else:
-            push = _PullToPush(producer, self)
-            push.startStreaming()
+            push = pullToPush(producer, self)  # type: ignore[arg-type]
         self._producer = push
         if self._writePaused:
             push.pauseProducing()
 
     def unregisterProducer(self) -> None:
-        """
-        Forget the current response's producer.
-        """
+        """Forget the current response's producer."""
         producer, self._producer = self._producer, None
-        if isinstance(producer, _PullToPush):
-            producer.stopStreaming()
+        if isPullAdapter(producer):
+            producer.stopStreaming()  # type: ignore[union-attr]
 
     def pauseProducing(self) -> None:
-        """
-        The transport's buffer is full: pause the response's producer.
-        """
+        """The transport's buffer is full: pause the response's producer."""
         self._writePaused = True
         if self._producer is not None:
             self._producer.pauseProducing()
 
     def resumeProducing(self) -> None:
         """
-        The transport's buffer drained: resume the response's producer.
+        The transport's buffer drained: resume the response's producer, and
+        read again if the channel was waiting for it.
         """
         self._writePaused = False
         if self._producer is not None:
             self._producer.resumeProducing()
-        state = self._state
-        if self._parsing:
-            return
-        reading = state is _State.IDLE or state is _State.HEAD
-        if reading or (state is _State.BODY and not self._bodyPaused):
+        if self._mayParse():
             self._continue()
 
     def stopProducing(self) -> None:
-        """
-        The transport is going away: stop the response's producer.
-        """
+        """The transport is going away: stop the response's producer."""
         producer, self._producer = self._producer, None
         if producer is not None:
             producer.stopProducing()

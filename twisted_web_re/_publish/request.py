@@ -1,11 +1,14 @@
 """
 L{Request}: one HTTP request and the response to it, at the protocol level.
 
-The channel fills a request in (head, then body), calls L{Request.requestReceived},
-and the application answers through L{Request.write} and L{Request.finish}.  The
-response head is serialised here; framing (Content-Length, chunked, or
-close-delimited) is chosen as late as it can be, so a response written whole
-inside C{process()} gets a Content-Length and goes out in one write.
+A protocol carries the request through the stream contract
+(L{twisted_web_re.iweb.IStream}, L{twisted_web_re.iweb.IStreamRequest}): it
+fills the request in (head, then body) and calls L{Request.requestReceived};
+the application answers through L{Request.write} and L{Request.finish}, which
+hand the response head and body to the stream.  The request never builds wire
+bytes; it only holds what C{process()} writes until C{process()} returns, so
+that a response written whole reaches the stream whole (and goes out with its
+length, in one piece).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from io import BytesIO
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from urllib.parse import parse_qs
 
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -31,63 +34,25 @@ from twisted_web_re._publish.spool import (
     spoolWrite,
     storageError,
 )
-from twisted_web_re._version import SERVER_NAME
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
-from twisted_web_re._wire.parser import (
-    TargetAuthority,
-    connectionTokens,
-    targetAuthority,
-)
-from twisted_web_re._wire.serialise import (
-    CANONICAL_NAMES,
-    LAST_CHUNK,
-    canonicalName,
-    checkReason,
-    chunk,
-    httpDate,
-    statusLine,
-)
-from twisted_web_re._wire.status import NO_BODY_CODES, RESPONSES
+from twisted_web_re._wire.parser import TargetAuthority, targetAuthority
+from twisted_web_re._wire.serialise import checkReason, httpDate
+from twisted_web_re._wire.status import RESPONSES
 from twisted_web_re.http_headers import Headers
-from twisted_web_re.iweb import IRequest
-
-if TYPE_CHECKING:
-    from twisted_web_re._protocols.http1 import HTTPChannel
+from twisted_web_re.iweb import IRequest, IStream, IStreamRequest
 
 #: Returned by L{Request.setLastModified} and L{Request.setETag} when the client's
 #: cached copy is current: the caller should send no body.
 CACHED = b"cached"
 
-#: The C{Server} header value sent unless the application sets its own.
-_SERVER_LINE = b"\r\nServer: " + SERVER_NAME + b"\r\n"
-
 _log = Logger()
 
-# Fields the request writes itself from its own decisions about framing and
-# persistence; the application's values for them are read, not copied.
-_MANAGED = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
-# A 304 names the validators and caching fields of the 200 it stands for, but
-# not the representation's metadata (RFC 9110 section 15.4.5).
-_MANAGED_304 = _MANAGED | {b"content-type", b"content-encoding"}
-
-_STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
-
-
-def _statusLine(code: int, message: bytes) -> bytes:
-    """Return the cached status line for C{code} and C{message}."""
-    line = _STATUS_LINES.get((code, message))
-    if line is None:
-        line = statusLine(code, message)
-        if len(_STATUS_LINES) < 512:
-            _STATUS_LINES[(code, message)] = line
-    return line
-
-
-@implementer(IRequest)
+@implementer(IRequest, IStreamRequest)
 class Request:
     """
-    An HTTP request received by an L{HTTPChannel}, and its response.
+    An HTTP request, and its response, carried by an L{IStream} (the
+    HTTP/1.1 channel, say).
 
     Subclass it and override L{process} to answer requests (see the book
     chapter's C{requesthandler.py}); L{twisted_web_re.server.Request} does so
@@ -131,11 +96,8 @@ class Request:
     _forceSSL: int = 0
     _query: bytes = b""
     _holding: bool = False
-    _keepAlive: bool = True
-    _chunked: bool = False
-    _bodyAllowed: bool = True
-    _lengthLeft: int | None = None
-    _head: bytes | None = None
+    _headSent: bool = False
+    _target: bytes | None = None
     _held: list[bytes] | None = None
     _args: dict[bytes, list[bytes]] | None = None
     _cookies: dict[bytes, bytes] | None = None
@@ -143,12 +105,14 @@ class Request:
     _host: IAddress | None = None
     _authority: TargetAuthority | None = None
 
-    def __init__(self, channel: HTTPChannel | Any, queued: object = None) -> None:
+    def __init__(self, channel: IStream, queued: object = None) -> None:
         """
-        @param channel: the channel the request arrived on.
+        @param channel: the stream that carries the request.
         @param queued: ignored; accepted for compatibility with twisted.web.
         """
-        self.channel = channel
+        # twisted.web code reads what its channel has beyond the contract
+        # (the site, the transport), so the attribute is not only an IStream.
+        self.channel: IStream | Any = channel
         self.transport = getattr(channel, "transport", None)
         # When the head arrived, for the access log's duration.
         self._startedAt = time.monotonic()
@@ -163,7 +127,21 @@ class Request:
             f"uri={self.uri!r} clientproto={self.clientproto!r}>"
         )
 
-    # -- filled in by the channel -------------------------------------------
+    # -- filled in by the stream ---------------------------------------------
+
+    def headReceived(
+        self, method: bytes, target: bytes, version: bytes, headers: Headers
+    ) -> None:
+        """
+        The request head arrived: record it, so that hooks that see the head
+        before the body (L{twisted_web_re.http.HTTPFactory.refuseBody}) see
+        its method, path and fields.
+        """
+        self.method = method
+        self.uri = target
+        self.clientproto = version
+        self.requestHeaders = headers
+        self._setTarget(target)
 
     def gotLength(self, length: int | None) -> None:
         """
@@ -175,9 +153,7 @@ class Request:
         if length == 0:
             self.content = BytesIO()
             return
-        limit = getattr(
-            getattr(self.channel, "_limits", None), "bodyMemoryLimit", BODY_MEMORY_LIMIT
-        )
+        limit = getattr(self.channel, "bodyMemoryLimit", BODY_MEMORY_LIMIT)
         self.content = openSpool(length, limit)
 
     def handleContentChunk(self, data: bytes) -> None:
@@ -228,11 +204,16 @@ class Request:
         self.method = command
         self.uri = path
         self.clientproto = version
-        self._setTarget(path)
+        if path is not self._target:
+            self._setTarget(path)
+        self._holding = True
         self.process()
+        if self._holding:
+            self._release()
 
     def _setTarget(self, target: bytes) -> None:
         """Set L{path} and the query string from a request-target."""
+        self._target = target
         path, _, self._query = target.partition(b"?")
         self._authority = None
         if path[:1] != b"/" and b"://" in path:
@@ -311,7 +292,9 @@ class Request:
         """
         Return every request header: lower-cased name to its last value.
         """
-        return {name: values[-1] for name, values in self.requestHeaders._raw.items()}
+        return {
+            name: values[-1] for name, values in self.requestHeaders.lowered().items()
+        }
 
     def getCookie(self, key: bytes) -> bytes | None:
         """
@@ -346,11 +329,11 @@ class Request:
         for (with port 0, which the forwarding headers do not give).
         """
         peer = self.channel.getPeer()
-        trusted = getattr(self.channel, "_trustedProxies", None)
+        trusted = getattr(self.channel, "trustedProxies", None)
         if not trusted:
             return peer
         host = forwardedClientHost(
-            getattr(peer, "host", ""), self.requestHeaders._raw, trusted
+            getattr(peer, "host", ""), self.requestHeaders.lowered(), trusted
         )
         if host == getattr(peer, "host", None):
             return peer
@@ -368,8 +351,11 @@ class Request:
 
     @property
     def chunked(self) -> bool:
-        """Whether the response body is being sent with chunked coding."""
-        return self._chunked
+        """
+        Whether the response body is being sent with chunked coding (by an
+        HTTP/1.1 stream; never by others).
+        """
+        return bool(getattr(self.channel, "chunked", False))
 
     @property
     def client(self) -> IAddress:
@@ -565,122 +551,24 @@ class Request:
 
     # -- writing the response -------------------------------------------------
 
-    def _startHead(self) -> None:
+    def _commit(self) -> None:
         """
-        Commit the status and headers: serialise everything but the framing.
+        Commit the status and headers: the stream takes them now, so later
+        changes to them have no effect on this response.
         """
         self.startedWriting = 1
-        code = self.code
-        self._bodyAllowed = (
-            code >= 200 and code not in NO_BODY_CODES and self.method != b"HEAD"
+        self.channel.writeHead(
+            self.code, self.code_message, self.responseHeaders.lowered(), self.cookies
         )
-        raw = self.responseHeaders._raw
-        line = _STATUS_LINES.get((code, self.code_message))
-        lines = [line or _statusLine(code, self.code_message)]
-        append = lines.append
-        managed = _MANAGED if code != 304 else _MANAGED_304
-        for name, values in raw.items():
-            if name in managed:
-                continue
-            canonical = CANONICAL_NAMES.get(name) or canonicalName(name)
-            for value in values:
-                append(canonical + b": " + value + b"\r\n")
-        for cookie in self.cookies:
-            append(b"Set-Cookie: " + cookie + b"\r\n")
-        if b"date" not in raw:
-            if b"server" not in raw:
-                append(b"Date: " + httpDate() + _SERVER_LINE)
-            else:
-                append(b"Date: " + httpDate() + b"\r\n")
-        elif b"server" not in raw:
-            append(_SERVER_LINE[2:])
-        self._head = b"".join(lines)
-
-    def _declaredLength(self) -> int | None:
-        """Return the Content-Length the application set, if valid."""
-        values = self.responseHeaders._raw.get(b"content-length")
-        if values is None:
-            return None
-        if len(values) == 1 and values[0].isdigit():
-            return int(values[0])
-        _log.error(
-            "Ignoring invalid response Content-Length {values!r} for {request!r}",
-            values=values,
-            request=self,
-        )
-        return None
-
-    def _finishHead(self, knownLength: int | None) -> bytes:
-        """
-        Choose the framing now that C{knownLength} is, or is not, known, and
-        return the complete head.
-        """
-        head = self._head
-        assert head is not None
-        code = self.code
-        declared = (
-            self._declaredLength()
-            if b"content-length" in self.responseHeaders._raw
-            else None
-        )
-        framing = b""
-        if self._bodyAllowed:
-            if declared is not None:
-                framing = b"Content-Length: %d\r\n" % declared
-                self._lengthLeft = declared
-            elif knownLength is not None:
-                framing = b"Content-Length: %d\r\n" % knownLength
-            elif self.clientproto == b"HTTP/1.1":
-                framing = b"Transfer-Encoding: chunked\r\n"
-                self._chunked = True
-            else:
-                self._keepAlive = False
-        elif declared is not None:
-            if code >= 200 and code != 204:
-                framing = b"Content-Length: %d\r\n" % declared
-        elif knownLength and code >= 200 and code not in NO_BODY_CODES:
-            # A HEAD answered by writing the body GET would send.
-            framing = b"Content-Length: %d\r\n" % knownLength
-
-        keepAlive = self._keepAlive
-        connection = self.responseHeaders._raw.get(b"connection")
-        if connection is not None:
-            tokens = connectionTokens(connection)
-            if b"close" in tokens:
-                keepAlive = self._keepAlive = False
-            value = b", ".join(connection)
-            if not keepAlive and b"close" not in tokens:
-                value += b", close"
-            framing += b"Connection: " + value + b"\r\n"
-        elif not keepAlive:
-            framing += b"Connection: close\r\n"
-        elif self.clientproto == b"HTTP/1.0":
-            framing += b"Connection: keep-alive\r\n"
-        self._head = None
-        return head + framing + b"\r\n"
-
-    def _frameBody(self, data: bytes) -> bytes:
-        """Account for C{data} and return it framed for the wire."""
-        left = self._lengthLeft
-        if left is not None:
-            if len(data) > left:
-                _log.error(
-                    "{request!r} wrote more than its Content-Length; "
-                    "the excess is dropped and the connection closed",
-                    request=self,
-                )
-                data = data[:left]
-                self._keepAlive = False
-            self._lengthLeft = left - len(data)
-        self.sentLength += len(data)
-        if self._chunked and data:
-            return chunk(data)
-        return data
 
     def write(self, data: bytes) -> None:
         """
         Write C{data} as part of the response body, committing the head on the
         first call.
+
+        While L{process} runs, what is written is held, and sent when it
+        returns or with L{finish}: a response written whole inside
+        C{process()} is then sent with its length, in one piece.
 
         @raise RuntimeError: the request is already finished.
         @raise TypeError: C{data} is not bytes.
@@ -689,26 +577,29 @@ class Request:
             raise RuntimeError(
                 "Request.write called on a request after Request.finish was called."
             )
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"Request.write takes bytes, not {type(data).__name__}")
+        if type(data) is not bytes:
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError(f"Request.write takes bytes, not {type(data).__name__}")
+            data = bytes(data)
         if self._disconnected:
             return
         if not self.startedWriting:
-            self._startHead()
-            if self._holding:
+            self.startedWriting = 1
+            self.channel.writeHead(
+                self.code,
+                self.code_message,
+                self.responseHeaders.lowered(),
+                self.cookies,
+            )
+        if self._holding:
+            held = self._held
+            if held is None:
                 self._held = [data] if data else []
-                return
-            out = self._finishHead(None)
-        elif self._holding:
-            if data:
-                self._held.append(data)  # type: ignore[union-attr]
+            elif data:
+                held.append(data)
             return
-        else:
-            out = b""
-        if data and self._bodyAllowed:
-            out += self._frameBody(bytes(data))
-        if out:
-            self.channel._send(out)
+        self._headSent = True
+        self.channel.writeBody(data)
 
     def _resetResponse(self) -> bool:
         """
@@ -717,10 +608,9 @@ class Request:
         @return: whether it could be forgotten (so another response, an error
             page say, can be sent instead).
         """
-        if self.finished or (self.startedWriting and self._head is None):
+        if self.finished or self._headSent:
             return False
         self.startedWriting = 0
-        self._head = None
         self._held = None
         self.code = 200
         self.code_message = b"OK"
@@ -733,14 +623,11 @@ class Request:
         C{process()} has returned: send what it wrote but did not finish.
         """
         self._holding = False
-        if self.finished or self._head is None:
+        if not self.startedWriting or self._headSent or self._disconnected:
             return
-        held = self._held or []
-        self._held = None
-        out = self._finishHead(None)
-        if held and self._bodyAllowed:
-            out += self._frameBody(b"".join(held))
-        self.channel._send(out)
+        held, self._held = self._held, None
+        self._headSent = True
+        self.channel.writeBody(b"".join(held) if held else b"")
 
     def finish(self) -> None:
         """
@@ -760,36 +647,18 @@ class Request:
             )
             return
         if not self.startedWriting:
-            self._startHead()
-            self._held = []
-        if self._head is not None:
-            held = self._held or []
-            self._held = None
-            body = held[0] if len(held) == 1 else b"".join(held)
-            out = self._finishHead(len(body))
-            if body and self._bodyAllowed:
-                if self._lengthLeft is None:
-                    self.sentLength += len(body)
-                    out += body
-                else:
-                    out += self._frameBody(body)
-        elif self._chunked:
-            out = LAST_CHUNK
-        else:
-            out = b""
-        if self._lengthLeft:
-            _log.error(
-                "{request!r} finished {missing} bytes short of its Content-Length; "
-                "closing the connection",
-                request=self,
-                missing=self._lengthLeft,
-            )
-            self._keepAlive = False
+            self._commit()
         self._holding = False
         self.finished = 1
-        if out:
-            self.channel._send(out)
-        self.channel._requestDone(self)
+        if self._headSent:
+            self.channel.endResponse()
+        else:
+            self._headSent = True
+            held, self._held = self._held, None
+            if not held:
+                self.channel.endResponse()
+            else:
+                self.channel.endResponse(held[0] if len(held) == 1 else b"".join(held))
         notifications, self.notifications = self.notifications, []
         for d in notifications:
             d.callback(None)
@@ -809,10 +678,13 @@ class Request:
 
     def connectionLost(self, reason: Failure) -> None:
         """
-        The connection went away before the response was finished: stop the
-        producer and fail every L{notifyFinish} Deferred with C{reason}.
+        The connection went away before the response was finished: drop what
+        is held, stop the producer and fail every L{notifyFinish} Deferred
+        with C{reason}.
         """
         self._disconnected = True
+        self._holding = False
+        self._held = None
         producer = self.producer
         if producer is not None:
             self.producer = None
@@ -855,13 +727,13 @@ class Request:
         Stop receiving the request body for now: back-pressure for code that
         consumes the body as it arrives.  The body timeout is suspended.
         """
-        self.channel._pauseBody()
+        self.channel.pauseBody()
 
     def resumeUpload(self) -> None:
         """
         Receive the request body again after L{pauseUpload}.
         """
-        self.channel._resumeBody()
+        self.channel.resumeBody()
 
     def abortConnection(self) -> None:
         """
@@ -870,15 +742,10 @@ class Request:
         head went out), so that the client sees it cut (no last chunk, fewer
         bytes than its Content-Length) instead of taking part for the whole.
         """
-        transport: Any = self.channel.transport
-        abort = getattr(transport, "abortConnection", None)
-        if abort is not None:
-            abort()
-        else:
-            transport.loseConnection()
+        self.channel.abortConnection()
 
     def loseConnection(self) -> None:
         """
         Close the connection once what has been written is sent.
         """
-        self.channel.transport.loseConnection()  # type: ignore[union-attr]
+        self.channel.loseConnection()

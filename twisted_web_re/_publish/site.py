@@ -6,16 +6,17 @@ holding what they share: the root resource, the sessions, the form limits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.logger import Logger
 
 from twisted_web_re import http
+from twisted_web_re._protocols.http1 import RequestFactory
 from twisted_web_re._publish.forms import DEFAULT_FORM_LIMITS, FormLimits
 from twisted_web_re._publish.session import SiteSessions
 from twisted_web_re._publish.traversal import Request
+from twisted_web_re.iweb import IStreamRequest
 from twisted_web_re.resource import IResource, IStreamingUpload, getChildForRequest
 
 _log = Logger()
@@ -53,7 +54,7 @@ class Site(SiteSessions, http.HTTPFactory):
         C{getChild} code may rely on that.
     """
 
-    requestFactory: Callable[[http.HTTPChannel], Request] = Request
+    requestFactory: RequestFactory = Request
     displayTracebacks = False
     locateBeforeBody = False
     formLimits: FormLimits = DEFAULT_FORM_LIMITS
@@ -61,7 +62,7 @@ class Site(SiteSessions, http.HTTPFactory):
     def __init__(
         self,
         resource: IResource,
-        requestFactory: Callable[[http.HTTPChannel], Request] | None = None,
+        requestFactory: RequestFactory | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -94,7 +95,7 @@ class Site(SiteSessions, http.HTTPFactory):
         self._stopSessionTimers()
         super().stopFactory()
 
-    def refuseBody(self, request: http.Request, length: int | None) -> int | None:
+    def refuseBody(self, request: IStreamRequest, length: int | None) -> int | None:
         """
         With L{locateBeforeBody}, locate the resource now; one providing
         L{IStreamingUpload} then decides whether to take the body,

@@ -14,12 +14,14 @@ import tempfile
 from io import BytesIO
 from typing import IO
 
+from twisted_web_re.iweb import RequestBodyError
+
 #: C{errno} values meaning "no room": answered 507 Insufficient Storage (RFC
 #: 4918 section 11.5).  Any other failure to store a body is answered 500.
 NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-class BodyStorageError(Exception):
+class BodyStorageError(RequestBodyError):
     """
     A request body could not be stored.
 

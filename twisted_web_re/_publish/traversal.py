@@ -13,9 +13,9 @@ from twisted.python.failure import Failure
 from twisted.python.urlpath import URLPath
 from zope.interface.interface import InterfaceClass
 
-from twisted_web_re import http
 from twisted_web_re._publish.rendering import RenderingRequest
 from twisted_web_re._publish.session import Session
+from twisted_web_re.iweb import IStream
 
 if TYPE_CHECKING:
     from twisted_web_re.resource import IResource
@@ -51,7 +51,7 @@ class Request(RenderingRequest):
     _located: IResource | None = None
     _secureSession = False
 
-    def __init__(self, channel: http.HTTPChannel, queued: object = None) -> None:
+    def __init__(self, channel: IStream, queued: object = None) -> None:
         """
         @param channel: the channel the request arrived on.
         @param queued: ignored, as in twisted.web.
