@@ -485,11 +485,15 @@ class HTTPChannel(Protocol):
         self._updateReading()
 
     def _parse(self, buf: bytes) -> None:
+        end = len(buf)
+        if not end:
+            return
         self._out.cork()
         pos = 0
-        end = len(buf)
         try:
-            while pos < end and mayParse(self._state, self._writePaused):
+            # Called with input to parse while mayParse() holds; checked again
+            # after each step, as answering a request changes the state.
+            while True:
                 state = self._state
                 if state is State.IDLE or state is State.HEAD:
                     if buf[pos] in _LINEENDS:
@@ -525,6 +529,8 @@ class HTTPChannel(Protocol):
                         self._enterIdle()
                     elif request is not None:
                         self._dispatch(request)
+                if pos >= end or not mayParse(self._state, self._writePaused):
+                    break
         except WireError as error:
             self._reject(error)
             return
