@@ -34,7 +34,16 @@ from zope.interface import implementer
 from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
 from twisted_web_re._protocols.forwarded import Network, _isTrusted
 from twisted_web_re._protocols.http1state import (
+    BODY,
+    BODY_PAUSED,
+    CLOSING,
+    DRAINING,
     ENDS,
+    HEAD,
+    IDLE,
+    LINGERING,
+    RESPONDING,
+    SWITCHED,
     TRANSITIONS,
     State,
     checkMove,
@@ -106,7 +115,7 @@ class HTTPChannel(Protocol):
     factory: Factory | None = None
 
     def __init__(self) -> None:
-        self._state: State = State.IDLE
+        self._state: State = IDLE
         self._buffer = b""
         self._request: IStreamRequest | None = None
         self._decoder: BodyDecoder | None = None
@@ -172,7 +181,7 @@ class HTTPChannel(Protocol):
     @property
     def _bodyPaused(self) -> bool:
         """Whether the request body is paused by its request."""
-        return self._state is State.BODY_PAUSED
+        return self._state is BODY_PAUSED
 
     def _mayParse(self) -> bool:
         """Whether input may be parsed now (see L{mayParse})."""
@@ -180,7 +189,7 @@ class HTTPChannel(Protocol):
 
     def _updateReading(self) -> None:
         """Pause or resume the transport's reading as L{mayRead} says."""
-        if self._state is State.CLOSING or self._state is State.SWITCHED:
+        if self._state is CLOSING or self._state is SWITCHED:
             return
         if mayRead(self._state, self._writePaused, len(self._buffer)):
             if self._readPaused:
@@ -220,13 +229,13 @@ class HTTPChannel(Protocol):
         if not self._handshaken and isinstance(self.transport, TLSMemoryBIOProtocol):
             logHandshakeFailure(self.transport, reason)
         state = self._state
-        self._setState(State.CLOSING)
+        self._setState(CLOSING)
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
             timer.cancel()
         reason = reason or Failure(ConnectionError("connection lost"))
         switched, self._switched = self._switched, None
-        if switched is not None and state is State.SWITCHED:
+        if switched is not None and state is SWITCHED:
             switched.connectionLost(reason)
             return
         request, self._request = self._request, None
@@ -262,7 +271,7 @@ class HTTPChannel(Protocol):
         """
         request = self._request
         writer = self._writer
-        if self._state is not State.RESPONDING or request is None or writer.code != 101:
+        if self._state is not RESPONDING or request is None or writer.code != 101:
             raise RuntimeError(
                 f"cannot switch protocols in state {self._state.name} "
                 f"with response code {writer.code}"
@@ -277,7 +286,7 @@ class HTTPChannel(Protocol):
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
             timer.cancel()
-        self._setState(State.SWITCHED)
+        self._setState(SWITCHED)
         self._switched = protocol
         buffered, self._buffer = self._buffer, b""
         transport: Any = self.transport
@@ -352,7 +361,7 @@ class HTTPChannel(Protocol):
         cookies: Sequence[bytes],
     ) -> None:
         """See L{IStream.writeHead}."""
-        if self._state is State.SWITCHED:
+        if self._state is SWITCHED:
             return
         writer = self._writer
         writer.commit(code, reason, headers, cookies)
@@ -361,7 +370,7 @@ class HTTPChannel(Protocol):
 
     def writeBody(self, data: bytes) -> None:
         """See L{IStream.writeBody}."""
-        if self._state is State.SWITCHED:
+        if self._state is SWITCHED:
             return
         writer = self._writer
         if writer.pending:
@@ -384,7 +393,7 @@ class HTTPChannel(Protocol):
         (not by it, as twisted.web allows) is sent, but not logged, and the
         channel's own course does not change.
         """
-        if self._state is State.SWITCHED:
+        if self._state is SWITCHED:
             return
         writer = self._writer
         if writer.pending:
@@ -414,16 +423,16 @@ class HTTPChannel(Protocol):
         Stop reading the request body until L{resumeBody}; the body timeout
         does not run meanwhile (the application, not the client, is slow).
         """
-        if self._state is State.BODY:
-            self._setState(State.BODY_PAUSED)
+        if self._state is BODY:
+            self._setState(BODY_PAUSED)
             self._pausedAt = self._reactor.seconds()
             self._updateReading()
 
     def resumeBody(self) -> None:
         """Read the request body again, starting with what was buffered."""
-        if self._state is not State.BODY_PAUSED:
+        if self._state is not BODY_PAUSED:
             return
-        self._setState(State.BODY)
+        self._setState(BODY)
         self._since += self._reactor.seconds() - self._pausedAt
         if self._timer is None:
             self._armTimer(self._limits.bodyTimeout)
@@ -445,16 +454,16 @@ class HTTPChannel(Protocol):
         """The time by which the current state must have moved on."""
         limits = self._limits
         state = self._state
-        if state is State.IDLE:
+        if state is IDLE:
             timeout = limits.idleTimeout
-        elif state is State.HEAD:
+        elif state is HEAD:
             timeout = limits.headTimeout
-        elif state is State.BODY or state is State.DRAINING:
+        elif state is BODY or state is DRAINING:
             if limits.bodyTimeout is None:
                 return None
             received = self._decoder.received if self._decoder is not None else 0
             return self._since + limits.bodyTimeout + received / limits.bodyMinRate
-        elif state is State.LINGERING:
+        elif state is LINGERING:
             return self._since + LINGER_SECONDS
         else:
             return None
@@ -470,9 +479,9 @@ class HTTPChannel(Protocol):
             self._timer = self._reactor.callLater(deadline - now, self._timerFired)
             return
         state = self._state
-        if state is State.IDLE:
+        if state is IDLE:
             self._close()
-        elif state is State.LINGERING:
+        elif state is LINGERING:
             self.transport.abortConnection()  # type: ignore[union-attr]
         else:
             self._reject(RequestTimeout("request not received in time"))
@@ -485,10 +494,10 @@ class HTTPChannel(Protocol):
         switched, pass it to the protocol switched to.
         """
         state = self._state
-        if state is State.SWITCHED:
+        if state is SWITCHED:
             self._switched.dataReceived(data)  # type: ignore[union-attr]
             return
-        if state is State.CLOSING or state is State.LINGERING:
+        if state is CLOSING or state is LINGERING:
             return
         if self._buffer:
             data = self._buffer + data
@@ -500,23 +509,27 @@ class HTTPChannel(Protocol):
         self._updateReading()
 
     def _parse(self, buf: bytes) -> None:
+        end = len(buf)
+        if not end:
+            return
         self._out.cork()
         pos = 0
-        end = len(buf)
         try:
-            while pos < end and mayParse(self._state, self._writePaused):
+            # Called with input to parse while mayParse() holds; checked again
+            # after each step, as answering a request changes the state.
+            while True:
                 state = self._state
-                if state is State.IDLE or state is State.HEAD:
+                if state is IDLE or state is HEAD:
                     if buf[pos] in _LINEENDS:
                         pos = skipEmptyLines(buf, pos)
                         if pos == end:
-                            if state is State.IDLE:
+                            if state is IDLE:
                                 self._enterHead()
                             break
                     fieldsEnd, headEnd = findHeadEnd(buf, pos)
                     if headEnd < 0:
                         checkIncompleteHead(buf, pos, self._limits)
-                        if state is State.IDLE:
+                        if state is IDLE:
                             self._enterHead()
                         break
                     head = parseHead(buf, pos, fieldsEnd, headEnd, self._limits)
@@ -534,12 +547,14 @@ class HTTPChannel(Protocol):
                     if not decoder.done:
                         break
                     self._decoder = None
-                    if state is State.DRAINING:
+                    if state is DRAINING:
                         # The rest of a body whose request was answered
                         # early has been read and dropped.
                         self._enterIdle()
                     elif request is not None:
                         self._dispatch(request)
+                if pos >= end or not mayParse(self._state, self._writePaused):
+                    break
         except WireError as error:
             self._reject(error)
             return
@@ -550,14 +565,14 @@ class HTTPChannel(Protocol):
             self._out.uncork()
         if pos < end:
             state = self._state
-            if state is State.SWITCHED:
+            if state is SWITCHED:
                 self._switched.dataReceived(buf[pos:])  # type: ignore[union-attr]
-            elif state is not State.CLOSING and state is not State.LINGERING:
+            elif state is not CLOSING and state is not LINGERING:
                 self._buffer = buf[pos:] if pos else buf
                 self._updateReading()
 
     def _enterHead(self) -> None:
-        self._setState(State.HEAD)
+        self._setState(HEAD)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.headTimeout)
 
@@ -591,7 +606,7 @@ class HTTPChannel(Protocol):
         self._decoder = (
             ChunkedDecoder(self._limits) if declared is None else LengthDecoder(length)
         )
-        self._setState(State.BODY)
+        self._setState(BODY)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.bodyTimeout)
 
@@ -613,8 +628,8 @@ class HTTPChannel(Protocol):
         raise MisdirectedRequest("request target of another scheme")
 
     def _dispatch(self, request: IStreamRequest) -> None:
-        paused = self._state is State.BODY_PAUSED
-        self._setState(State.RESPONDING)
+        paused = self._state is BODY_PAUSED
+        self._setState(RESPONDING)
         if paused:
             # Paused on the body's last piece: there is no more body to wait
             # for, and the connection must read the next request.
@@ -652,18 +667,18 @@ class HTTPChannel(Protocol):
         if not self._writer.keepAlive or state in ENDS:
             self._close()
             return
-        if state is State.BODY or state is State.BODY_PAUSED:
+        if state is BODY or state is BODY_PAUSED:
             # Answered before its body was all read (a streaming upload that
             # responded early): the rest of the body is still read, and
             # dropped, so that none of it is ever taken for a request.
-            self._setState(State.DRAINING)
+            self._setState(DRAINING)
             self._continue()
             return
         self._enterIdle()
 
     def _enterIdle(self) -> None:
         """Wait for the next request, then read any already buffered."""
-        self._setState(State.IDLE)
+        self._setState(IDLE)
         self._since = self._reactor.seconds()
         # Any timer still pending fires before the new idle deadline, and will
         # re-arm itself; only a missing one needs scheduling.
@@ -691,7 +706,7 @@ class HTTPChannel(Protocol):
         if self._state in ENDS:
             return
         self._out.uncork()
-        self._setState(State.CLOSING)
+        self._setState(CLOSING)
         self._buffer = b""
         transport: Any = self.transport
         transport.unregisterProducer()
@@ -708,7 +723,7 @@ class HTTPChannel(Protocol):
         request, self._request = self._request, None
         if request is not None and not request.finished:
             self._abandon(request, Failure(error))
-        if request is None and self._state is State.DRAINING:
+        if request is None and self._state is DRAINING:
             # The body of a request already answered: an error response now
             # would follow that answer on the wire.  Close instead.
             self._close()
@@ -753,12 +768,12 @@ class HTTPChannel(Protocol):
         transport: Any = self.transport
         transport.unregisterProducer()
         if linger and stopWriting(transport):
-            self._setState(State.LINGERING)
+            self._setState(LINGERING)
             self._updateReading()
             self._since = self._reactor.seconds()
             self._armTimer(LINGER_SECONDS)
         else:
-            self._setState(State.CLOSING)
+            self._setState(CLOSING)
             closeWhenSent(transport)
 
     # -- back-pressure ----------------------------------------------------------

@@ -46,18 +46,31 @@ class State(enum.IntEnum):
     CLOSING = 8
 
 
-ENDS = frozenset({State.LINGERING, State.CLOSING})
+# The members as module constants: a member looked up on its Enum class
+# costs a metaclass call, and the hot path compares states many times per
+# request.
+IDLE = State.IDLE
+HEAD = State.HEAD
+BODY = State.BODY
+BODY_PAUSED = State.BODY_PAUSED
+DRAINING = State.DRAINING
+RESPONDING = State.RESPONDING
+SWITCHED = State.SWITCHED
+LINGERING = State.LINGERING
+CLOSING = State.CLOSING
+
+ENDS = frozenset({LINGERING, CLOSING})
 
 TRANSITIONS: dict[State, frozenset[State]] = {
-    State.IDLE: frozenset({State.HEAD, State.BODY, State.RESPONDING}) | ENDS,
-    State.HEAD: frozenset({State.BODY, State.RESPONDING}) | ENDS,
-    State.BODY: frozenset({State.BODY_PAUSED, State.RESPONDING, State.DRAINING}) | ENDS,
-    State.BODY_PAUSED: frozenset({State.BODY, State.RESPONDING, State.DRAINING}) | ENDS,
-    State.DRAINING: frozenset({State.IDLE}) | ENDS,
-    State.RESPONDING: frozenset({State.IDLE, State.SWITCHED}) | ENDS,
-    State.SWITCHED: frozenset({State.CLOSING}),
-    State.LINGERING: frozenset({State.CLOSING}),
-    State.CLOSING: frozenset({State.CLOSING}),
+    IDLE: frozenset({HEAD, BODY, RESPONDING}) | ENDS,
+    HEAD: frozenset({BODY, RESPONDING}) | ENDS,
+    BODY: frozenset({BODY_PAUSED, RESPONDING, DRAINING}) | ENDS,
+    BODY_PAUSED: frozenset({BODY, RESPONDING, DRAINING}) | ENDS,
+    DRAINING: frozenset({IDLE}) | ENDS,
+    RESPONDING: frozenset({IDLE, SWITCHED}) | ENDS,
+    SWITCHED: frozenset({CLOSING}),
+    LINGERING: frozenset({CLOSING}),
+    CLOSING: frozenset({CLOSING}),
 }
 
 
@@ -79,9 +92,9 @@ def mayParse(state: State, writePaused: bool) -> bool:
     is parsed while a response is under way, or once the connection is
     switched or ending.
     """
-    if state is State.BODY or state is State.DRAINING:
+    if state is BODY or state is DRAINING:
         return True
-    if state is State.IDLE or state is State.HEAD:
+    if state is IDLE or state is HEAD:
         return not writePaused
     return False
 
@@ -93,6 +106,6 @@ def mayRead(state: State, writePaused: bool, buffered: int) -> bool:
     up to L{PIPELINE_BUFFER} bytes of pipelined input (C{buffered}); and
     while lingering, when input is dropped.
     """
-    if state is State.RESPONDING:
+    if state is RESPONDING:
         return not writePaused and buffered <= PIPELINE_BUFFER
-    return state is State.LINGERING or mayParse(state, writePaused)
+    return state is LINGERING or mayParse(state, writePaused)
