@@ -321,13 +321,21 @@ def stopServer(server: Server) -> None:
         server.output.close()
 
 
-def startWebRe(outputDir: Path, *arguments: str) -> Server:
+def startWebRe(
+    outputDir: Path,
+    *arguments: str,
+    listen: str | None = f"tcp:PORT:interface={LOOPBACK}",
+) -> Server:
     """
     Start C{twistd -n web-re ARGUMENTS} on a free port of 127.0.0.1, and wait
     until it accepts connections.
 
     @param outputDir: its working directory, where its log is kept too.
-    @param arguments: the options after C{web-re} (C{--listen} is added).
+    @param arguments: the options after C{web-re}; C{PORT} in any of them
+        stands for the free port.
+    @param listen: the C{--listen} description added before them (C{PORT}
+        standing for the port), or C{None} when the arguments say where to
+        listen themselves (C{--https=PORT}, say).
     @raise RuntimeError: it exited, or did not listen within
         L{START_DEADLINE}.
     """
@@ -341,8 +349,13 @@ def startWebRe(outputDir: Path, *arguments: str) -> Server:
     output = open(outputDir / f"twistd-{time.monotonic_ns()}.log", "w+b")
     twistd = "import sys; from twisted.scripts.twistd import run; run()"
     runner = [sys.executable, "-c", twistd, "--nodaemon", "--pidfile=", "--logfile=-"]
+    where = [] if listen is None else ["--listen", listen]
     process = subprocess.Popen(
-        [*runner, "web-re", "--listen", f"tcp:{port}:interface={LOOPBACK}", *arguments],
+        [
+            *runner,
+            "web-re",
+            *(argument.replace("PORT", str(port)) for argument in [*where, *arguments]),
+        ],
         cwd=outputDir,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import io
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import freePort
+from _servers import startWebRe, stopServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 LOOPBACK = "127.0.0.1"
 DEADLINE = 30.0
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 
 
 def _tone() -> bytes:
@@ -54,44 +50,11 @@ def site(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
         '<!DOCTYPE html><audio id="a" src="/media/tone.wav" preload="auto"></audio>'
     )
     log = tmp_path / "access.log"
-    port = freePort()
-    process = subprocess.Popen(
-        [
-            *TWISTD,
-            "--nodaemon",
-            "--pidfile=",
-            f"--logfile={tmp_path / 'twistd.log'}",
-            "web-re",
-            "--listen",
-            f"tcp:{port}:interface={LOOPBACK}",
-            "--path",
-            str(root),
-            "--logfile",
-            str(log),
-        ],
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = startWebRe(tmp_path, "--path", str(root), "--logfile", str(log))
     try:
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            try:
-                socket.create_connection((LOOPBACK, port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("twistd web-re did not start")
-                time.sleep(0.1)
-        yield port, root, log
+        yield server.port, root, log
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stopServer(server)
 
 
 def _chromium(profile: Path, *args: str) -> str:

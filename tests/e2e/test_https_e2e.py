@@ -13,11 +13,9 @@ import http.client
 import os
 import select
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _servers import startServer, stopServer
-from conftest import freePort, writeSelfSignedCertificate
+from _servers import startServer, startWebRe, stopServer
+from conftest import writeSelfSignedCertificate
 
 LOOPBACK = "127.0.0.1"
 #: Seconds a server may take to start, a client to finish, a socket to answer.
 DEADLINE = 30.0
-TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 CURL = shutil.which("curl")
 WGET = shutil.which("wget")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -77,7 +74,7 @@ class HTTPSSite:
 
 
 @contextmanager
-def _twistdWebRe(tmp: Path, *arguments: str) -> Iterator[int]:
+def _twistdWebRe(tmp: Path, *arguments: str) -> Iterator[tuple[int, Path]]:
     """
     Run C{twistd -n web-re} with C{arguments} until the context ends, and
     check then that it logged no traceback.
@@ -85,43 +82,15 @@ def _twistdWebRe(tmp: Path, *arguments: str) -> Iterator[int]:
     @param tmp: a directory for its log file and working directory.
     @param arguments: its C{web-re} arguments, which must make it listen on
         C{PORT} of 127.0.0.1, C{PORT} standing for a free port.
-    @return: (in the context) the port it listens on.
+    @return: (in the context) the port it listens on, and its log file.
     """
-    port = freePort()
-    process = subprocess.Popen(
-        [
-            *TWISTD,
-            "--nodaemon",
-            "--pidfile=",
-            f"--logfile={tmp / 'twistd.log'}",
-            "web-re",
-            *(argument.replace("PORT", str(port)) for argument in arguments),
-        ],
-        cwd=tmp,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = startWebRe(tmp, *arguments, listen=None)
     try:
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            try:
-                socket.create_connection((LOOPBACK, port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("twistd web-re did not start")
-                time.sleep(0.1)
-        yield port
-        log = (tmp / "twistd.log").read_text()
+        yield server.port, Path(server.output.name)
+        log = server.log()
         assert "Traceback" not in log, log
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=DEADLINE)
+        stopServer(server)
 
 
 def _webRoot(tmp: Path) -> tuple[Path, bytes]:
@@ -155,8 +124,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
         f"ssl:PORT:interface={LOOPBACK}:privateKey={key}:certKey={certificate}",
         "--path",
         str(root),
-    ) as port:
-        yield HTTPSSite(port, root, certificate, big, tmp / "twistd.log")
+    ) as (port, log):
+        yield HTTPSSite(port, root, certificate, big, log)
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[bytes]:
@@ -346,7 +315,7 @@ def test_httpsOptionWithEndpointOptions(tmp_path: Path) -> None:
         str(key),
         "--path",
         str(root),
-    ) as port:
+    ) as (port, _):
         for options in ([], ["--no-alpn"]):
             assert _curlStatus(port, certificate, *options) == ("200 1.1", INDEX)
         context = ssl.create_default_context(cafile=str(certificate))
