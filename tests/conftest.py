@@ -13,6 +13,7 @@ import ipaddress
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from hypothesis import settings
+from twisted.logger import LogEvent, globalLogPublisher
 
 # Tests live in one folder per room of the package (protocols/, publish/,
 # files/, gateways/, run/, and wire/ and e2e/); a room's tests may reuse the
@@ -112,3 +114,14 @@ def selfSignedCertificate(tmp_path: Path) -> tuple[Path, Path]:
     The paths of a fresh self-signed certificate and key for 127.0.0.1.
     """
     return writeSelfSignedCertificate(tmp_path)
+
+
+@pytest.fixture
+def logged() -> Iterator[list[LogEvent]]:
+    """Every Twisted log event emitted during the test, in order."""
+    events: list[LogEvent] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        yield events
+    finally:
+        globalLogPublisher.removeObserver(events.append)

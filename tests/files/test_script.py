@@ -15,7 +15,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 from _httpparse import PEER, Response, parseResponses
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import LogEvent, formatEvent, globalLogPublisher
+from twisted.logger import LogEvent, formatEvent
 
 from twisted_web_re import resource, script, server, static
 from twisted_web_re.static import Registry
@@ -69,17 +68,6 @@ def get(
 ) -> Response:
     """The answer a site publishing C{root} gives to one request."""
     return Client(root, **kwargs).request(method, path)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def logText(events: list[LogEvent]) -> str:

@@ -11,7 +11,6 @@ error status (never 500) and never the secret bytes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from _httpparse import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_static import Client, get, write
-from twisted.logger import LogEvent, globalLogPublisher
+from twisted.logger import LogEvent
 
 from twisted_web_re import static
 
@@ -57,17 +56,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (www / "dangling").symlink_to(base / "nothing-here")
     (www / "loop").symlink_to(www / "loop")
     return www
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def refused(response: Response, status: int = 404) -> None:

@@ -17,7 +17,6 @@ import re
 import stat
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -305,17 +304,6 @@ def siteRoot(docroot: Path, reactor: ProcessReactor) -> Any:
     root.putChild(b"cgi-bin", cgiBin)
     root.putChild(b"page", static.Data(b"a plain page", "text/plain"))
     return root
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def logText(events: list[LogEvent]) -> str:

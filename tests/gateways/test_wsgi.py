@@ -35,7 +35,7 @@ from twisted.internet.address import UNIXAddress
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import LogEvent, formatEvent, globalLogPublisher
+from twisted.logger import LogEvent, formatEvent
 from twisted.python.threadpool import ThreadPool
 from zope.interface import directlyProvides
 from zope.interface.verify import verifyObject
@@ -145,17 +145,6 @@ def pool(reactor: ThreadedReactor) -> Iterator[ThreadPool]:
         stopper.join(DEADLINE)
         assert not stopper.is_alive(), "the thread pool did not stop"
         assert not [t for t in threading.enumerate() if "wsgi-test" in t.name]
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """The log events emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def logText(events: list[LogEvent]) -> str:

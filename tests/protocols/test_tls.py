@@ -7,7 +7,6 @@ with a L{MemoryReactorClock} for every timer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from twisted.internet.endpoints import SSL4ServerEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IProtocolNegotiationFactory
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import LogEvent, formatEvent, globalLogPublisher
+from twisted.logger import LogEvent, formatEvent
 from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface.verify import verifyObject
@@ -33,17 +32,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWar
 
 #: Rounds of moving bytes each way after which a TLS exchange must be quiet.
 PUMP_ROUNDS = 50
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 class Hello(resource.Resource):

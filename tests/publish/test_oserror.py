@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from test_static import Client as StaticClient
 from test_static import get, write
 from test_twcgi import Client as CGIClient
 from test_twcgi import ProcessReactor, makeScript
-from twisted.logger import LogEvent, formatEvent, globalLogPublisher
+from twisted.logger import LogEvent, formatEvent
 
 from twisted_web_re import resource, script, static, twcgi
 from twisted_web_re._publish.oserror import RETRY_AFTER
@@ -65,17 +65,6 @@ def tree(tmp_path: Path) -> Path:
     write(www / "script.rpy", SCRIPT_RPY)
     os.mkfifo(www / "fifo")
     return www
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def errors(events: list[LogEvent]) -> list[str]:

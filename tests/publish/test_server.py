@@ -12,7 +12,6 @@ asserts on the parsed bytes the client receives.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import LogEvent, formatEvent, globalLogPublisher
+from twisted.logger import LogEvent, formatEvent
 from twisted.python.components import registerAdapter
 from twisted.python.failure import Failure
 from twisted.python.urlpath import URLPath
@@ -124,17 +123,6 @@ class Client:
 def get(root: Any, path: bytes = b"/", method: bytes = b"GET", **kw: Any) -> Response:
     """The answer a site publishing C{root} gives to one request."""
     return Client(root).request(method, path, **kw)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """Every Twisted log event emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def logText(events: list[LogEvent]) -> str:

@@ -14,13 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_server import Client, Page, get, logged, logText
+from test_server import Client, Page, get, logText
 from twisted.internet.defer import Deferred, fail
 from twisted.logger import LogEvent
 
 from twisted_web_re import error
-
-__all__ = ["logged"]
 
 
 def raising(exception: Exception) -> Page:

@@ -17,7 +17,7 @@ import gc
 import os
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import LogEvent, LogLevel, globalLogPublisher
+from twisted.logger import LogEvent, LogLevel
 
 from twisted_web_re import http, resource, server, twcgi, wsgi
 from twisted_web_re._publish.forms import FormLimits
@@ -85,17 +85,6 @@ def disk(monkeypatch: pytest.MonkeyPatch) -> FullDisk:
     fake = FullDisk(64 * 1024)
     monkeypatch.setattr(tempfile, "TemporaryFile", fake)
     return fake
-
-
-@pytest.fixture
-def logged() -> Iterator[list[LogEvent]]:
-    """The log events emitted during the test."""
-    events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        yield events
-    finally:
-        globalLogPublisher.removeObserver(events.append)
 
 
 def errorsLogged(events: list[LogEvent]) -> list[LogEvent]:

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_server import Client, Page, get, logged
+from test_server import Client, Page, get
 from twisted.internet.defer import Deferred
 from twisted.logger import LogEvent
 from twisted.web.template import Element, Tag, XMLString, renderElement, renderer
-
-__all__ = ["logged"]
 
 TEMPLATE = XMLString(
     '<html xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1">'
