@@ -14,6 +14,8 @@ from itertools import pairwise
 from struct import pack
 
 import pytest
+from h2.config import H2Configuration
+from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from hyperframe.frame import (
     ContinuationFrame,
@@ -110,6 +112,32 @@ def test_ordinaryConnectionPasses() -> None:
     guard = FrameGuard()
     assert guard.scan(data, 0.0) is None
     assert guard.verdict is None
+
+
+def test_h2ClientPasses() -> None:
+    """
+    What the C{h2} library sends as a client (its preface and SETTINGS,
+    requests with bodies up to its flow-control window, a PING, a
+    cancellation, window updates for a response) passes.
+    """
+    client = H2Connection(H2Configuration(client_side=True))
+    client.initiate_connection()
+    request = [
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":authority", "example.com"),
+        (":path", "/upload"),
+        ("x-long", "v" * 20000),
+    ]
+    client.send_headers(1, request)
+    client.send_data(1, b"x" * 16384)
+    client.send_data(1, b"x" * 16384, end_stream=True)
+    client.send_headers(3, request[:4], end_stream=True)
+    client.reset_stream(3)
+    client.ping(b"12345678")
+    client.increment_flow_control_window(2**20)
+    client.increment_flow_control_window(2**20, stream_id=1)
+    assert scanned(client.data_to_send()) is None
 
 
 def test_ordinaryConnectionByteByByte() -> None:
