@@ -53,6 +53,55 @@ BODY_MEMORY_LIMIT = 256 * 1024
 #: not read.  A few times a socket's send buffer.
 MAX_UNSENT_OUTPUT = 256 * 1024
 
+# -- HTTP/2 flood guard (_wire/http2guard.py) ---------------------------------
+# Budgets "per second" are token buckets holding one second's worth: a burst of
+# that many frames, refilled at that rate.  Over any budget the connection is
+# closed with GOAWAY ENHANCE_YOUR_CALM.
+
+#: CONTINUATION frames allowed after one HEADERS frame (CVE-2024-27316 class:
+#: endless CONTINUATIONs).  nghttp2's default since 1.61.0 (CVE-2024-28182);
+#: h2 itself allows 64.  ENHANCE_YOUR_CALM beyond it.
+H2_MAX_CONTINUATIONS = 8
+
+#: Largest header block (HEADERS plus its CONTINUATIONs, payload bytes as they
+#: arrive, before any is buffered): ENHANCE_YOUR_CALM beyond it.  Equal to the
+#: SETTINGS_MAX_HEADER_LIST_SIZE h2 advertises by default (64 KiB), which h2
+#: checks only once the whole block is buffered and decoded.
+H2_MAX_HEADER_BLOCK_SIZE = 65536
+
+#: RST_STREAM frames a client may send a second (rapid reset, CVE-2023-44487):
+#: ENHANCE_YOUR_CALM beyond it.  Twice h2's SETTINGS_MAX_CONCURRENT_STREAMS, so
+#: a browser cancelling all its streams on navigation is never refused;
+#: nghttp2 (Apache, Node) allows a burst of 1000 then 33 a second.
+H2_MAX_RESETS_PER_SECOND = 200
+
+#: SETTINGS frames a second (CVE-2019-9515, each one owes an ACK): a client
+#: sends one or two per connection.  ENHANCE_YOUR_CALM beyond it.
+H2_MAX_SETTINGS_PER_SECOND = 10
+
+#: Entries in one SETTINGS frame: nghttp2's C{max_settings} (CVE-2020-11080);
+#: RFC 9113 defines six settings.  ENHANCE_YOUR_CALM beyond it.
+H2_MAX_SETTINGS_ENTRIES = 32
+
+#: PING frames a second (CVE-2019-9512, each one owes an ACK).
+#: ENHANCE_YOUR_CALM beyond it.
+H2_MAX_PINGS_PER_SECOND = 20
+
+#: PRIORITY and PRIORITY_UPDATE frames a second (CVE-2019-9513 class:
+#: reprioritising costs the server, the client nothing); Firefox sends a handful
+#: per connection.  ENHANCE_YOUR_CALM beyond it.
+H2_MAX_PRIORITIES_PER_SECOND = 100
+
+#: Empty frames a second: DATA or HEADERS without payload nor END_STREAM, and
+#: empty CONTINUATIONs (CVE-2019-9518).  ENHANCE_YOUR_CALM beyond it.
+H2_MAX_EMPTY_FRAMES_PER_SECOND = 100
+
+#: WINDOW_UPDATE frames a second with an increment under 1024 bytes (Tomcat's
+#: C{overheadWindowUpdateThreshold}): a client opening windows a few bytes at a
+#: time (CVE-2019-9511 class).  Large increments are not counted, so a client
+#: with small windows downloading fast is never refused.  ENHANCE_YOUR_CALM.
+H2_MAX_SMALL_WINDOW_UPDATES_PER_SECOND = 100
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -70,6 +119,16 @@ class Limits:
     @ivar bodyMinRate: see L{BODY_MIN_RATE}.
     @ivar bodyMemoryLimit: see L{BODY_MEMORY_LIMIT}.
     @ivar maxUnsentOutput: see L{MAX_UNSENT_OUTPUT}.
+    @ivar h2MaxContinuations: see L{H2_MAX_CONTINUATIONS}.
+    @ivar h2MaxHeaderBlockSize: see L{H2_MAX_HEADER_BLOCK_SIZE}.
+    @ivar h2MaxResetsPerSecond: see L{H2_MAX_RESETS_PER_SECOND}.
+    @ivar h2MaxSettingsPerSecond: see L{H2_MAX_SETTINGS_PER_SECOND}.
+    @ivar h2MaxSettingsEntries: see L{H2_MAX_SETTINGS_ENTRIES}.
+    @ivar h2MaxPingsPerSecond: see L{H2_MAX_PINGS_PER_SECOND}.
+    @ivar h2MaxPrioritiesPerSecond: see L{H2_MAX_PRIORITIES_PER_SECOND}.
+    @ivar h2MaxEmptyFramesPerSecond: see L{H2_MAX_EMPTY_FRAMES_PER_SECOND}.
+    @ivar h2MaxSmallWindowUpdatesPerSecond: see
+        L{H2_MAX_SMALL_WINDOW_UPDATES_PER_SECOND}.
     """
 
     maxRequestLine: int = MAX_REQUEST_LINE
@@ -83,6 +142,16 @@ class Limits:
     bodyMinRate: int = BODY_MIN_RATE
     bodyMemoryLimit: int = BODY_MEMORY_LIMIT
     maxUnsentOutput: int = MAX_UNSENT_OUTPUT
+    # HTTP/2 flood guard
+    h2MaxContinuations: int = H2_MAX_CONTINUATIONS
+    h2MaxHeaderBlockSize: int = H2_MAX_HEADER_BLOCK_SIZE
+    h2MaxResetsPerSecond: int = H2_MAX_RESETS_PER_SECOND
+    h2MaxSettingsPerSecond: int = H2_MAX_SETTINGS_PER_SECOND
+    h2MaxSettingsEntries: int = H2_MAX_SETTINGS_ENTRIES
+    h2MaxPingsPerSecond: int = H2_MAX_PINGS_PER_SECOND
+    h2MaxPrioritiesPerSecond: int = H2_MAX_PRIORITIES_PER_SECOND
+    h2MaxEmptyFramesPerSecond: int = H2_MAX_EMPTY_FRAMES_PER_SECOND
+    h2MaxSmallWindowUpdatesPerSecond: int = H2_MAX_SMALL_WINDOW_UPDATES_PER_SECOND
 
     def __post_init__(self) -> None:
         for name in (
@@ -90,10 +159,24 @@ class Limits:
             "maxHeadSize",
             "maxHeaderCount",
             "maxUnsentOutput",
+            # HTTP/2 flood guard
+            "h2MaxHeaderBlockSize",
+            "h2MaxResetsPerSecond",
+            "h2MaxSettingsPerSecond",
+            "h2MaxSettingsEntries",
+            "h2MaxPingsPerSecond",
+            "h2MaxPrioritiesPerSecond",
+            "h2MaxEmptyFramesPerSecond",
+            "h2MaxSmallWindowUpdatesPerSecond",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, not {value!r}")
+        if not isinstance(self.h2MaxContinuations, int) or self.h2MaxContinuations < 0:
+            raise ValueError(
+                "h2MaxContinuations must be an int of 0 or more, not "
+                f"{self.h2MaxContinuations!r}"
+            )
         if self.maxRequestLine > self.maxHeadSize:
             raise ValueError(
                 f"maxRequestLine ({self.maxRequestLine}) exceeds maxHeadSize "
