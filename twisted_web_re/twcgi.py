@@ -139,7 +139,7 @@ def _cgiEnvironment(
     env.setdefault(b"PATH", os.fsencode(DEFAULT_PATH))
 
     secure = request.isSecure()
-    port = request._requestPort() or (443 if secure else 80)
+    port = request.getRequestPort() or (443 if secure else 80)
     uri = request.uri
     env[b"GATEWAY_INTERFACE"] = b"CGI/1.1"
     env[b"SERVER_SOFTWARE"] = server.version
@@ -195,10 +195,10 @@ def _cgiEnvironment(
         # meaning; cookies are joined as the Cookie field joins them.
         joiner = b"; " if field == b"cookie" else b", "
         env[b"HTTP_" + field.upper().replace(b"-", b"_")] = joiner.join(values)
-    authority = request._authority
+    authority = request.getTargetAuthority()
     if authority is not None:
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2).
-        env[b"HTTP_HOST"] = authority.authority
+        env[b"HTTP_HOST"] = authority
     # execve() cannot pass a value holding NUL; none of these should hold one,
     # but a value set by other code is not checked by the wire layer.
     return {
