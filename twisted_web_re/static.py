@@ -47,6 +47,7 @@ from twisted_web_re._publish.conditional import (
 from twisted_web_re._publish.encoding import codedETag
 from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re._publish.urls import withTrailingSlash
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import IResource
@@ -590,10 +591,14 @@ class ASISProcessor(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = registry or Registry()
 
-    # Narrower than IResource.render: it answers through the Site's request
-    # (iweb.IRequest does not yet declare all that request offers).
-    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
-        """Send the file's response."""
+    def render(self, request: IRequest) -> bytes | int:
+        """
+        Send the file's response.
+
+        @raise TypeError: C{request} is not a Site's request (its file
+            streams on the request's reactor).
+        """
+        request = siteRequest(request)
         try:
             opened = _openFile(self.path)
             info = regularInfo(opened)
