@@ -186,7 +186,7 @@ def jsonLogFormatter(timestamp: str, request: IHTTPRequest) -> str:
     the millisecond.
     """
     now = time.time()
-    started = getattr(request, "_startedAt", None)
+    started = getattr(request, "startedAt", None)
     duration = 0.0 if started is None else max(0.0, time.monotonic() - started)
     entry = {
         "time": _isoTime(now),

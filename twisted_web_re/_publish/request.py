@@ -80,6 +80,9 @@ class Request:
     @ivar etag: the entity tag given to L{setETag}, if any.
     @ivar lastModified: the time given to L{setLastModified}, if any.
     @ivar producer: the producer registered with L{registerProducer}, if any.
+    @ivar startedAt: when the request was made (its head had arrived), in
+        C{time.monotonic()} seconds: the start of the duration the JSON
+        access log gives.
     """
 
     method: bytes = b"GET"
@@ -117,8 +120,7 @@ class Request:
         """
         self.channel = channel
         self.transport = getattr(channel, "transport", None)
-        # When the head arrived, for the access log's duration.
-        self._startedAt = time.monotonic()
+        self.startedAt = time.monotonic()
         self.requestHeaders = Headers()
         self.responseHeaders = Headers()
         self.cookies: list[bytes] = []
