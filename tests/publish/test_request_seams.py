@@ -7,11 +7,11 @@ interfaces a Site's request and a protocol-level request provide.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from _stream import FakeStream
-from twisted.internet import reactor as globalReactor
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
@@ -25,6 +25,9 @@ from twisted_web_re.iweb import IHTTPRequest, IRequest, IStream, IStreamRequest
 from twisted_web_re.resource import Resource
 
 PEER = IPv4Address("TCP", "127.0.0.1", 50000)
+
+#: What a resource that needs a Site's request says it needs.
+NEEDED = "(twisted_web_re.server.Request)"
 
 
 class Text(Resource):
@@ -79,9 +82,11 @@ def test_plainChannelHasNoSite() -> None:
     A channel of a plain HTTPFactory carries no Site's requests, and is
     timed by the global reactor unless given one.
     """
+    from twisted.internet import reactor
+
     channel = http.HTTPFactory().buildProtocol(PEER)
     assert channel.site is None
-    assert channel.reactor is globalReactor
+    assert channel.reactor is reactor
 
 
 def test_fakeStreamProvidesTheContract() -> None:
@@ -199,7 +204,7 @@ def test_siteRequestRefusesOthers() -> None:
     TypeError naming what it needs, rather than failing somewhere inside.
     """
     plain = http.Request(FakeStream())
-    with pytest.raises(TypeError, match="twisted_web_re.server.Request"):
+    with pytest.raises(TypeError, match=re.escape(NEEDED)):
         siteRequest(plain)
     for render in [
         static.ASISProcessor("/nonexistent.asis").render,
@@ -207,5 +212,5 @@ def test_siteRequestRefusesOthers() -> None:
         util.DeferredResource(Deferred()).render,
         wsgi.WSGIResource(MemoryReactorClock(), ThreadPool(), None).render,
     ]:
-        with pytest.raises(TypeError, match="twisted_web_re.server.Request"):
+        with pytest.raises(TypeError, match=re.escape(NEEDED)):
             render(plain)
