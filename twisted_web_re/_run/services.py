@@ -42,7 +42,7 @@ class HeaderAddingRequest(server.Request):
         if headers is self._extendedHeaders:
             return
         self._extendedHeaders = headers
-        for name, value in self.channel.site.extraHeaders:  # type: ignore[union-attr]
+        for name, value in self.channel.site.extraHeaders:
             headers.addRawHeader(name, value)
 
     def process(self) -> None:
