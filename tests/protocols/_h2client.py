@@ -14,7 +14,6 @@ from _httpparse import HOST, PEER
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.events import (
-    ConnectionTerminated,
     DataReceived,
     Event,
     InformationalResponseReceived,
@@ -26,7 +25,16 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from twisted_web_re import http
 from twisted_web_re._protocols.http2 import HTTP2Connection
+from twisted_web_re._protocols.http2engine import FrameSplitter
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
+
+
+@dataclass(frozen=True)
+class GoAway:
+    """A GOAWAY the server sent."""
+
+    last_stream_id: int
+    error_code: int
 
 
 @dataclass
@@ -123,8 +131,15 @@ class H2Client:
         self.logged: list[Any] = []
         self.events: list[Event] = []
         self.responses: dict[int, H2Response] = {}
+        self.goaways: list[GoAway] = []
+        # The server's GOAWAY is kept from the h2 client, which would refuse
+        # every frame after it (the streams in flight that a graceful GOAWAY
+        # lets finish).
+        self._splitter = FrameSplitter(2**24 - 1)
         self.autoAcknowledge = True
-        self.transport = transport or StringTransport(hostAddress=HOST, peerAddress=PEER)
+        self.transport = transport or StringTransport(
+            hostAddress=HOST, peerAddress=PEER
+        )
         server = self.server = HTTP2Connection()
         server.requestFactory = requestFactory
         server.site = site
@@ -136,16 +151,18 @@ class H2Client:
         )
         if upgrade is not None:
             server.upgradedFrom(*upgrade)
-        self.client = H2Connection(H2Configuration(client_side=True, header_encoding=None))
+        self.client = H2Connection(
+            H2Configuration(client_side=True, header_encoding=None)
+        )
         if connect:
             self.connect(clientSettings)
 
     def connect(self, clientSettings: dict[int, int] | None = None) -> None:
         """Connect, and exchange prefaces and SETTINGS."""
         self.server.makeConnection(self.transport)
-        if clientSettings:
-            self.client.local_settings.update(clientSettings)
         self.client.initiate_connection()
+        if clientSettings:
+            self.client.update_settings(clientSettings)
         self.pump()
 
     @property
@@ -168,8 +185,17 @@ class H2Client:
             self.transport.clear()
             if isinstance(self.transport, SendBufferTransport):
                 self.transport.drain()
-            if received:
-                self._receive(received)
+            for piece in self._splitter.split(received):
+                if isinstance(piece, tuple):
+                    payload = piece[1]
+                    self.goaways.append(
+                        GoAway(
+                            int.from_bytes(payload[:4], "big") & 0x7FFFFFFF,
+                            int.from_bytes(payload[4:8], "big"),
+                        )
+                    )
+                else:
+                    self._receive(piece)
             if not out and not received:
                 return
         raise AssertionError("the exchange did not settle")
@@ -197,7 +223,9 @@ class H2Client:
             elif isinstance(event, StreamEnded):
                 self.responses.setdefault(streamId, H2Response()).ended = True
             elif isinstance(event, StreamReset):
-                self.responses.setdefault(streamId, H2Response()).reset = event.error_code
+                self.responses.setdefault(
+                    streamId, H2Response()
+                ).reset = event.error_code
 
     def request(
         self,
@@ -244,9 +272,6 @@ class H2Client:
         """What was received on C{streamId} so far."""
         return self.responses.get(streamId, H2Response())
 
-    def goaway(self) -> ConnectionTerminated | None:
-        """The GOAWAY the server sent, if any."""
-        for event in self.events:
-            if isinstance(event, ConnectionTerminated):
-                return event
-        return None
+    def goaway(self) -> GoAway | None:
+        """The first GOAWAY the server sent, if any."""
+        return self.goaways[0] if self.goaways else None

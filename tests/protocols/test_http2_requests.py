@@ -244,7 +244,9 @@ def test_declaredBodyTooLargeAnswers413() -> None:
     """A declared body larger than the limit is answered 413 at once."""
     h2 = _client()
     stream = h2.request(
-        b"/", b"POST", headers=[(b"content-length", b"%d" % (200 * 1024 * 1024))],
+        b"/",
+        b"POST",
+        headers=[(b"content-length", b"%d" % (200 * 1024 * 1024))],
         end=False,
     )
     response = h2.response(stream)

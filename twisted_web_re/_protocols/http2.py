@@ -50,6 +50,7 @@ from twisted_web_re._protocols.http2engine import (
     DEFAULT_WINDOW,
     PREFACE,
     FrameSplitter,
+    FrameTooLarge,
     MalformedRequest,
     ServerEngine,
     newEngine,
@@ -293,7 +294,7 @@ class HTTP2Connection(Protocol):
         if self._goingAway is not None or self._closing:
             return
         last = self._goingAway = self.engine.highest_inbound_stream_id
-        self.flush()
+        self._writeOut()
         frame = GoAwayFrame(0, last_stream_id=last, error_code=code)
         self.transport.write(bytes(frame.serialize()))  # type: ignore[union-attr]
 
@@ -301,7 +302,7 @@ class HTTP2Connection(Protocol):
         """Close once what was written is sent."""
         if self._closing:
             return
-        self.flush()
+        self._writeOut()
         self._closing = True
         transport: Any = self.transport
         transport.unregisterProducer()
@@ -325,7 +326,7 @@ class HTTP2Connection(Protocol):
             except ProtocolError:
                 pass
         self._goingAway = self.engine.highest_inbound_stream_id
-        self.flush()
+        self._writeOut()
         self._abandonAll(Failure(ConnectionLost(problem)))
         self._close()
 
@@ -403,6 +404,8 @@ class HTTP2Connection(Protocol):
                     self._peerGoAway(*piece)
                 else:
                     self._receive(piece)
+        except FrameTooLarge as error:
+            self._fail(ErrorCodes.FRAME_SIZE_ERROR, str(error))
         finally:
             self._corked -= 1
         self.flush()
@@ -540,13 +543,17 @@ class HTTP2Connection(Protocol):
         """
         if self._corked or self._closing:
             return
-        data = self.engine.data_to_send()
-        if data:
-            self.transport.write(data)  # type: ignore[union-attr]
+        self._writeOut()
         if self._stallTimer is None and self.flow.oldestStall() is not None:
             timeout = self.limits.h2SendTimeout
             if timeout is not None:
                 self._stallTimer = self.reactor.callLater(timeout, self._checkStalls)
+
+    def _writeOut(self) -> None:
+        """Write what C{h2} has to send now."""
+        data = self.engine.data_to_send()
+        if data:
+            self.transport.write(data)  # type: ignore[union-attr]
 
     def _drained(self, streamId: int) -> None:
         """The flow sent some of C{streamId}'s held data: resume its producer."""

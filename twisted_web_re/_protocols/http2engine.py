@@ -161,15 +161,22 @@ def settingsFrame(limits: Limits) -> bytes:
     return bytes(frame.serialize())
 
 
+class FrameTooLarge(Exception):
+    """
+    A frame header announced a payload longer than SETTINGS_MAX_FRAME_SIZE
+    (a FRAME_SIZE_ERROR, RFC 9113 section 4.2).
+    """
+
+
 class FrameSplitter:
     """
     Finds frame boundaries in the inbound bytes after the preface, passing
     everything through but GOAWAY frames, which it holds until whole and
     hands out apart.
 
-    It trusts no length: a frame longer than the engine allows is passed on
-    (its header alone is enough for C{h2} to refuse it), so at most one
-    GOAWAY of the allowed frame size is ever held.
+    It refuses a frame longer than allowed as soon as its header arrives:
+    C{h2} checks the length only once it holds the whole frame, so a client
+    announcing 16 MiB would have it buffer 16 MiB first.
     """
 
     def __init__(self, maxFrameSize: int) -> None:
@@ -188,6 +195,8 @@ class FrameSplitter:
         Yield C{data} as pieces for C{h2} (bytes) and whole GOAWAY frames
         (C{(streamId, payload)}), in their order.  A frame header cut by the
         end of C{data} is held back until the rest of it arrives.
+
+        @raise FrameTooLarge: a frame is longer than allowed.
         """
         if self._held:
             data = self._held + data
@@ -214,7 +223,9 @@ class FrameSplitter:
                 self._held = bytes(data[pos:])
                 break
             length = int.from_bytes(data[pos : pos + 3], "big")
-            if data[pos + 3] == GOAWAY_TYPE and length <= self._maxFrameSize:
+            if length > self._maxFrameSize:
+                raise FrameTooLarge(f"a frame of {length} bytes")
+            if data[pos + 3] == GOAWAY_TYPE:
                 if pos > start:
                     yield data[start:pos]
                 self._goawayStream = (
