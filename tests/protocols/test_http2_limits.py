@@ -43,7 +43,7 @@ def test_h2StillHasWhatTheEngineExtends() -> None:
 def test_settingsAdvertised() -> None:
     """Our SETTINGS name every limit, and no server push."""
     h2 = _client()
-    changed = [e for e in h2.events if isinstance(e, RemoteSettingsChanged)][0]
+    changed = next(e for e in h2.events if isinstance(e, RemoteSettingsChanged))
     values = {k: v.new_value for k, v in changed.changed_settings.items()}
     assert values[SettingCodes.MAX_CONCURRENT_STREAMS] == 100
     assert (

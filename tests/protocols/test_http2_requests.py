@@ -11,6 +11,7 @@ from _h2client import H2Client, processWith
 from h2.errors import ErrorCodes
 
 from twisted_web_re import http
+from twisted_web_re.http import combinedLogFormatter, datetimeToLogString
 
 SEEN: list[http.Request] = []
 
@@ -107,12 +108,17 @@ def test_responseFields() -> None:
 
 
 def test_postBody() -> None:
-    """A request body arrives in the request's content."""
+    """
+    A request body arrives in the request's content, and the request is
+    logged once, as HTTP/2.
+    """
     h2 = _client()
     stream = h2.request(b"/up", b"POST", body=b"x" * 100_000)
     response = h2.response(stream)
     assert response.body == b"POST /up HTTP/2\n" + b"x" * 100_000
     assert h2.logged == [SEEN[0]]
+    line = combinedLogFormatter(datetimeToLogString(0), SEEN[0])
+    assert '"POST /up HTTP/2" 200 ' in line
 
 
 def test_headHasNoBody() -> None:
