@@ -10,7 +10,7 @@ from typing import Any
 
 from _h2client import H2Client, SendBufferTransport, processWith
 from h2.settings import SettingCodes
-from twisted.internet.interfaces import IPushProducer
+from twisted.internet.interfaces import IPullProducer, IPushProducer
 from zope.interface import implementer
 
 from twisted_web_re import http
@@ -212,4 +212,44 @@ def test_settingsChangeResumes() -> None:
     h2.client.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 200_000})
     h2.pump()
     assert len(h2.response(stream).body) == 100_000
+    assert h2.response(stream).ended
+
+
+@implementer(IPullProducer)
+class _Pull:
+    """A pull producer that counts how often it was stopped."""
+
+    stopped = 0
+
+    def resumeProducing(self) -> None:
+        pass
+
+    def stopProducing(self) -> None:
+        self.stopped += 1
+
+
+def test_pullProducerPausedWithoutWindow() -> None:
+    """
+    A pull producer registered while its stream holds data without window is
+    paused (not asked for more) until the client opens the window.
+    """
+    PENDING.clear()
+    h2 = H2Client(processWith(_later))
+    h2.autoAcknowledge = False
+    stream = h2.request()
+    request = PENDING[0]
+    request.write(b"x" * 100_000)
+    h2.pump()
+    producer = _Pull()
+    request.registerProducer(producer, False)
+    h2stream = h2.server._streams[stream]
+    assert h2stream._producerPaused
+    h2.client.acknowledge_received_data(65535, stream)
+    h2.client.increment_flow_control_window(200_000)
+    h2.client.increment_flow_control_window(200_000, stream)
+    h2.pump()
+    assert not h2stream._producerPaused
+    request.unregisterProducer()
+    request.finish()
+    h2.pump()
     assert h2.response(stream).ended

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from _h2client import H2Client, processWith
 from hpack import Encoder
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from hyperframe.frame import (
     ContinuationFrame,
     DataFrame,
@@ -22,6 +20,8 @@ from hyperframe.frame import (
     SettingsFrame,
     WindowUpdateFrame,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from twisted_web_re import http
 from twisted_web_re._protocols.http2engine import PREFACE

@@ -62,7 +62,7 @@ def _site(tmp_path: Path) -> tuple[server.Site, H2Client]:
 
 def test_staticFileRangeOverHTTP2(tmp_path: Path) -> None:
     """A static file is served over HTTP/2, a Range answered 206."""
-    site, h2 = _site(tmp_path)
+    _, h2 = _site(tmp_path)
     stream = h2.request(b"/files/hello.txt", headers=[(b"range", b"bytes=2-5")])
     response = h2.response(stream)
     assert response.status == 206
@@ -73,7 +73,7 @@ def test_staticFileRangeOverHTTP2(tmp_path: Path) -> None:
 
 def test_staticFileIfNoneMatchOverHTTP2(tmp_path: Path) -> None:
     """A static file's ETag sent back in If-None-Match is answered 304."""
-    site, h2 = _site(tmp_path)
+    _, h2 = _site(tmp_path)
     first = h2.response(h2.request(b"/files/hello.txt"))
     assert first.status == 200
     assert first.body == b"0123456789" * 10
@@ -90,7 +90,7 @@ def test_staticFileIfNoneMatchOverHTTP2(tmp_path: Path) -> None:
 def test_notDoneYetFinishesLater(tmp_path: Path) -> None:
     """A resource answering NOT_DONE_YET finishes its stream later."""
     LATER.clear()
-    site, h2 = _site(tmp_path)
+    _, h2 = _site(tmp_path)
     stream = h2.request(b"/later")
     assert h2.response(stream).status is None
     LATER[0].write(b"at last")
@@ -104,7 +104,7 @@ def test_notDoneYetFinishesLater(tmp_path: Path) -> None:
 
 def test_formPostOverHTTP2(tmp_path: Path) -> None:
     """A form POST's fields reach C{request.args}."""
-    site, h2 = _site(tmp_path)
+    _, h2 = _site(tmp_path)
     stream = h2.request(
         b"/form",
         b"POST",
@@ -116,7 +116,7 @@ def test_formPostOverHTTP2(tmp_path: Path) -> None:
 
 def test_sessionCookieOverHTTP2(tmp_path: Path) -> None:
     """A session's cookie, sent back, finds the same session."""
-    site, h2 = _site(tmp_path)
+    _, h2 = _site(tmp_path)
     first = h2.response(h2.request(b"/count"))
     assert first.body == b"1"
     cookie = first.headers[b"set-cookie"][0].split(b";")[0]
