@@ -89,18 +89,25 @@ class RewriterResource(Resource):
         @return: whether the rewritten path stays in the tree.
         @raise TypeError: a rule left a segment that is not bytes.
         """
-        before = list(request.postpath)
+        postpath = request.postpath
+        before = list(postpath)
         path = request.path
         for rule in self.rewriteRules:
             rule(request)
         after = request.postpath
-        if after == before:
+        if after is not postpath:
+            # Traversal walks the list it started with: a rule that put a
+            # new list in its place (as twisted.web's alias does) is copied
+            # into that one.
+            postpath[:] = after
+            request.postpath = postpath
+        if postpath == before:
             return True
-        if _escapes(after):
+        if _escapes(postpath):
             return False
         if request.path == path:
             query = request.uri.partition(b"?")[2]
-            request.path = _pathOf(request.prepath + after)
+            request.path = _pathOf(request.prepath + postpath)
             request.uri = request.path + (b"?" + query if query else b"")
         return True
 

@@ -196,9 +196,11 @@ class _HostResource(Resource):
         segments = request.path.split(b"/")[1 + consumed :]
         request.path = b"/" + b"/".join(segments)
         request.uri = request.path + query
-        request.prepath = []
+        # Traversal walks the lists it started with: they are changed in
+        # place, never replaced.
+        del request.prepath[:]
         if not request.postpath:
-            request.postpath = [b""]
+            request.postpath.append(b"")
         site = request.site
         if site is None:
             raise RuntimeError(f"{request!r} has no site: it was not processed")
