@@ -207,6 +207,12 @@ class _HostResource(Resource):
         return site.getResourceFor(request)
 
 
+#: The answer to a peer that is not one of the trusted proxies.
+_FORBIDDEN = pages.forbidden(
+    "Forbidden", "Only a trusted proxy may name the virtual host."
+)
+
+
 def _notSecure() -> bool:
     """Say the request did not arrive over TLS."""
     return False
@@ -252,15 +258,27 @@ class VHostMonsterResource(Resource):
             return True
         return _isTrusted(str(getattr(channel.getPeer(), "host", "")), trusted)
 
+    def render_GET(self, request: Request) -> bytes:
+        """
+        Say, in plain text, how the resource is used (twisted.web's answers
+        405): what a proxy setup is checked with first.
+        """
+        if not self._allowed(request):
+            return _FORBIDDEN.render(request)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return (
+            b"VHostMonster: request <this URL>/http/<host>[:<port>]/<path> or "
+            b"<this URL>/https/<host>[:<port>]/<path> to have <path> served as "
+            b"if sent to that scheme, host and port.\n"
+        )
+
     def getChild(self, path: bytes, request: Request) -> IResource:  # type: ignore[override]
         """
         Take C{path} as the scheme, C{http} or C{https}: the next segment is
         the host and port.
         """
         if not self._allowed(request):
-            return pages.forbidden(
-                "Forbidden", "Only a trusted proxy may name the virtual host."
-            )
+            return _FORBIDDEN
         if path == b"http":
             return _HostResource(secure=False)
         if path == b"https":

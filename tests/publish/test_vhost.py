@@ -535,3 +535,17 @@ def test_urlPathType() -> None:
     assert str(URLPath.fromString(seen.seen["URLPath"]).child(b"a")) == (
         "https://example.com/seen/a"
     )
+
+
+def test_monsterOwnPage() -> None:
+    """
+    The monster's own URL answers a plain-text note on its use (where
+    twisted.web answers 405), or 403 to a peer it does not trust.
+    """
+    root, _ = monstered(Seen())
+    stream = serveHost(root, b"/vhost.rpy", b"int")
+    assert stream.code == 200
+    assert stream.headers[b"content-type"] == [b"text/plain; charset=utf-8"]
+    assert b"/https/<host>[:<port>]/<path>" in stream.body
+    root, _ = monstered(Seen(), trustedProxies=["192.0.2.1"])
+    assert serveHost(root, b"/vhost.rpy", b"int").code == 403
