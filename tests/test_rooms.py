@@ -33,6 +33,8 @@ RANKS: dict[str, int] = {
     "pages": 2,
     "server": 2,
     "util": 2,
+    "vhost": 2,
+    "rewrite": 2,
     # Features built on publishing: files, scripts, gateways.
     "_files": 3,
     "static": 3,
