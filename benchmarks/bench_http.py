@@ -9,6 +9,9 @@ connection, printing both figures and their ratio (ours / twisted.web).  The
 static kinds add a large file's MiB/s and CPU per GiB; the upload kind the time
 a 50 MiB POST takes and the server's peak memory over idle meanwhile.  The
 WSGI kinds also measure gunicorn (one sync worker) when it is installed.
+With C{--baseline DIR}, another checkout's twisted_web_re (an older commit,
+say) runs as a third column in the same repetitions, with the ratio ours /
+baseline: the way to measure a change on a noisy machine.
 Quote ratios, not absolute figures: the machines are shared and noisy.
 
 Usage::
@@ -18,6 +21,7 @@ Usage::
     .venv/bin/python benchmarks/bench_http.py
         --kinds file1k,file10m,listing,upload --repeat 3
     .venv/bin/python benchmarks/bench_http.py --kinds wsgi,wsgi1m --repeat 3
+    .venv/bin/python benchmarks/bench_http.py --repeat 5 --baseline ../before
 
 See C{benchmarks/README.md} for what each figure means.
 """
@@ -48,6 +52,8 @@ if str(_HERE) not in sys.path:
 
 import _static  # noqa: E402
 import servers  # noqa: E402
+from _baseline import SERVERS as _SERVERS  # noqa: E402
+from _baseline import Baseline, BaselineError, probe  # noqa: E402
 from _loadgen import (  # noqa: E402
     MIB,
     LoadError,
@@ -57,6 +63,14 @@ from _loadgen import (  # noqa: E402
     Wrk,
     checkServer,
     idleMemory,
+)
+from _table import (  # noqa: E402
+    BASELINE,
+    GUNICORN_LABEL,
+    GUNICORN_SLOT,
+    Row,
+    columnNames,
+    printTable,
 )
 
 READY_TIMEOUT = 30.0
@@ -71,17 +85,16 @@ SETTLE_SECONDS = 0.5
 """Pause before reading a server's idle memory."""
 BYTES_KINDS = ("file10m",)
 """Kinds measured in MiB/s rather than requests/s."""
+USAGE_STATUS = 2
+"""The exit status of a C{servers.py} that refused its arguments (argparse)."""
 
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
 LABELS = {
     "twisted_web": "twisted.web",
     "twisted_web_re": "twisted_web_re",
-    servers.GUNICORN: "gunicorn 1 sync",
+    servers.GUNICORN: GUNICORN_LABEL,
 }
-
-GUNICORN_SLOT = 2
-"""The slot of gunicorn's figures, after the two implementations compared."""
 
 
 @dataclasses.dataclass
@@ -152,10 +165,67 @@ class ServerUnavailableError(Exception):
     """
 
 
+class ServerRejectedError(ServerUnavailableError):
+    """
+    The server's C{servers.py} refused its command line: a baseline
+    checkout's, older than this one, that does not know the kind.
+    """
+
+
 class ServerFailedError(Exception):
     """
     The server process failed to start or to answer correctly.
     """
+
+
+@dataclasses.dataclass(frozen=True)
+class Contender:
+    """
+    One server measured in the run, and its column in the report.
+
+    @ivar slot: its key in L{Row.figures}.
+    @ivar impl: the implementation name its C{servers.py} takes.
+    @ivar label: its display name.
+    @ivar script: the C{servers.py} that serves it.
+    @ivar missing: the figure shown for a kind it cannot serve.
+    @ivar kinds: the kinds its C{servers.py} knows, or L{None} for all.
+    """
+
+    slot: int
+    impl: str
+    label: str
+    script: Path = _HERE / "servers.py"
+    missing: str = "n/a"
+    kinds: tuple[str, ...] | None = None
+
+
+def contenders(args: argparse.Namespace, kind: str | None = None) -> list[Contender]:
+    """
+    The servers to measure, in the order each repetition runs them: the two
+    implementations compared, the baseline checkout's twisted_web_re (with
+    C{--baseline}), then gunicorn (for the WSGI kinds, when C{args.gunicorn}).
+
+    @param args: the parsed command line; C{args.baselineCheckout} is the
+        L{Baseline} or L{None}.
+    @param kind: the kind measured, or L{None} for runs gunicorn takes no
+        part in.
+    @return: the contenders.
+    """
+    names = columnNames([LABELS.get(impl, impl) for impl in args.impls])
+    found = [
+        Contender(slot, impl, name)
+        for slot, (impl, name) in enumerate(zip(args.impls, names, strict=True))
+    ]
+    base: Baseline | None = args.baselineCheckout
+    if base is not None:
+        found.append(
+            Contender(
+                BASELINE, "twisted_web_re", base.label, base.script, "-", base.kinds
+            )
+        )
+    if kind in servers.WSGI_KINDS and args.gunicorn:
+        found.append(Contender(GUNICORN_SLOT, servers.GUNICORN, GUNICORN_LABEL))
+    return found
 
 
 @dataclasses.dataclass
@@ -170,6 +240,7 @@ class Server:
     @ivar pid: the server's own process id, as it reported it (C{taskset}
         execs the server, so this is C{process.pid}).
     @ivar log: the file holding its standard output and error.
+    @ivar label: the display name.
     """
 
     impl: str
@@ -178,6 +249,7 @@ class Server:
     port: int
     pid: int
     log: Path
+    label: str
 
     @property
     def path(self) -> str:
@@ -185,13 +257,6 @@ class Server:
         @return: the URL path the hello-world answer lives at.
         """
         return servers.PATHS[self.kind]
-
-    @property
-    def label(self) -> str:
-        """
-        @return: the implementation's display name.
-        """
-        return LABELS.get(self.impl, self.impl)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -228,7 +293,12 @@ def stopProcess(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> 
 
 @contextlib.contextmanager
 def runServer(
-    impl: str, kind: str, cores: Cores, workdir: Path, extra: Sequence[str] = ()
+    impl: str,
+    kind: str,
+    cores: Cores,
+    workdir: Path,
+    extra: Sequence[str] = (),
+    contender: Contender | None = None,
 ) -> Iterator[Server]:
     """
     Run a benchmark server for the duration of a block, then stop it.
@@ -238,15 +308,20 @@ def runServer(
     @param cores: where to pin it.
     @param workdir: where to keep the server's log.
     @param extra: more arguments for L{servers.main}.
+    @param contender: the server, when it is not C{impl} served by this
+        checkout's C{servers.py} (a baseline's, say).
     @raise ServerUnavailableError: if the implementation lacks the kind.
     @raise ServerFailedError: if the server does not start.
     """
-    fd, name = tempfile.mkstemp(prefix=f"{impl}-{kind}-", suffix=".log", dir=workdir)
+    if contender is None:
+        contender = Contender(-1, impl, LABELS.get(impl, impl))
+    prefix = f"{contender.label.replace('/', '_')}-{kind}-"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".log", dir=workdir)
     log = Path(name)
     argv = [
         *cores.prefix(cores.server),
         sys.executable,
-        str(_HERE / "servers.py"),
+        str(contender.script),
         impl,
         kind,
         "0",
@@ -262,7 +337,7 @@ def runServer(
         )
     try:
         port, pid = _awaitReady(process, log)
-        yield Server(impl, kind, process, port, pid, log)
+        yield Server(impl, kind, process, port, pid, log, contender.label)
     finally:
         stopProcess(process)
 
@@ -273,6 +348,8 @@ def _awaitReady(process: subprocess.Popen[bytes], log: Path) -> tuple[int, int]:
 
     @return: its port and process id.
     @raise ServerUnavailableError: if it said it cannot serve the kind.
+    @raise ServerRejectedError: if it refused its command line (a
+        C{servers.py} that does not know the kind).
     @raise ServerFailedError: if it exited or stayed silent.
     """
     deadline = time.monotonic() + READY_TIMEOUT
@@ -284,6 +361,8 @@ def _awaitReady(process: subprocess.Popen[bytes], log: Path) -> tuple[int, int]:
             if line.startswith("UNAVAILABLE "):
                 raise ServerUnavailableError(line.removeprefix("UNAVAILABLE "))
         if process.poll() is not None:
+            if process.returncode == USAGE_STATUS and "usage:" in _tail(log):
+                raise ServerRejectedError(_tail(log, 1).strip())
             raise ServerFailedError(
                 f"server exited with status {process.returncode}:\n{_tail(log)}"
             )
@@ -303,7 +382,7 @@ def serverOptions(kind: str, args: argparse.Namespace) -> list[str]:
 
 def startChecked(
     stack: contextlib.ExitStack,
-    impl: str,
+    contender: Contender,
     kind: str,
     cores: Cores,
     workdir: Path,
@@ -317,11 +396,15 @@ def startChecked(
     the upload kind the length of a small body POSTed to it; C{wsgi1m} its
     256 pieces.
 
-    @raise ServerUnavailableError: if the implementation lacks the kind.
+    @raise ServerUnavailableError: if the implementation lacks the kind, or
+        the contender's C{servers.py} does not know it.
     @raise ServerFailedError: if it does not start or answers wrongly.
     """
+    if contender.kinds is not None and kind not in contender.kinds:
+        raise ServerUnavailableError(f"its servers.py has no kind {kind!r}")
+    impl = contender.impl
     server = stack.enter_context(
-        runServer(impl, kind, cores, workdir, serverOptions(kind, args))
+        runServer(impl, kind, cores, workdir, serverOptions(kind, args), contender)
     )
     if kind in servers.STATIC_KINDS:
         # twisted.web stalls when a request is pipelined behind a large file
@@ -369,101 +452,6 @@ def measureLoad(
     if server.process.poll() is not None:
         raise LoadError(f"server died:\n{_tail(server.log)}")
     return result
-
-
-# -- the report ----------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Row:
-    """
-    One line of the report: a figure for each implementation.
-
-    @ivar figures: by implementation slot (0 = theirs, 1 = ours), a number or
-        a word saying why there is none.
-    @ivar goal: the target for ours / twisted.web, for the reader.
-    """
-
-    kind: str
-    mode: str
-    unit: str
-    goal: str = ""
-    figures: dict[int, float | str] = dataclasses.field(default_factory=dict)
-    notes: list[str] = dataclasses.field(default_factory=list)
-
-
-def _fmt(value: float | str | None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def columnNames(impls: Sequence[str]) -> list[str]:
-    """
-    @return: display names for the two implementations, told apart even when
-        both are the same one.
-    """
-    names = [LABELS.get(i, i) for i in impls]
-    if names[0] == names[1]:
-        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
-    return names
-
-
-def _ratio(theirs: float | str | None, ours: float | str | None) -> str:
-    """
-    @return: C{ours / theirs}, when both are figures, else C{-}.
-    """
-    if isinstance(theirs, float) and isinstance(ours, float) and theirs > 0:
-        return f"{ours / theirs:.2f}x"
-    return "-"
-
-
-def printTable(rows: Sequence[Row], impls: Sequence[str], out: IO[str]) -> None:
-    """
-    Print the report: kind, mode, both figures, ratio ours / theirs, goal;
-    and when any row has gunicorn's figure, that figure and the ratio ours /
-    gunicorn.
-    """
-    names = columnNames(impls)
-    gunicorn = any(GUNICORN_SLOT in row.figures for row in rows)
-    table = [["kind", "mode", names[0], names[1], "ratio", "goal"]]
-    if gunicorn:
-        table[0] += [LABELS[servers.GUNICORN], "ratio"]
-    for row in rows:
-        a, b = row.figures.get(0), row.figures.get(1)
-        cells = [row.kind, f"{row.mode} ({row.unit})", _fmt(a), _fmt(b)]
-        table.append([*cells, _ratio(a, b), row.goal])
-        if gunicorn:
-            g = row.figures.get(GUNICORN_SLOT)
-            table[-1] += [_fmt(g), _ratio(g, b)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    for n, cells in enumerate(table):
-        line = "  ".join(
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        print(line.rstrip(), file=out)
-        if n == 0:
-            print("  ".join("-" * w for w in widths), file=out)
-    print(
-        "ratio = twisted_web_re / twisted.web (column 2 / column 1);"
-        " req/s, MiB/s: higher is better;"
-        " ms, us/req, ms/GiB, KiB/conn, MiB: lower is better.",
-        file=out,
-    )
-    if gunicorn:
-        print("last ratio = twisted_web_re / gunicorn (one sync worker).", file=out)
-    notes = [f"{row.kind} {row.mode}: {note}" for row in rows for note in row.notes]
-    if notes:
-        print("notes:", file=out)
-        for note in notes:
-            print(f"  {note}", file=out)
 
 
 # -- the runs ------------------------------------------------------------------
@@ -541,7 +529,7 @@ def _progress(kind: str, mode: Mode, label: str, r: LoadResult) -> str:
             f"  cpu {r.cpuMicrosPerRequest:6.1f} us/req"
         )
     return (
-        f"  {kind:8} {mode.label:19} {label:15}{figures}"
+        f"  {kind:8} {mode.label:19} {label:16}{figures}"
         f" (busy {busy:3.0f}%)  errors {r.errors}"
     )
 
@@ -555,12 +543,11 @@ def runKind(
     log: IO[str],
 ) -> list[Row]:
     """
-    Benchmark one kind on both implementations, interleaving their runs.
+    Benchmark one kind on every contender, interleaving their runs.
 
-    Both servers are up at once (the idle one waits in epoll and costs
-    nothing); each repetition runs one then the other, so drift in the
-    machine's load spreads over both.  For the WSGI kinds, gunicorn too when
-    C{args.gunicorn}, third.
+    All the servers are up at once (the idle ones wait in epoll and cost
+    nothing); each repetition runs them in turn (see L{contenders}), so drift
+    in the machine's load spreads over all of them.
 
     @return: the report rows for this kind.
     """
@@ -576,25 +563,21 @@ def runKind(
 
     with contextlib.ExitStack() as stack:
         running: dict[int, Server] = {}
-        impls = list(args.impls)
-        if kind in servers.WSGI_KINDS and args.gunicorn:
-            impls.append(servers.GUNICORN)
-        for slot, impl in enumerate(impls):
-            label = LABELS.get(impl, impl)
+        for c in contenders(args, kind):
             try:
-                server = startChecked(stack, impl, kind, cores, workdir, args)
+                server = startChecked(stack, c, kind, cores, workdir, args)
                 load.run(
                     server.port, server.path, modes[0].connections, WARMUP_SECONDS, 1
                 )
             except ServerUnavailableError as e:
-                print(f"  {kind}: {label} not available yet ({e})", file=log)
-                mark(slot, "n/a")
+                print(f"  {kind}: {c.label} not available ({e})", file=log)
+                mark(c.slot, c.missing)
                 continue
             except (ServerFailedError, LoadError) as e:
-                print(f"  {kind}: {label} FAILED: {e}", file=log)
-                mark(slot, "FAILED")
+                print(f"  {kind}: {c.label} FAILED: {e}", file=log)
+                mark(c.slot, "FAILED")
                 continue
-            running[slot] = server
+            running[c.slot] = server
 
         for mode in modes:
             keys = [k for k in rows if k.startswith(mode.key)]
@@ -666,9 +649,9 @@ def runUpload(
     args: argparse.Namespace, cores: Cores, workdir: Path, log: IO[str]
 ) -> list[Row]:
     """
-    Time large uploads on both implementations and watch their memory.
+    Time large uploads on every contender and watch their memory.
 
-    Both servers are up at once and the uploads alternate between them.
+    All the servers are up at once and the uploads alternate between them.
     Each server's idle memory is read once, after its check and before its
     first upload; each upload's peak is compared with it.
 
@@ -684,23 +667,22 @@ def runUpload(
     with contextlib.ExitStack() as stack:
         running: dict[int, Server] = {}
         idle: dict[int, int] = {}
-        for slot, impl in enumerate(args.impls):
-            label = LABELS.get(impl, impl)
+        for c in contenders(args):
             try:
-                server = startChecked(stack, impl, kind, cores, workdir, args)
+                server = startChecked(stack, c, kind, cores, workdir, args)
                 time.sleep(SETTLE_SECONDS)
-                idle[slot] = _static.statusKiB(server.pid, "VmRSS")
+                idle[c.slot] = _static.statusKiB(server.pid, "VmRSS")
             except ServerUnavailableError as e:
-                print(f"  {kind}: {label} not available yet ({e})", file=log)
+                print(f"  {kind}: {c.label} not available ({e})", file=log)
                 for row in rows.values():
-                    row.figures[slot] = "n/a"
+                    row.figures[c.slot] = c.missing
                 continue
             except (ServerFailedError, OSError, RuntimeError) as e:
-                print(f"  {kind}: {label} FAILED: {e}", file=log)
+                print(f"  {kind}: {c.label} FAILED: {e}", file=log)
                 for row in rows.values():
-                    row.figures[slot] = "FAILED"
+                    row.figures[c.slot] = "FAILED"
                 continue
-            running[slot] = server
+            running[c.slot] = server
 
         results: dict[int, list[UploadRun]] = {slot: [] for slot in running}
         for _ in range(args.uploads):
@@ -723,7 +705,7 @@ def runUpload(
                 results[slot].append(run)
                 rate = args.upload_mib / run.seconds
                 print(
-                    f"  {kind:8} {'POST':19} {server.label:15}"
+                    f"  {kind:8} {'POST':19} {server.label:16}"
                     f" {run.seconds:7.3f} s  {rate:7,.0f} MiB/s"
                     f"  cpu {run.cpuSeconds:6.3f} s"
                     f"  RSS idle {run.idleKiB / 1024:6.1f} MiB,"
@@ -766,11 +748,11 @@ def runIdleMemory(
     """
     count = args.idle_connections
     row = Row(kind, f"idle keep-alive x{count}", "KiB/conn", "<=1x")
-    for slot, impl in enumerate(args.impls):
-        label = LABELS.get(impl, impl)
+    for c in contenders(args):
+        slot, label = c.slot, c.label
         try:
             with contextlib.ExitStack() as stack:
-                server = startChecked(stack, impl, kind, cores, workdir, args)
+                server = startChecked(stack, c, kind, cores, workdir, args)
                 idle = idleMemory(
                     server.port,
                     server.path,
@@ -779,7 +761,7 @@ def runIdleMemory(
                     functools.partial(rssKiB, server.pid),
                 )
         except ServerUnavailableError:
-            row.figures[slot] = "n/a"
+            row.figures[slot] = c.missing
             continue
         except (ServerFailedError, LoadError, OSError, RuntimeError) as e:
             print(f"  {kind} idle: {label} FAILED: {e}", file=log)
@@ -787,7 +769,7 @@ def runIdleMemory(
             continue
         row.figures[slot] = idle.kibPerConnection
         print(
-            f"  {kind:8} {'idle':14} {label:15} RSS {idle.before:,} -> {idle.after:,}"
+            f"  {kind:8} {'idle':14} {label:16} RSS {idle.before:,} -> {idle.after:,}"
             f" KiB over {idle.open} open connections:"
             f" {idle.kibPerConnection:.2f} KiB/conn",
             file=log,
@@ -1031,6 +1013,14 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         " does when it is installed and the load is by wrk (default auto)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        type=Path,
+        help="another checkout of twisted_web_re (an older commit's git worktree,"
+        " say) whose servers run as a third column, baseline@REV, interleaved"
+        " with the two others, with the ratio ours / baseline",
+    )
+    parser.add_argument(
         "--loadgen",
         choices=("auto", "wrk", "python"),
         default="auto",
@@ -1081,6 +1071,8 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--upload-deadline must be > 0")
     if args.idle_connections < 0:
         parser.error("--idle-connections must not be negative")
+    if args.baseline is not None and not (args.baseline / _SERVERS).is_file():
+        parser.error(f"--baseline: {args.baseline} has no {_SERVERS}")
     return args
 
 
@@ -1112,6 +1104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = parseArguments(argv)
     log = sys.stdout
+    args.baselineCheckout = None
+    if args.baseline is not None:
+        try:
+            args.baselineCheckout = probe(args.baseline)
+        except BaselineError as e:
+            print(f"bench_http: --baseline: {e}", file=sys.stderr)
+            return 2
     # Interrupted or terminated, unwind through the finally blocks that stop
     # the servers and load generators (a shell may start us ignoring SIGINT).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -1151,15 +1150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             and isinstance(load, Wrk)
             and importlib.util.find_spec("gunicorn") is not None
         )
-        names = columnNames(args.impls)
+        names = [c.label for c in contenders(args)]
         print(
-            f"bench_http: {names[0]} vs {names[1]}; load by {load.name},"
+            f"bench_http: {' vs '.join(names)}; load by {load.name},"
             f" {args.connections} connections, {args.duration:g}s per run,"
             f" pipeline depth {args.pipeline}, repeat {args.repeat};"
             f" server on core {cores.server}, load on core {cores.load}",
             file=log,
             flush=True,
         )
+        base: Baseline | None = args.baselineCheckout
+        if base is not None:
+            print(
+                f"{base.label}: {base.script} serving twisted_web_re from"
+                f" {base.module.parent}",
+                file=log,
+            )
         # The files the static kinds serve: written afresh for each run, and
         # deleted with the working directory.
         args.root = workdir / "www"
@@ -1176,7 +1182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.idle_connections and kind in args.idle_kinds:
                 rows.append(runIdleMemory(kind, args, cores, workdir, log))
         print(file=log)
-        printTable(rows, args.impls, log)
+        printTable(rows, names[:2], log, base.label if base else None)
         if args.profile:
             print("\nprofiling (separate runs, not measured):", file=log)
             runProfile(args.kinds, args, cores, load, workdir, log)
