@@ -25,6 +25,7 @@ from zope.interface.verify import verifyObject
 
 from twisted_web_re import http, resource, server
 from twisted_web_re._protocols.http1 import LINGER_SECONDS
+from twisted_web_re._protocols.negotiation import http2Class
 from twisted_web_re._protocols.tlshandshake import selectProtocol, useOwnSelection
 
 # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
@@ -50,9 +51,10 @@ def helloSite(clock: MemoryReactorClock, **settings: float) -> server.Site:
     """
     @param clock: the site's reactor.
     @param settings: more keyword arguments for the L{server.Site}.
-    @return: a site serving L{Hello}.
+    @return: a site serving L{Hello}, in HTTP/1 only (C{h2} off: these
+        tests are about HTTP/1.1 over TLS; C{test_negotiation} has C{h2}).
     """
-    return server.Site(Hello(), reactor=clock, **settings)
+    return server.Site(Hello(), reactor=clock, h2=False, **settings)
 
 
 class TCPTransport(StringTransport):
@@ -204,12 +206,13 @@ class TLSConnection:
 @pytest.mark.parametrize("factory", [http.HTTPFactory(), server.Site(Hello())])
 def test_namesProtocolsForALPN(factory: http.HTTPFactory) -> None:
     """
-    Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/1.1
-    first: without them, Twisted refuses the handshake of every client offering
+    Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/2
+    first where it has it, then HTTP/1.1: without them, Twisted refuses the handshake of every client offering
     ALPN.
     """
     assert verifyObject(IProtocolNegotiationFactory, factory)
-    assert factory.acceptableProtocols() == [b"http/1.1", b"http/1.0"]
+    h2 = [b"h2"] if http2Class() is not None else []
+    assert factory.acceptableProtocols() == [*h2, b"http/1.1", b"http/1.0"]
 
 
 @pytest.mark.parametrize(
