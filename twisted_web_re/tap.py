@@ -27,19 +27,31 @@ from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import script, server, static, twcgi, wsgi
 from twisted_web_re._protocols.reactor import resolveReactor
-from twisted_web_re._protocols.tlshandshake import useOwnSelection
+from twisted_web_re._protocols.tlshandshake import useOwnSelection, useSecureDefaults
 from twisted_web_re._run.demo import DemoPage
-from twisted_web_re._run.listening import ListeningService, checkPort
+from twisted_web_re._run.listening import (
+    ListeningService,
+    checkPort,
+    choosesTLSMethod,
+)
 from twisted_web_re._run.optionvalues import (
     accessLogFormat,
     checkFileName,
     checkMediaType,
+    hstsSeconds,
     makeInstance,
     namedObject,
     oneLine,
     parseHeader,
+    shutdownDeadline,
 )
-from twisted_web_re._run.services import HeaderAddingSite, ThreadPoolService
+from twisted_web_re._run.services import (
+    DEFAULT_SHUTDOWN_DEADLINE,
+    HeaderAddingSite,
+    HTTP2ShutdownService,
+    ThreadPoolService,
+    hstsHeader,
+)
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
@@ -181,9 +193,53 @@ class Options(usage.Options):
             "(deprecated: tracebacks are hidden unless --display-tracebacks is"
             " given) Hide tracebacks from clients.",
         ],
+        [
+            "no-http2",
+            None,
+            "Serve no HTTP/2 at all: neither h2 to TLS clients choosing it by"
+            " ALPN, nor h2c on cleartext ports.",
+        ],
+        [
+            "no-h2c",
+            None,
+            "Serve no cleartext HTTP/2 (h2c): a connection starting with the"
+            " HTTP/2 preface is then answered in HTTP/1.1. HTTPS still offers"
+            " h2.",
+        ],
+        [
+            "h2c-upgrade",
+            None,
+            "Also switch a cleartext connection to HTTP/2 when its first"
+            " request asks with Upgrade: h2c. Off by default: behind a proxy"
+            " that relays upgraded connections blindly, it would let clients"
+            " send requests the proxy never sees.",
+        ],
+        [
+            "hsts-include-subdomains",
+            None,
+            "With --hsts, make the policy cover every subdomain too.",
+        ],
     ]
 
     optParameters = [
+        [
+            "hsts",
+            None,
+            None,
+            "Send Strict-Transport-Security: max-age=SECONDS on every response"
+            " over HTTPS (never over cleartext), telling browsers to use only"
+            " HTTPS for this host for that long.",
+            hstsSeconds,
+        ],
+        [
+            "shutdown-deadline",
+            None,
+            DEFAULT_SHUTDOWN_DEADLINE,
+            "Seconds HTTP/2 connections are given, when the server stops, to"
+            " finish the requests in flight (after telling clients to send no"
+            " more) before they are closed.",
+            shutdownDeadline,
+        ],
         [
             "logfile",
             "l",
@@ -380,6 +436,11 @@ class Options(usage.Options):
                 f"--{roots[0]} and --{roots[1]} each choose what to serve:"
                 " give only one of them"
             )
+        if self["h2c-upgrade"] and (self["no-http2"] or self["no-h2c"]):
+            off = "--no-http2" if self["no-http2"] else "--no-h2c"
+            raise usage.UsageError(f"--h2c-upgrade and {off} contradict each other")
+        if self["hsts-include-subdomains"] and self["hsts"] is None:
+            raise usage.UsageError("--hsts-include-subdomains only applies to --hsts")
         if self["path"] is None:
             for option in _PATH_OPTIONS:
                 if _isGiven(self[option]):
@@ -538,18 +599,29 @@ def _makeSite(config: Options) -> server.Site:
     Make the site that serves C{config["root"]} as the options ask.
 
     @param config: Parsed L{Options}.
-    @return: The site, with its access log, its tracebacks setting and, when
-        C{--add-header} was given, the headers added to every response.
+    @return: The site, with its access log, its tracebacks setting, the
+        ways to HTTP/2 that are on, and, when C{--add-header} or C{--hsts}
+        was given, the headers added to every response (or to every one
+        over TLS).
     """
     root = config["root"]
+    http2 = not config["no-http2"]
     settings: dict[str, Any] = {
         "logPath": config["logfile"],
         "reactor": config.reactor,
         "accessLogFormat": config["access-log-format"],
+        "h2": http2,
+        "h2cPriorKnowledge": http2 and not config["no-h2c"],
+        "h2cUpgrade": config["h2c-upgrade"],
     }
+    secureHeaders = []
+    if config["hsts"] is not None:
+        secureHeaders.append(
+            hstsHeader(config["hsts"], config["hsts-include-subdomains"])
+        )
     site = (
-        HeaderAddingSite(root, config["add-header"], **settings)
-        if config["add-header"]
+        HeaderAddingSite(root, config["add-header"], secureHeaders, **settings)
+        if config["add-header"] or secureHeaders
         else server.Site(root, **settings)
     )
     if config["display-tracebacks"]:
@@ -574,7 +646,11 @@ def makeService(config: Options) -> MultiService:
         stops after it has stopped listening.  When the root has a
         L{static.Registry}, the service is registered in it as the
         L{IServiceCollection}, for resource scripts to find, as C{twistd web}
-        does.
+        does.  Before the listening services, one that shuts the live
+        HTTP/2 connections down gracefully when the server stops, within
+        C{--shutdown-deadline}.  Every C{ssl:} endpoint whose description
+        does not choose the TLS method (C{sslmethod=}) accepts TLS 1.2 and
+        later only, with ciphers fit for HTTP/2.
     """
     service = MultiService()
     if config["threadpool"] is not None:
@@ -585,6 +661,7 @@ def makeService(config: Options) -> MultiService:
     if isinstance(registry, static.Registry):
         registry.setComponent(IServiceCollection, service)
     site = _makeSite(config)
+    HTTP2ShutdownService(site, config["shutdown-deadline"]).setServiceParent(service)
     for description in config["listen"]:
         # A service that ends twistd in one line when it cannot listen (a port
         # in use, say), rather than running on without listening.
@@ -592,5 +669,7 @@ def makeService(config: Options) -> MultiService:
         # Refuse a TLS client with whom no protocol is common as RFC 7301
         # asks, and say so in the log.
         useOwnSelection(listening.endpoint)
+        if not choosesTLSMethod(description):
+            useSecureDefaults(listening.endpoint)
         listening.setServiceParent(service)
     return service

@@ -207,8 +207,8 @@ class TLSConnection:
 def test_namesProtocolsForALPN(factory: http.HTTPFactory) -> None:
     """
     Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/2
-    first where it has it, then HTTP/1.1: without them, Twisted refuses the handshake of every client offering
-    ALPN.
+    first where it has it, then HTTP/1.1: without them, Twisted refuses the
+    handshake of every client offering ALPN.
     """
     assert verifyObject(IProtocolNegotiationFactory, factory)
     h2 = [b"h2"] if http2Class() is not None else []

@@ -183,3 +183,37 @@ def makeInstance(name: str) -> object:
             " resource (it needs isLeaf, getChildWithDefault and render)"
         )
     return root
+
+
+def hstsSeconds(value: str) -> int:
+    """
+    Check an C{--hsts} value: the seconds browsers keep to HTTPS.
+
+    @param value: The value given.
+    @return: It, as a number of seconds.
+    @raise ValueError: It is not a whole number of seconds from 0 (which
+        tells browsers to forget the policy) up.
+    """
+    if not value.isdigit() or not value.isascii():
+        raise ValueError(f"want whole seconds, such as 31536000, not {value!r}")
+    return int(value)
+
+
+hstsSeconds.coerceDoc = "Whole seconds: 31536000 is a year."  # type: ignore[attr-defined]
+
+
+def shutdownDeadline(value: str) -> float:
+    """
+    Check a C{--shutdown-deadline} value.
+
+    @param value: The value given.
+    @return: It, as seconds.
+    @raise ValueError: It is not a finite number of seconds, 0 or more.
+    """
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"want seconds, 0 or more, such as 5, not {value!r}")
+    return seconds
