@@ -21,6 +21,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
 from twisted_web_re import http, server
+from twisted_web_re._protocols import negotiation
 from twisted_web_re._protocols.negotiation import (
     PREFACE,
     Negotiation,
@@ -554,3 +555,22 @@ def test_h2OnlyOnFitConnections(version: str, cipher: str, fit: bool) -> None:
     assert fitForHTTP2(connection) is fit  # type: ignore[arg-type]
     chosen = selectProtocol(connection, [b"h2", b"http/1.1"])  # type: ignore[arg-type]
     assert chosen == (b"h2" if fit else b"http/1.1")
+
+
+def test_brokenHTTP2CoreIsAnError(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Only a build without the HTTP/2 core runs without HTTP/2: a core that is
+    there but cannot be imported (a dependency missing) raises, rather than
+    quietly turning HTTP/2 off.
+    """
+
+    def importModule(name: str) -> object:
+        raise ModuleNotFoundError(f"No module named {'h2'!r}", name="h2")
+
+    monkeypatch.setattr(negotiation.importlib, "import_module", importModule)
+    http2Class.cache_clear()
+    try:
+        with pytest.raises(ModuleNotFoundError):
+            http2Class()
+    finally:
+        http2Class.cache_clear()

@@ -94,6 +94,10 @@ class HTTP2Protocol(Protocol):
         """Fire once the connection is lost."""
 
 
+#: The module of the HTTP/2 core.
+_HTTP2_MODULE = "twisted_web_re._protocols.http2"
+
+
 @functools.cache
 def http2Class() -> Callable[[], HTTP2Protocol] | None:
     """
@@ -103,10 +107,14 @@ def http2Class() -> Callable[[], HTTP2Protocol] | None:
 
     @return: the class, or C{None} where this build has no HTTP/2 core: then
         no connection is ever switched to HTTP/2, and C{h2} is not offered.
+    @raise ImportError: the core is there but cannot be imported (a missing
+        dependency, say): that is an error to see, not HTTP/2 quietly off.
     """
     try:
-        module = importlib.import_module("twisted_web_re._protocols.http2")
-    except ImportError:
+        module = importlib.import_module(_HTTP2_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name != _HTTP2_MODULE:
+            raise
         return None
     found: Callable[[], HTTP2Protocol] = module.HTTP2Connection
     return found
