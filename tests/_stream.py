@@ -11,7 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from twisted.internet.address import IPv4Address
-from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IAddress,
+    IPullProducer,
+    IPushProducer,
+    IReactorTime,
+)
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -32,15 +38,22 @@ class FakeStream:
     @ivar aborted: whether the request aborted the stream.
     @ivar bodyPaused: whether the request paused its body.
     @ivar producer: the producer registered, and whether it streams.
-    @ivar site: what twisted.web's requests read as C{channel.site}.
+    @ivar site: the Site whose requests it carries, or C{None}.
+    @ivar reactor: the reactor timing it: a L{Clock} unless one is given.
     """
 
     bodyMemoryLimit = 64 * 1024
     trustedProxies: tuple[Any, ...] = ()
     chunked = False
 
-    def __init__(self, site: Any = None, secure: bool = False) -> None:
+    def __init__(
+        self,
+        site: Any = None,
+        secure: bool = False,
+        reactor: IReactorTime | None = None,
+    ) -> None:
         self.site = site
+        self.reactor = Clock() if reactor is None else reactor
         self.transport = StringTransport()
         self.heads: list[tuple[int, bytes, dict[bytes, list[bytes]], list[bytes]]] = []
         self.sent = False

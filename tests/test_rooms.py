@@ -8,6 +8,7 @@ enforced rather than hoped for.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,41 @@ def test_noModuleTooLarge() -> None:
         name: len(path.read_text().splitlines()) for name, path in modules().items()
     }
     assert {name for name, size in sizes.items() if size > 850} == KNOWN_LARGE
+
+
+#: A reach into a request's or a channel's private attributes: C{request._x},
+#: C{self.channel._x}, or C{getattr(request, "_x")}.
+PRIVATE_REACH = re.compile(
+    r"\b(request|channel)\._[a-z]\w*"
+    r"|getattr\(\s*[\w.]*\b(request|channel)\s*,\s*[\"']_[a-z]"
+)
+
+#: The rank of the rooms whose objects these are: a request is the
+#: publishing room's, a channel the protocols room's.
+OWNER_RANK = {"request": RANKS["_publish"], "channel": RANKS["_protocols"]}
+
+
+def privateReaches() -> list[str]:
+    """
+    Every reach, from a module of another room, into the private attributes
+    of a request or a channel, as C{module:line: text}.
+    """
+    found = []
+    for name, path in modules().items():
+        rank = RANKS.get(roomOf(name))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for match in PRIVATE_REACH.finditer(line):
+                owner = match.group(1) or match.group(2)
+                if rank != OWNER_RANK[owner]:
+                    found.append(f"{name}:{number}: {line.strip()}")
+    return found
+
+
+def test_noPrivateReachesAcrossRooms() -> None:
+    """
+    No module reads or calls the private attributes of a request or a
+    channel that another room owns: what a gateway, a file resource or the
+    access log needs of a request, or a request of its channel, is public
+    and documented (the stream contract, the request's own methods).
+    """
+    assert privateReaches() == []

@@ -11,7 +11,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IAddress, IProtocolNegotiationFactory
+from twisted.internet.interfaces import (
+    IAddress,
+    IProtocolNegotiationFactory,
+    IReactorTime,
+)
 from twisted.internet.protocol import ServerFactory
 from twisted.python import logfile
 from zope.interface import implementer
@@ -211,7 +215,7 @@ class HTTPFactory(ServerFactory):
         logPath: str | None = None,
         timeout: float | None = _UNSET,
         logFormatter: Callable[[str, Any], str] | None = None,
-        reactor: Any = None,
+        reactor: IReactorTime | None = None,
         *,
         accessLogFormat: str | None = None,
         maxRequestLine: int = DEFAULT_LIMITS.maxRequestLine,

@@ -5,17 +5,23 @@ Interfaces of the web server, declared with C{zope.interface}.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
 from twisted.python.failure import Failure
+from twisted.python.urlpath import URLPath
 from zope.interface import Attribute, Interface
+from zope.interface.interface import InterfaceClass
 
 from twisted_web_re.http_headers import Headers
 
 
-class IRequest(Interface):
+class IHTTPRequest(Interface):
     """
-    An HTTP request and the means to answer it.
+    An HTTP request and the means to answer it, as the protocol level
+    (L{twisted_web_re.http.Request}) offers them: all of L{IRequest} but
+    where the request stands in a tree of resources.  The access log, and
+    a protocol through L{IStreamRequest}, see a request as this.
     """
 
     method = Attribute("The request method, as bytes.")
@@ -44,11 +50,33 @@ class IRequest(Interface):
     def getPassword() -> bytes:
         """Return the password of Basic credentials, or empty bytes."""
 
-    def getClientAddress() -> object:
-        """Return the IAddress of the client."""
+    def getClientAddress() -> IAddress:
+        """
+        Return the address of the client: the peer, or the client a trusted
+        proxy forwarded for.
+        """
 
-    def getHost() -> object:
-        """Return the IAddress the request arrived on."""
+    def getClientIP() -> str | None:
+        """
+        Return the client's IP address as text (see L{getClientAddress}), or
+        None when it is not an IPv4 or IPv6 address.
+        """
+
+    def getHost() -> IAddress:
+        """Return the local address the request arrived on."""
+
+    def getRequestHostname() -> bytes:
+        """
+        Return the host name the client asked for (without its port): from
+        an absolute-form request-target, else the Host field, else the local
+        address.
+        """
+
+    def setHost(host: bytes | str, port: int, ssl: int | bool = 0) -> None:
+        """
+        Make the request appear addressed to host:port (over TLS if ssl),
+        for a server behind a proxy.
+        """
 
     def isSecure() -> bool:
         """Return whether the request arrived over TLS."""
@@ -89,12 +117,46 @@ class IRequest(Interface):
         """Unregister the response body producer."""
 
 
+class IRequest(IHTTPRequest):
+    """
+    A request to a L{Site <twisted_web_re.server.Site>}, as resources are
+    given it: an L{IHTTPRequest} that also knows where it stands in the
+    site's tree of resources, its URLs, and its client's session.
+    """
+
+    prepath = Attribute(
+        "The path segments traversal has consumed, a list of bytes (decoded)."
+    )
+    postpath = Attribute("The path segments still to consume, a list of bytes.")
+
+    def prePathURL() -> bytes:
+        """Return the absolute URL of the resource being rendered."""
+
+    def URLPath() -> URLPath:
+        """Return L{prePathURL} as a L{twisted.python.urlpath.URLPath}."""
+
+    def rememberRootURL() -> None:
+        """Remember the URL of the resource before this one as the app root."""
+
+    def getRootURL() -> bytes | None:
+        """Return the URL L{rememberRootURL} remembered, if any."""
+
+    def getSession(
+        sessionInterface: InterfaceClass | None = None,
+        forceNotSecure: bool = False,
+    ) -> Any:
+        """
+        Return the client's session, made (with its cookie) if it has none;
+        with C{sessionInterface}, that session's component for it.
+        """
+
+
 class IAccessLogFormatter(Interface):
     """
     A callable that formats one access-log line.
     """
 
-    def __call__(timestamp: str, request: IRequest) -> str:
+    def __call__(timestamp: str, request: IHTTPRequest) -> str:
         """Return the log line for request, finished at timestamp."""
 
 
@@ -137,9 +199,16 @@ class IStream(Interface):
         client (see L{twisted_web_re._protocols.forwarded}).
     @ivar chunked: whether the response body goes out in chunks (HTTP/1.1
         only; false elsewhere).
+    @ivar reactor: the reactor timing this stream, an C{IReactorTime}
+        provider (never C{None} once the stream is connected): what times
+        the turns of a request's producers too.
+    @ivar site: the L{Site <twisted_web_re.server.Site>} whose requests the
+        stream carries, or C{None} for a stream no Site made.
     """
 
     transport = Attribute("The transport, or None.")
+    reactor = Attribute("The reactor timing this stream, an IReactorTime.")
+    site = Attribute("The Site whose requests this stream carries, or None.")
     bodyMemoryLimit = Attribute("Bytes of body kept in memory, an int.")
     trustedProxies = Attribute("Trusted proxy networks, a tuple.")
     chunked = Attribute("Whether the response body is chunked, a bool.")
@@ -222,16 +291,16 @@ class IStream(Interface):
         """End the connection once what has been written is sent."""
 
 
-class IStreamRequest(IRequest):
+class IStreamRequest(IHTTPRequest):
     """
-    The stream contract, request's side: an L{IRequest} that a protocol
+    The stream contract, request's side: an L{IHTTPRequest} that a protocol
     can feed.  What a protocol tells the request it carries, in this
     order: L{headReceived}, L{gotLength}, any number of
     L{handleContentChunk}, L{requestReceived}; L{connectionLost} at any
     time the stream is given up before the request has finished.  The protocol
     makes the request with the request factory, given the L{IStream}.
 
-    Its L{IRequest.sentLength} is kept by the stream (see
+    Its L{IHTTPRequest.sentLength} is kept by the stream (see
     L{IStream.writeBody}), which may lower it to what really left the
     process when the connection is lost.
 

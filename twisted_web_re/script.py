@@ -24,6 +24,7 @@ from zope.interface import implementer
 from twisted_web_re import resource, server, static
 from twisted_web_re._files.paths import entryWithin, nameOf
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import IResource
 from twisted_web_re.server import NOT_DONE_YET
@@ -135,14 +136,15 @@ class _ScriptFailed(resource.Resource):
         super().__init__()
         self.failure = failure
 
-    # Narrower than IResource.render: it answers through the Site's request
-    # (iweb.IRequest does not yet declare all that request offers).
-    def render(self, request: server.Request) -> int:  # type: ignore[override]
+    def render(self, request: IRequest) -> int:
         """
         Fail the request with the script's exception.  (Not by raising it:
         the server would not catch a script's C{SystemExit}.)
+
+        @raise TypeError: C{request} is not a Site's request, whose error
+            page this is.
         """
-        request.processingFailed(self.failure)
+        siteRequest(request).processingFailed(self.failure)
         return NOT_DONE_YET
 
     def getChild(self, path: bytes, request: IRequest) -> IResource:
@@ -308,9 +310,7 @@ class ResourceScriptWrapper(resource.Resource):
         """Render the resource the script makes."""
         return ResourceScript(self.path, self.registry).render(request)
 
-    def getChildWithDefault(  # type: ignore[override]
-        self, path: bytes, request: server.Request
-    ) -> IResource:
+    def getChildWithDefault(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the child C{path} of the resource the script makes; or, if that
         resource is a leaf, that resource itself, with C{path} put back on
@@ -418,8 +418,14 @@ class PythonScript(resource.Resource):
         self.filename = os.fsdecode(filename)
         self.registry = registry
 
-    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
-        """Run the script for C{request}, and finish the response."""
+    def render(self, request: IRequest) -> bytes | int:
+        """
+        Run the script for C{request}, and finish the response.
+
+        @raise TypeError: C{request} is not a Site's request (which the
+            script is given, and whose error page answers its failure).
+        """
+        request = siteRequest(request)
         namespace: dict[str, Any] = {
             "request": request,
             "__file__": self.filename,

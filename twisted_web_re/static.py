@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import IO
 
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 
@@ -40,7 +39,6 @@ from twisted_web_re._files.paths import (
 )
 from twisted_web_re._files.producer import FileProducer
 from twisted_web_re._files.registry import Registry
-from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._publish.conditional import (
     evaluatePreconditions,
     layoutRanges,
@@ -49,6 +47,7 @@ from twisted_web_re._publish.conditional import (
 from twisted_web_re._publish.encoding import codedETag
 from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
+from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re._publish.urls import withTrailingSlash
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import IResource
@@ -105,17 +104,6 @@ def _etag(info: os.stat_result) -> bytes:
     nanosecond, so that it changes whenever either does.
     """
     return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
-
-
-def _reactorOf(request: server.Request) -> IReactorTime:
-    """
-    The reactor the request's connection runs on (the one its L{server.Site}
-    was given), which times the turns of a streamed file.
-    """
-    # The request does not expose its reactor yet: until it does, this is the
-    # one place that reads it from the channel.
-    reactor: IReactorTime = resolveReactor(getattr(request.channel, "_reactor", None))
-    return reactor
 
 
 class _PerTree:
@@ -578,7 +566,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             )
             request.finish()
         else:
-            FileProducer(request, opened, pieces, _reactorOf(request)).start()
+            FileProducer(request, opened, pieces, request.reactor).start()
 
 
 class ASISProcessor(resource.Resource):
@@ -603,10 +591,14 @@ class ASISProcessor(resource.Resource):
         self.path = os.fsdecode(path)
         self.registry = registry or Registry()
 
-    # Narrower than IResource.render: it answers through the Site's request
-    # (iweb.IRequest does not yet declare all that request offers).
-    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
-        """Send the file's response."""
+    def render(self, request: IRequest) -> bytes | int:
+        """
+        Send the file's response.
+
+        @raise TypeError: C{request} is not a Site's request (its file
+            streams on the request's reactor).
+        """
+        request = siteRequest(request)
         try:
             opened = _openFile(self.path)
             info = regularInfo(opened)
@@ -635,6 +627,6 @@ class ASISProcessor(resource.Resource):
             request.finish()
             return NOT_DONE_YET
         FileProducer(
-            request, opened, ((bodyStart, bodyStart + length - 1),), _reactorOf(request)
+            request, opened, ((bodyStart, bodyStart + length - 1),), request.reactor
         ).start()
         return NOT_DONE_YET

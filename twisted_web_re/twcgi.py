@@ -24,7 +24,7 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
-from twisted_web_re import resource, server
+from twisted_web_re import http, resource, server
 from twisted_web_re._files.paths import entryWithin, isDangerous, nameOf
 from twisted_web_re._gateways.cgiinput import CGIUpload
 from twisted_web_re._gateways.cgiprocess import (
@@ -40,6 +40,8 @@ from twisted_web_re._publish.oserror import (
     isMissing,
     unavailable,
 )
+from twisted_web_re._publish.traversal import siteRequest
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import Request
 from twisted_web_re.static import File, dangerousPathError
 
@@ -139,7 +141,7 @@ def _cgiEnvironment(
     env.setdefault(b"PATH", os.fsencode(DEFAULT_PATH))
 
     secure = request.isSecure()
-    port = request._requestPort() or (443 if secure else 80)
+    port = request.getRequestPort() or (443 if secure else 80)
     uri = request.uri
     env[b"GATEWAY_INTERFACE"] = b"CGI/1.1"
     env[b"SERVER_SOFTWARE"] = server.version
@@ -195,10 +197,10 @@ def _cgiEnvironment(
         # meaning; cookies are joined as the Cookie field joins them.
         joiner = b"; " if field == b"cookie" else b", "
         env[b"HTTP_" + field.upper().replace(b"-", b"_")] = joiner.join(values)
-    authority = request._authority
+    authority = request.getTargetAuthority()
     if authority is not None:
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2).
-        env[b"HTTP_HOST"] = authority.authority
+        env[b"HTTP_HOST"] = authority
     # execve() cannot pass a value holding NUL; none of these should hold one,
     # but a value set by other code is not checked by the wire layer.
     return {
@@ -262,7 +264,7 @@ class CGIScript(resource.Resource):
         self.registry = registry
         self._reactor = reactor
         # The bodies that stream to programs as they arrive, by request.
-        self._uploads: dict[Request, CGIUpload] = {}
+        self._uploads: dict[http.Request, CGIUpload] = {}
 
     def _notFound(self, request: Request) -> resource.ErrorPage | None:
         """
@@ -285,12 +287,15 @@ class CGIScript(resource.Resource):
             return resource.NoResource("No such CGI script.")
         return None
 
-    def render(self, request: Request) -> bytes | int:  # type: ignore[override]
+    def render(self, request: IRequest) -> bytes | int:
         """
         Run the program with the request's meta-variables and answer with its
         output (or, with a streamed body, carry on the program started when
         the head arrived).
+
+        @raise TypeError: C{request} is not a Site's request.
         """
+        request = siteRequest(request)
         upload = self._uploads.pop(request, None)
         if upload is not None and upload.piped:
             upload.complete()
@@ -309,13 +314,16 @@ class CGIScript(resource.Resource):
         self.runProcess(env, request)
         return server.NOT_DONE_YET
 
-    def uploadStarted(self, request: Request, length: int | None) -> int | None:  # type: ignore[override]
+    def uploadStarted(self, request: http.Request, length: int | None) -> int | None:
         """
         The head of a request with a body arrived (on a site with
         C{locateBeforeBody}): start the program now, and stream the body to
         it; a body of unknown length is spooled, and the program started
         once it is complete.
+
+        @raise TypeError: C{request} is not a Site's request.
         """
+        request = siteRequest(request)
         notFound = self._notFound(request)
         if notFound is not None:
             return notFound.code
@@ -330,7 +338,7 @@ class CGIScript(resource.Resource):
         self.runProcess(env, request)
         return None
 
-    def uploadReceived(self, request: Request, data: bytes) -> None:  # type: ignore[override]
+    def uploadReceived(self, request: http.Request, data: bytes) -> None:
         """The next piece of a streamed body: on to the program."""
         upload = self._uploads.get(request)
         if upload is not None:
@@ -445,7 +453,7 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
         self.followSymlinks = followSymlinks
         self._root = self.path
 
-    def getChild(self, path: bytes, request: Request) -> resource.IResource:  # type: ignore[override]
+    def getChild(self, path: bytes, request: IRequest) -> resource.IResource:
         """
         Return the program or directory C{path} names, this directory for the
         empty segment, or a 404 page.
@@ -471,7 +479,7 @@ class CGIDirectory(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return directory
         return CGIScript(child)
 
-    def render(self, request: Request) -> bytes:  # type: ignore[override]
+    def render(self, request: IRequest) -> bytes:
         """A directory of programs is not listed: 404."""
         return resource.NoResource(
             "A directory of CGI scripts cannot be listed."

@@ -14,6 +14,7 @@ from twisted.python.urlpath import URLPath
 
 from twisted_web_re import resource
 from twisted_web_re._publish.tracebackpage import formatFailure as _formatFailure
+from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import NOT_DONE_YET
 
@@ -91,7 +92,7 @@ class ParentRedirect(resource.Resource):
 
     isLeaf = True
 
-    def render(self, request: server.Request) -> bytes:  # type: ignore[override]
+    def render(self, request: IRequest) -> bytes:
         """Redirect to the enclosing directory."""
         here = URLPath.fromBytes(request.prePathURL()).here()
         return redirectTo(str(here).encode("ascii"), request)
@@ -130,8 +131,14 @@ class DeferredResource(resource.Resource):
         """Stand in for every path below, too."""
         return self
 
-    def render(self, request: server.Request) -> int:  # type: ignore[override]
-        """Render the resource now if it is here, else once it arrives."""
+    def render(self, request: IRequest) -> int:
+        """
+        Render the resource now if it is here, else once it arrives.
+
+        @raise TypeError: C{request} is not a Site's request, which alone
+            can be traversed and rendered again.
+        """
+        request = siteRequest(request)
         if self._outcome is None:
             self._waiting.append(request)
         else:

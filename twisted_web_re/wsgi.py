@@ -23,7 +23,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
-from twisted_web_re import resource
+from twisted_web_re import http, resource
 from twisted_web_re._gateways.reactor import WSGIReactor
 from twisted_web_re._gateways.wsgiexchange import (
     OUTPUT_HIGH_WATER as OUTPUT_HIGH_WATER,
@@ -31,6 +31,8 @@ from twisted_web_re._gateways.wsgiexchange import (
 from twisted_web_re._gateways.wsgiexchange import Exchange
 from twisted_web_re._gateways.wsgifile import FileWrapper
 from twisted_web_re._gateways.wsgiinput import ClientDisconnected
+from twisted_web_re._publish.traversal import siteRequest
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import NOT_DONE_YET, Request
 
 if TYPE_CHECKING:
@@ -90,7 +92,7 @@ class WSGIResource:
         self._threadpool = threadpool
         self._application = application
         self._active: set[Exchange] = set()
-        self._uploads: dict[Request, Exchange] = {}
+        self._uploads: dict[http.Request, Exchange] = {}
         self._queueReady = threading.Condition(threading.Lock())
         self._queue: deque[Exchange] = deque()
         self._runners = 0
@@ -99,11 +101,14 @@ class WSGIResource:
         self._drained: Deferred[None] | None = None
         reactor.addSystemEventTrigger("before", "shutdown", self._shutdown)
 
-    def render(self, request: Request) -> int:  # type: ignore[override]
+    def render(self, request: IRequest) -> int:
         """
         Run the application for C{request} (or, if it was started when the
         head arrived, tell it the body is complete).
+
+        @raise TypeError: C{request} is not a Site's request.
         """
+        request = siteRequest(request)
         exchange = self._uploads.pop(request, None)
         if exchange is None:
             self._exchange(request, streaming=False).start()
@@ -111,13 +116,16 @@ class WSGIResource:
             exchange.bodyArrived()
         return NOT_DONE_YET
 
-    def uploadStarted(self, request: Request, length: int | None) -> int | None:  # type: ignore[override]
+    def uploadStarted(self, request: http.Request, length: int | None) -> int | None:
         """
         The head of a request with a body arrived (on a site that locates
         resources before the body): start the application now, its
         C{wsgi.input} fed as the body arrives.  Answers 500 if it cannot be
         started.
+
+        @raise TypeError: C{request} is not a Site's request.
         """
+        request = siteRequest(request)
         # The application, not the server, says what the Content-Type is.
         request.defaultContentType = None
         exchange = self._exchange(request, streaming=True)
@@ -131,13 +139,13 @@ class WSGIResource:
         self._uploads[request] = exchange
         return None
 
-    def uploadReceived(self, request: Request, data: bytes) -> None:  # type: ignore[override]
+    def uploadReceived(self, request: http.Request, data: bytes) -> None:
         """Pass the next piece of the body to the application's C{wsgi.input}."""
         exchange = self._uploads.get(request)
         if exchange is not None:
             exchange.feed(data)
 
-    def getChildWithDefault(self, name: bytes, request: Request) -> NoReturn:  # type: ignore[override]
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> NoReturn:
         """
         Never called by traversal, since this is a leaf: the application sees
         the rest of the path as C{PATH_INFO}.

@@ -64,7 +64,7 @@ class CGIUpload:
         if self._received is not None:
             self._received(data)
         elif self.spool:
-            self.request._storeBody(data)
+            self.request.storeContent(data)
 
     def complete(self) -> None:
         """The whole body has arrived (piped to a program)."""

@@ -340,15 +340,8 @@ class CGIProcessProtocol(ProcessProtocol):
             return
         self._response.moveTo(Response.DONE)
         _redirects[request] = count
-        # Locate the new URL's resource afresh (not the one a
-        # locateBeforeBody site found from the head).
-        request._located = None
-        headers = request.requestHeaders
-        for name in (b"content-length", b"content-type", b"transfer-encoding"):
-            headers.removeHeader(name)
-        request.content = BytesIO()
         method = b"HEAD" if request.method == b"HEAD" else b"GET"
-        request.requestReceived(method, self._location, request.clientproto)
+        request.processAgain(method, self._location)
 
     def _badGateway(self, problem: str) -> None:
         """The program's output is not a CGI response: answer 502."""

@@ -408,7 +408,7 @@ def makeEnviron(
     postpath = request.postpath
     uri = request.uri
     secure = request.isSecure()
-    port = request._requestPort()
+    port = request.getRequestPort()
     environ.update(
         {
             "REQUEST_METHOD": request.method.decode("latin-1"),
@@ -446,11 +446,11 @@ def makeEnviron(
                 else (b"; " if name == b"cookie" else b", ").join(values)
             )
             environ[key] = value.decode("latin-1")
-    authority = request._authority
+    authority = request.getTargetAuthority()
     if authority is not None:
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2),
         # and applications rebuild their URL from HTTP_HOST (PEP 3333).
-        environ["HTTP_HOST"] = authority.authority.decode("latin-1")
+        environ["HTTP_HOST"] = authority.decode("latin-1")
     contentType = headers.getLowered(b"content-type")
     if contentType:
         environ["CONTENT_TYPE"] = contentType[-1].decode("latin-1")

@@ -13,7 +13,7 @@ from typing import Any
 
 from zope.interface import provider
 
-from twisted_web_re.iweb import IAccessLogFormatter
+from twisted_web_re.iweb import IAccessLogFormatter, IHTTPRequest
 
 # Bytes that could end a quoted log field, forge a line, or are not ASCII.
 _UNSAFE_BYTES = re.compile(rb'["\\\x00-\x1f\x7f-\xff]')
@@ -90,7 +90,7 @@ def _escape(value: bytes) -> bytes:
     return _UNSAFE_BYTES.sub(lambda m: b"\\x%02x" % m.group()[0], value)
 
 
-def _formatLine(host: str, timestamp: str, request: Any) -> str:
+def _formatLine(host: str, timestamp: str, request: IHTTPRequest) -> str:
     length = request.sentLength
     headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
@@ -129,7 +129,7 @@ def _formatLine(host: str, timestamp: str, request: Any) -> str:
 
 
 @provider(IAccessLogFormatter)
-def combinedLogFormatter(timestamp: str, request: Any) -> str:
+def combinedLogFormatter(timestamp: str, request: IHTTPRequest) -> str:
     """
     Format C{request} as one line of the Combined Log Format, naming the peer
     that connected.
@@ -137,13 +137,13 @@ def combinedLogFormatter(timestamp: str, request: Any) -> str:
     return _formatLine(_peerHost(request), timestamp, request)
 
 
-def _peerHost(request: Any) -> str:
+def _peerHost(request: IHTTPRequest) -> str:
     """The host part of the address C{request} came from, or C{"-"}."""
     return str(getattr(request.getClientAddress(), "host", "-"))
 
 
 @provider(IAccessLogFormatter)
-def proxiedLogFormatter(timestamp: str, request: Any) -> str:
+def proxiedLogFormatter(timestamp: str, request: IHTTPRequest) -> str:
     """
     Format C{request} like L{combinedLogFormatter}.
 
@@ -163,14 +163,14 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", "backslashreplace")
 
 
-def _lastHeader(request: Any, name: bytes) -> str | None:
+def _lastHeader(request: IHTTPRequest, name: bytes) -> str | None:
     """The last C{name} field of C{request}'s head, as text, if there is one."""
     values = request.requestHeaders.getLowered(name)
     return _text(values[-1]) if values else None
 
 
 @provider(IAccessLogFormatter)
-def jsonLogFormatter(timestamp: str, request: Any) -> str:
+def jsonLogFormatter(timestamp: str, request: IHTTPRequest) -> str:
     """
     Format C{request} as one JSON object on one line, with the fields
     C{time} (ISO 8601, UTC, to the millisecond), C{client}, C{method},
@@ -186,7 +186,7 @@ def jsonLogFormatter(timestamp: str, request: Any) -> str:
     the millisecond.
     """
     now = time.time()
-    started = getattr(request, "_startedAt", None)
+    started = getattr(request, "startedAt", None)
     duration = 0.0 if started is None else max(0.0, time.monotonic() - started)
     entry = {
         "time": _isoTime(now),

@@ -112,10 +112,15 @@ class HTTPChannel(Protocol, ProtocolSwitching):
 
     @cvar requestFactory: called with the channel to make each request.
     @ivar trustedProxies: networks whose forwarding headers are believed.
+    @ivar site: the Site whose requests the channel carries (set by the
+        Site that builds it), or C{None}.
     """
 
     requestFactory: RequestFactory | None = None
     factory: Factory | None = None
+    site: object | None = None
+    # The reactor in use, from connectionMade on.
+    _reactor: IReactorTime
 
     def __init__(self) -> None:
         self._state: State = OPENING
@@ -132,7 +137,7 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         self._since = 0.0
         self._pausedAt = 0.0
         self._limits: Limits = DEFAULT_LIMITS
-        self._reactor: Any = None
+        self._givenReactor: IReactorTime | None = None
         self._accessLog: AccessLog | None = None
         self._refuseBody: BodyRefusal | None = None
         self._peer: IAddress | None = None
@@ -169,7 +174,7 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         """
         self._negotiation = negotiation
         self._limits = limits
-        self._reactor = reactor
+        self._givenReactor = reactor
         self._accessLog = accessLog
         self._refuseBody = refuseBody
         self.trustedProxies = trustedProxies
@@ -213,7 +218,7 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         """
         Register for the transport's back-pressure and start the idle timer.
         """
-        reactor = self._reactor = resolveReactor(self._reactor)
+        reactor = self._reactor = resolveReactor(self._givenReactor)
         transport = self.transport
         self._out.attach(transport, self._limits.maxUnsentOutput)  # type: ignore[arg-type]
         transport.registerProducer(self, True)  # type: ignore[union-attr]
@@ -295,6 +300,12 @@ class HTTPChannel(Protocol, ProtocolSwitching):
     def bodyMemoryLimit(self) -> int:
         """Bytes of a request body kept in memory (from the limits)."""
         return self._limits.bodyMemoryLimit
+
+    @property
+    def reactor(self) -> IReactorTime:
+        """The reactor timing the connection: the one configured, or the global one."""
+        reactor: IReactorTime = resolveReactor(self._givenReactor)
+        return reactor
 
     @property
     def chunked(self) -> bool:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from twisted_web_re import http
 from twisted_web_re._publish.encoding import (
     IEncoderFactory,
     IRequestEncoder,
     codedETag,
 )
+from twisted_web_re._publish.located import LocatedRequest
 
 
-class EncodingRequest(http.Request):
+class EncodingRequest(LocatedRequest):
     """
     A request whose response body may be given a content coding (gzip, say)
     by the encoder factories offered to it with L{offerEncoders}.

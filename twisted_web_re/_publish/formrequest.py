@@ -24,6 +24,7 @@ from twisted_web_re._publish.forms import (
     formFiles,
     parseUrlencoded,
 )
+from twisted_web_re._publish.located import LocatedRequest
 from twisted_web_re._publish.spool import storageError
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 URLENCODED_LIMIT = 16 * 1024 * 1024
 
 
-class FormRequest(http.Request):
+class FormRequest(LocatedRequest):
     """
     A request whose form body, if it has one, is parsed into L{args} and
     L{files} when they are first read; a multipart body is parsed as it
@@ -104,7 +105,9 @@ class FormRequest(http.Request):
                 raise storageError(error) from None
 
     def _formLimits(self) -> FormLimits:
-        return getattr(self.channel.site, "formLimits", DEFAULT_FORM_LIMITS)  # type: ignore[union-attr]
+        site = self.channel.site
+        limits: FormLimits = getattr(site, "formLimits", DEFAULT_FORM_LIMITS)
+        return limits
 
     def connectionLost(self, reason: Failure) -> None:
         """

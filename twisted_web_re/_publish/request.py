@@ -16,12 +16,17 @@ from __future__ import annotations
 import math
 import time
 from io import BytesIO
-from typing import IO, Any
+from typing import IO
 from urllib.parse import parse_qs
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred, fail, succeed
-from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IAddress,
+    IPullProducer,
+    IPushProducer,
+    IReactorTime,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -39,7 +44,7 @@ from twisted_web_re._wire.parser import TargetAuthority, targetAuthority
 from twisted_web_re._wire.serialise import checkReason, httpDate
 from twisted_web_re._wire.status import RESPONSES
 from twisted_web_re.http_headers import Headers
-from twisted_web_re.iweb import IRequest, IStream, IStreamRequest
+from twisted_web_re.iweb import IHTTPRequest, IStream, IStreamRequest
 
 #: Returned by L{Request.setLastModified} and L{Request.setETag} when the client's
 #: cached copy is current: the caller should send no body.
@@ -48,7 +53,7 @@ CACHED = b"cached"
 _log = Logger()
 
 
-@implementer(IRequest, IStreamRequest)
+@implementer(IHTTPRequest, IStreamRequest)
 class Request:
     """
     An HTTP request, and its response, carried by an L{IStream} (the
@@ -75,6 +80,9 @@ class Request:
     @ivar etag: the entity tag given to L{setETag}, if any.
     @ivar lastModified: the time given to L{setLastModified}, if any.
     @ivar producer: the producer registered with L{registerProducer}, if any.
+    @ivar startedAt: when the request was made (its head had arrived), in
+        C{time.monotonic()} seconds: the start of the duration the JSON
+        access log gives.
     """
 
     method: bytes = b"GET"
@@ -110,12 +118,9 @@ class Request:
         @param channel: the stream that carries the request.
         @param queued: ignored; accepted for compatibility with twisted.web.
         """
-        # twisted.web code reads what its channel has beyond the contract
-        # (the site, the transport), so the attribute is not only an IStream.
-        self.channel: IStream | Any = channel
+        self.channel = channel
         self.transport = getattr(channel, "transport", None)
-        # When the head arrived, for the access log's duration.
-        self._startedAt = time.monotonic()
+        self.startedAt = time.monotonic()
         self.requestHeaders = Headers()
         self.responseHeaders = Headers()
         self.cookies: list[bytes] = []
@@ -163,12 +168,13 @@ class Request:
         @raise BodyStorageError: it could not be stored (the disk is full,
             say); L{content} is then closed and dropped.
         """
-        self._storeBody(data)
+        self.storeContent(data)
 
-    def _storeBody(self, data: bytes) -> None:
+    def storeContent(self, data: bytes) -> None:
         """
-        Add C{data} to L{content}; what L{handleContentChunk} does, for
-        overrides that store only some bodies.
+        Add C{data}, the next piece of the request body, to L{content}: what
+        L{handleContentChunk} does, for code that takes the body as it
+        arrives (a streamed upload) but stores some of it after all.
 
         @raise BodyStorageError: as for L{handleContentChunk}.
         """
@@ -412,17 +418,37 @@ class Request:
             return host.rpartition(b":")[0] if b":" in host else host
         return str(getattr(self.getHost(), "host", "")).encode("ascii")
 
-    def _requestPort(self) -> int | None:
+    def getRequestPort(self) -> int | None:
         """
         Return the port the client addressed, for the URLs built from the
-        request: the port of a target in absolute form (its scheme's default
-        if it gives none), else the local port (or the one given to
-        L{setHost}).
+        request (and a gateway's C{SERVER_PORT}): the port of a target in
+        absolute form (its scheme's default if it gives none), else the
+        local port (or the one given to L{setHost}); C{None} when the local
+        address has no port (a UNIX socket).
         """
         authority = self._authority
         if authority is not None:
             return authority.port
         return getattr(self.getHost(), "port", None)
+
+    def getTargetAuthority(self) -> bytes | None:
+        """
+        Return the authority (host and any port, as sent) of a
+        request-target in absolute form, which stands for the C{Host} field
+        (RFC 9112 section 3.2.2); C{None} for any other target, or once
+        L{setHost} was called.
+        """
+        authority = self._authority
+        return None if authority is None else authority.authority
+
+    @property
+    def reactor(self) -> IReactorTime:
+        """
+        The reactor of the stream carrying the request (see
+        L{IStream.reactor}): what a response's producer times its turns with.
+        """
+        reactor: IReactorTime = self.channel.reactor
+        return reactor
 
     def isSecure(self) -> bool:
         """

@@ -82,7 +82,7 @@ class Site(SiteSessions, http.HTTPFactory):
         """Make a channel whose requests are this site's requests."""
         channel = super().buildProtocol(addr)
         channel.requestFactory = self.requestFactory
-        channel.site = self  # type: ignore[attr-defined]
+        channel.site = self
         return channel
 
     def startFactory(self) -> None:

@@ -1,21 +1,19 @@
 """
 The request a L{Site <twisted_web_re._publish.site.Site>} makes: it walks
 from the site's root resource along its URL's path to the resource that
-answers it, and then knows where it is: its URLs and its client's session.
+answers it (where it then stands is kept by
+L{LocatedRequest <twisted_web_re._publish.located.LocatedRequest>}).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote_to_bytes
+from io import BytesIO
+from typing import TYPE_CHECKING
+from urllib.parse import unquote_to_bytes
 
 from twisted.python.failure import Failure
-from twisted.python.urlpath import URLPath
-from zope.interface.interface import InterfaceClass
 
 from twisted_web_re._publish.rendering import RenderingRequest
-from twisted_web_re._publish.session import Session
-from twisted_web_re.iweb import IStream
 
 if TYPE_CHECKING:
     from twisted_web_re.resource import IResource
@@ -35,31 +33,14 @@ class Request(RenderingRequest):
     """
     A request to a L{Site}: it locates the resource for its URL and renders it.
 
-    @ivar site: the L{Site} the request arrived at.
-    @ivar prepath: the path segments already consumed by traversal.
-    @ivar postpath: the path segments still to be consumed.
-    @ivar sitepath: the segments leading to the site's root (when a site is
-        published below another resource).
-    @ivar session: the L{Session} of the request, once L{getSession} made one.
-    @ivar appRootURL: the URL L{rememberRootURL} remembered.
+    Where it stands (its path segments, URLs and session) is kept by
+    L{LocatedRequest}, the layer under its forms, codings and rendering.
+
     @cvar defaultContentType: the C{Content-Type} every response starts with.
     """
 
     defaultContentType: bytes | None = b"text/html"
-    session: Session | None = None
-    appRootURL: bytes | None = None
     _located: IResource | None = None
-    _secureSession = False
-
-    def __init__(self, channel: IStream, queued: object = None) -> None:
-        """
-        @param channel: the channel the request arrived on.
-        @param queued: ignored, as in twisted.web.
-        """
-        super().__init__(channel, queued)
-        self.prepath: list[bytes] = []
-        self.postpath: list[bytes] = []
-        self.sitepath: list[bytes] = []
 
     def process(self) -> None:
         """
@@ -69,7 +50,7 @@ class Request(RenderingRequest):
         C{content} is at its start when C{render} is called, whatever
         C{getChild} did with it.
         """
-        self.site = site = self.channel.site  # type: ignore[union-attr]
+        self.site = site = self.channel.site
         if self.defaultContentType is not None:
             self.setHeader(b"content-type", self.defaultContentType)
         located = self._located
@@ -95,90 +76,43 @@ class Request(RenderingRequest):
 
         @return: the resource located.
         """
-        self.site = site = self.channel.site  # type: ignore[union-attr]
+        self.site = site = self.channel.site
         self.prepath = []
         self.postpath = _segments(self.path)
         self._located = located = site.getResourceFor(self)
         return located
 
-    # -- URLs ---------------------------------------------------------------
-
-    def _prePathURL(self, prepath: list[bytes]) -> bytes:
-        secure = self.isSecure()
-        port = self._requestPort()
-        default = 443 if secure else 80
-        hostport = b"" if port in (default, None) else b":%d" % port
-        prefix = b"%s://%s%s/" % (
-            b"https" if secure else b"http",
-            self.getRequestHostname(),
-            hostport,
-        )
-        return prefix + b"/".join(
-            quote(segment, safe="").encode("ascii") for segment in prepath
-        )
-
-    def prePathURL(self) -> bytes:
-        """Return the absolute URL of the resource being rendered."""
-        return self._prePathURL(self.prepath)
-
-    def URLPath(self) -> URLPath:
-        """Return L{prePathURL} as a L{twisted.python.urlpath.URLPath}."""
-        return URLPath.fromBytes(self.prePathURL())
-
-    def rememberRootURL(self) -> None:
-        """Remember the URL of the resource before this one as the app root."""
-        self.appRootURL = self._prePathURL(self.prepath[:-1])
-
-    def getRootURL(self) -> bytes | None:
-        """Return the URL L{rememberRootURL} remembered."""
-        return self.appRootURL
-
-    # -- sessions -----------------------------------------------------------
-
-    def getSession(
-        self,
-        sessionInterface: InterfaceClass | None = None,
-        forceNotSecure: bool = False,
-    ) -> Any:
+    def processAgain(self, method: bytes, target: bytes) -> None:
         """
-        Return this client's session, creating it (and its cookie) if the
-        client has none or an expired one.
+        Answer this request afresh, as a request of C{method} for C{target}
+        without a body: what a CGI program's local redirect (RFC 3875
+        section 6.2.2) asks for.  The resource is located anew for
+        C{target}, even if one was located from the head; the body and the
+        fields that describe it are dropped.  The response must not have
+        been started.
 
-        Over TLS a separate, Secure-only session is used unless
-        C{forceNotSecure}.  With C{sessionInterface}, return the session's
-        component for that interface instead.
+        @param method: the method to answer, C{b"GET"} or C{b"HEAD"}.
+        @param target: the new request-target, a path and any query.
+        """
+        self._located = None
+        headers = self.requestHeaders
+        for name in (b"content-length", b"content-type", b"transfer-encoding"):
+            headers.removeHeader(name)
+        self.content = BytesIO()
+        self.requestReceived(method, target, self.clientproto)
 
-        @return: the L{Session}, or its component for C{sessionInterface}
-            (whatever object was registered for it).
-        """
-        secure = self.isSecure() and not forceNotSecure
-        session = self.session
-        if session is None or session.expired or secure != self._secureSession:
-            site = self.site
-            if site is None:
-                raise RuntimeError(f"{self!r} has no site: it was not processed")
-            cookieName = site.sessionCookieName(secure, self.sitepath)
-            session = None
-            uid = self.getCookie(cookieName)
-            if uid is not None:
-                try:
-                    session = site.getSession(uid)
-                except KeyError:
-                    session = None
-            if session is None:
-                session = site.makeSession()
-                site.addSessionCookie(self, cookieName, session.uid, secure)
-            self.session = session
-            self._secureSession = secure
-        session.touch()
-        if sessionInterface is not None:
-            return session.getComponent(sessionInterface)
-        return session
 
-    def getSessionUid(self) -> bytes:
-        """
-        Return the uid of this client's session (see L{getSession}, which
-        this calls).
-        """
-        uid: bytes = self.getSession().uid
-        return uid
+def siteRequest(request: object) -> Request:
+    """
+    Return C{request} as the request of a L{Site} that it must be: for a
+    resource that needs more of it than C{IRequest} promises (to process it
+    again, to answer with the site's error page, to run a gateway with it).
+
+    @raise TypeError: it is some other object (a test double, say).
+    """
+    if isinstance(request, Request):
+        return request
+    raise TypeError(
+        "this resource answers only the requests of a twisted_web_re Site "
+        f"(twisted_web_re.server.Request), not {request!r}"
+    )

@@ -66,7 +66,7 @@ class HeaderAddingRequest(server.Request):
         if headers is self._extendedHeaders:
             return
         self._extendedHeaders = headers
-        site = self.channel.site  # type: ignore[union-attr]
+        site = self.channel.site
         for name, value in site.extraHeaders:
             headers.addRawHeader(name, value)
         if site.secureHeaders and self.isSecure():

@@ -1,0 +1,348 @@
+"""
+Tests for the limits an L{HTTP2Connection} applies to its client, and for
+how a connection and its streams end: resets, GOAWAY either way, graceful
+shutdown, idle and slow-read timeouts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _h2client import H2Client, processWith
+from h2.errors import ErrorCodes
+from h2.events import RemoteSettingsChanged
+from h2.settings import SettingCodes
+from hpack import Encoder
+from hyperframe.frame import GoAwayFrame, HeadersFrame
+from twisted.python.failure import Failure
+
+from twisted_web_re import http
+from twisted_web_re._protocols.http2engine import H2_INTERNALS
+from twisted_web_re._wire.limits import DEFAULT_LIMITS
+
+PENDING: list[http.Request] = []
+
+
+def _later(request: http.Request) -> None:
+    PENDING.append(request)
+
+
+def _client(**kwargs: Any) -> H2Client:
+    PENDING.clear()
+    return H2Client(processWith(_later), **kwargs)
+
+
+def test_h2StillHasWhatTheEngineExtends() -> None:
+    """
+    The h2 methods extended to make malformed requests stream errors exist:
+    if h2 changes, this fails rather than falling back silently.
+    """
+    assert all(H2_INTERNALS.values()), H2_INTERNALS
+
+
+def test_settingsAdvertised() -> None:
+    """Our SETTINGS name every limit, and no server push."""
+    h2 = _client()
+    changed = next(e for e in h2.events if isinstance(e, RemoteSettingsChanged))
+    values = {k: v.new_value for k, v in changed.changed_settings.items()}
+    assert values[SettingCodes.MAX_CONCURRENT_STREAMS] == 100
+    assert (
+        values[SettingCodes.MAX_HEADER_LIST_SIZE] == DEFAULT_LIMITS.h2MaxHeaderListSize
+    )
+    assert values[SettingCodes.HEADER_TABLE_SIZE] == 4096
+    assert values[SettingCodes.MAX_FRAME_SIZE] == 16384
+    assert values[SettingCodes.ENABLE_PUSH] == 0
+
+
+def test_concurrentStreamsBeyondLimitRefused(logged: list[dict[str, Any]]) -> None:
+    """
+    A stream beyond the concurrent-stream limit is reset with REFUSED_STREAM;
+    the connection and the streams within the limit go on.
+    """
+    h2 = _client(limits=DEFAULT_LIMITS.replace(h2MaxConcurrentStreams=2))
+    # The client does not know the limit yet if it ignores SETTINGS.
+    h2.client.remote_settings.max_concurrent_streams = 10
+    h2.client.remote_settings.acknowledge()
+    streams = [h2.request(b"/%d" % i) for i in range(3)]
+    assert h2.response(streams[2]).reset == ErrorCodes.REFUSED_STREAM
+    assert not h2.closed
+    assert len(PENDING) == 2
+    PENDING[0].finish()
+    h2.pump()
+    fourth = h2.request(b"/4")
+    assert h2.response(fourth).reset is None
+    assert len(PENDING) == 3
+    assert any("too many concurrent" in str(e.get("problem")) for e in logged)
+
+
+def _rawHeaders(streamId: int, fields: list[tuple[bytes, bytes]]) -> bytes:
+    frame = HeadersFrame(streamId)
+    frame.data = Encoder().encode(fields)
+    frame.flags.add("END_HEADERS")
+    frame.flags.add("END_STREAM")
+    return bytes(frame.serialize())
+
+
+def test_headerListTooLargeEndsTheConnection() -> None:
+    """
+    A header list beyond the advertised size ends the connection with
+    GOAWAY ENHANCE_YOUR_CALM (its HPACK block cannot be skipped), from the
+    first request on.
+    """
+    limits = DEFAULT_LIMITS.replace(h2MaxHeaderListSize=1000, h2MaxFrameSize=65536)
+    h2 = _client(limits=limits)
+    h2.client.max_outbound_frame_size = 65536
+    h2.client.config.validate_outbound_headers = False
+    h2.request(headers=[(b"x-big", b"v" * 2000)])
+    goaway = h2.goaway()
+    assert goaway is not None
+    assert goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert h2.closed
+    assert PENDING == []
+
+
+def test_frameTooLargeEndsTheConnection() -> None:
+    """
+    A frame header announcing more than our SETTINGS_MAX_FRAME_SIZE ends the
+    connection with FRAME_SIZE_ERROR at once, before its payload arrives.
+    """
+    h2 = _client()
+    h2.send(b"\x00\x80\x00\x00\x00\x00\x00\x00\x01" + b"\x00" * 100)
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.FRAME_SIZE_ERROR
+    assert h2.closed
+
+
+def test_tableSizeBeyondSettingEndsTheConnection() -> None:
+    """
+    An HPACK dynamic table size update beyond our SETTINGS_HEADER_TABLE_SIZE
+    is a COMPRESSION_ERROR.
+    """
+    h2 = _client()
+    encoder = Encoder()
+    encoder.header_table_size = 8192
+    frame = HeadersFrame(1)
+    frame.data = encoder.encode([(b":method", b"GET"), (b":path", b"/")])
+    frame.flags.add("END_HEADERS")
+    frame.flags.add("END_STREAM")
+    h2.send(bytes(frame.serialize()))
+    goaway = h2.goaway()
+    assert goaway is not None
+    assert goaway.error_code in (
+        ErrorCodes.COMPRESSION_ERROR,
+        ErrorCodes.PROTOCOL_ERROR,
+    )
+    assert h2.closed
+
+
+def test_clientResetAbandonsTheRequest() -> None:
+    """
+    A stream the client resets fails its request's C{notifyFinish}, and
+    nothing more is sent for it.
+    """
+    h2 = _client()
+    stream = h2.request()
+    request = PENDING[0]
+    failures: list[Failure] = []
+    request.notifyFinish().addErrback(failures.append)
+    request.write(b"partial")
+    h2.pump()
+    h2.client.reset_stream(stream, ErrorCodes.CANCEL)
+    h2.pump()
+    assert len(failures) == 1
+    before = len(h2.transport.value())
+    request.write(b"more")
+    assert len(h2.transport.value()) == before
+    assert h2.logged == [request]
+
+
+def test_connectionLostAbandonsEveryStream() -> None:
+    """Losing the connection fails every open stream's request."""
+    h2 = _client()
+    h2.request(b"/1")
+    h2.request(b"/2")
+    failures: list[Failure] = []
+    for request in PENDING:
+        request.notifyFinish().addErrback(failures.append)
+    closed = h2.server.notifyClosed()
+    fired: list[object] = []
+    closed.addCallback(fired.append)
+    h2.server.connectionLost(Failure(ConnectionError("gone")))
+    assert len(failures) == 2
+    assert fired == [None]
+
+
+def test_clientGoAwayLetsStreamsFinish() -> None:
+    """
+    After the client's GOAWAY NO_ERROR, streams in flight are answered, new
+    ones refused, and the connection closes once none is left.
+    """
+    h2 = _client()
+    stream = h2.request()
+    h2.send(bytes(GoAwayFrame(0, last_stream_id=0, error_code=0).serialize()))
+    assert not h2.closed
+    PENDING[0].write(b"done")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(stream).body == b"done"
+    assert h2.closed
+
+
+def test_shutDownSendsGoAwayThenCloses() -> None:
+    """
+    C{shutDown} sends GOAWAY NO_ERROR at once, lets a stream in flight
+    finish, refuses new ones, and closes once it has.
+    """
+    h2 = _client()
+    stream = h2.request()
+    done = h2.server.shutDown(30)
+    h2.pump()
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.NO_ERROR
+    assert goaway.last_stream_id == stream
+    late = h2.request(b"/late")
+    assert h2.response(late).reset == ErrorCodes.REFUSED_STREAM
+    PENDING[0].write(b"ok")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(stream).body == b"ok"
+    assert h2.closed
+    fired: list[object] = []
+    done.addCallback(fired.append)
+    h2.server.connectionLost(None)
+    assert fired == [None]
+
+
+def test_shutDownDeadline() -> None:
+    """At the deadline, streams still open are given up and it closes."""
+    h2 = _client()
+    h2.request()
+    failures: list[Failure] = []
+    PENDING[0].notifyFinish().addErrback(failures.append)
+    h2.server.shutDown(5)
+    h2.clock.advance(4)
+    assert not h2.closed
+    h2.clock.advance(2)
+    assert h2.closed
+    assert len(failures) == 1
+
+
+def test_idleTimeout() -> None:
+    """An idle connection gets GOAWAY NO_ERROR and is closed."""
+    h2 = _client(limits=DEFAULT_LIMITS.replace(h2IdleTimeout=10.0))
+    h2.request()
+    PENDING[0].finish()
+    h2.pump()
+    h2.clock.advance(9)
+    assert not h2.closed
+    h2.clock.advance(2)
+    h2.pump()
+    assert h2.closed
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.NO_ERROR
+
+
+def test_slowReadStreamReset(logged: list[dict[str, Any]]) -> None:
+    """
+    A stream whose data waits for a window that never opens is reset after
+    the send timeout, with one log line; the connection goes on.
+    """
+    h2 = _client(limits=DEFAULT_LIMITS.replace(h2SendTimeout=30.0))
+    h2.autoAcknowledge = False
+    # The connection's window is wide open: only the stream's is stuck.
+    h2.client.increment_flow_control_window(1_000_000)
+    stream = h2.request()
+    failures: list[Failure] = []
+    PENDING[0].notifyFinish().addErrback(failures.append)
+    PENDING[0].write(b"x" * 100_000)
+    h2.pump()
+    h2.clock.advance(31)
+    h2.pump()
+    assert h2.response(stream).reset == ErrorCodes.CANCEL
+    assert not h2.closed
+    assert len(failures) == 1
+    assert len([e for e in logged if "window stayed" in e.get("log_format", "")]) == 1
+
+
+def test_slowReadConnectionClosed() -> None:
+    """
+    When the connection's window is the one stuck, the connection ends with
+    GOAWAY after the send timeout.
+    """
+    h2 = _client(limits=DEFAULT_LIMITS.replace(h2SendTimeout=30.0))
+    h2.autoAcknowledge = False
+    h2.client.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 1_000_000})
+    h2.pump()
+    h2.request()
+    PENDING[0].write(b"x" * 100_000)
+    h2.pump()
+    h2.clock.advance(31)
+    h2.pump()
+    assert h2.closed
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+
+
+def test_badPrefaceClosed() -> None:
+    """Bytes that are not the client preface end the connection."""
+    h2 = _client(connect=False)
+    h2.server.makeConnection(h2.transport)
+    h2.server.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert h2.closed
+
+
+def test_upgradedRequestAnsweredOnStreamOne() -> None:
+    """
+    After an h2c upgrade the request that asked is answered as stream 1,
+    once the client's preface arrives.
+    """
+    from twisted_web_re.http_headers import Headers
+
+    headers = Headers({b"host": [b"example.com"], b"connection": [b"Upgrade"]})
+    h2 = H2Client(
+        processWith(_later),
+        connect=False,
+        upgrade=(b"AAMAAABkAAQAAP__", b"GET", b"/up", headers),
+    )
+    PENDING.clear()
+    h2.client.initiate_upgrade_connection()
+    h2.server.makeConnection(h2.transport)
+    h2.pump()
+    assert [r.uri for r in PENDING] == [b"/up"]
+    assert PENDING[0].getHeader(b"host") == b"example.com"
+    PENDING[0].write(b"upgraded")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(1).body == b"upgraded"
+
+
+def test_pingFloodEndsTheConnection(logged: list[dict[str, Any]]) -> None:
+    """
+    A client sending PINGs faster than the flood guard's budget (CVE-2019-9512)
+    gets GOAWAY ENHANCE_YOUR_CALM and is disconnected, with one log line.
+    """
+    h2 = _client()
+    ping = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"\x00" * 8
+    h2.send(ping * (DEFAULT_LIMITS.h2MaxPingsPerSecond + 1))
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert h2.closed
+    problems = [e for e in logged if "PING" in str(e.get("problem", ""))]
+    assert len(problems) == 1
+
+
+def test_continuationFloodEndsTheConnection() -> None:
+    """
+    A header block spread over more CONTINUATION frames than the guard allows
+    (the CVE-2024-27316 class) ends the connection before h2 buffers it.
+    """
+    h2 = _client()
+    headers = HeadersFrame(1, data=b"")
+    frames = headers.serialize()
+    continuation = b"\x00\x00\x00\x09\x00\x00\x00\x00\x01"
+    frames += continuation * (DEFAULT_LIMITS.h2MaxContinuations + 1)
+    h2.send(frames)
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert h2.closed
+    assert PENDING == []

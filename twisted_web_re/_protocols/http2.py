@@ -1,0 +1,658 @@
+"""
+L{HTTP2Connection}: the Twisted protocol that serves HTTP/2 on one
+connection, with the C{h2} library as its frame and state machine.
+
+It is connected from the first byte of the client's preface, however HTTP/2
+was chosen (ALPN C{h2}, cleartext prior knowledge, or an C{Upgrade: h2c}
+answered by L{HTTP2Connection.upgradedFrom}).  Each request stream is an
+L{HTTP2Stream} carrying a request made by the request factory, the same
+request HTTP/1.1 makes.  The connection enforces the limits named C{h2*} in
+L{twisted_web_re._wire.limits}, holds response data within the client's
+windows (L{OutboundFlow}), and ends with GOAWAY: when idle too long, when
+asked to shut down (letting the streams in flight finish), or on a
+connection error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from h2.errors import ErrorCodes
+from h2.events import (
+    DataReceived,
+    Event,
+    RemoteSettingsChanged,
+    RequestReceived,
+    StreamEnded,
+    StreamReset,
+    WindowUpdated,
+)
+from h2.exceptions import ProtocolError
+from h2.stream import StreamState as H2StreamState
+from hyperframe.frame import GoAwayFrame
+from twisted.internet import interfaces
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+)
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from twisted_web_re._protocols.forwarded import Network
+from twisted_web_re._protocols.http1 import AccessLog, BodyRefusal, RequestFactory
+from twisted_web_re._protocols.http2engine import (
+    DEFAULT_WINDOW,
+    PREFACE,
+    FrameSplitter,
+    FrameTooLarge,
+    MalformedRequest,
+    ServerEngine,
+    newEngine,
+    settingsFrame,
+)
+from twisted_web_re._protocols.http2flow import OutboundFlow
+from twisted_web_re._protocols.http2stream import HTTP2Stream
+from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._wire.http2guard import FrameGuard
+from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
+from twisted_web_re.http_headers import Headers
+
+_log = Logger()
+
+# Fields of an HTTP/1.1 request that asked for h2c which mean nothing once
+# it is carried by HTTP/2 (RFC 9113 section 8.2.2, RFC 7540 section 3.2).
+_UPGRADE_ONLY = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+        b"http2-settings",
+        b"te",
+        b"host",
+    }
+)
+
+
+@implementer(IPushProducer)
+class HTTP2Connection(Protocol):
+    """
+    An HTTP/2 server connection.
+
+    What it shares with other connections is given to L{configure}, with
+    the meaning L{twisted_web_re.http.HTTPChannel.configure} gives it;
+    unconfigured, it applies the default limits, the global reactor, and logs
+    nothing.
+
+    @cvar requestFactory: called with each L{HTTP2Stream} to make its request.
+    @ivar factory: the factory that made it, if any.
+    @ivar site: given to each stream as its C{site}.
+    @ivar trustedProxies: networks whose forwarding headers are believed.
+    @ivar limits: the limits it applies.
+    @ivar reactor: the reactor for its timers (once connected).
+    @ivar accessLog: called with each request once finished, or cut short
+        after its response started.
+    @ivar refuseBody: asked, for each request with a body, whether to read it.
+    @ivar engine: the C{h2} connection (once connected).
+    @ivar flow: the outbound flow control (once connected).
+    @ivar writePaused: whether the transport pushes back.
+    @ivar engineOpen: whether frames may still be sent (no connection error).
+    """
+
+    requestFactory: RequestFactory | None = None
+    factory: Factory | None = None
+    site: object | None = None
+    _guard: FrameGuard
+
+    def __init__(self) -> None:
+        self.limits: Limits = DEFAULT_LIMITS
+        self.reactor: Any = None
+        self.accessLog: AccessLog | None = None
+        self.refuseBody: BodyRefusal | None = None
+        self.trustedProxies: tuple[Network, ...] = ()
+        self.engine: ServerEngine = None  # type: ignore[assignment]
+        self.flow: OutboundFlow = None  # type: ignore[assignment]
+        self.writePaused = False
+        self.engineOpen = True
+        self._streams: dict[int, HTTP2Stream] = {}
+        self._splitter: FrameSplitter | None = None
+        self._preface: bytes | None = b""
+        self._corked = 0
+        self._closed = False
+        self._closing = False
+        self._goingAway: int | None = None
+        self._peerGoingAway = False
+        self._upgrade: tuple[bytes, bytes, bytes, Headers] | None = None
+        self._idleSince = 0.0
+        self._idleTimer: IDelayedCall | None = None
+        self._stallTimer: IDelayedCall | None = None
+        self._shutdownTimer: IDelayedCall | None = None
+        self._whenClosed: list[Deferred[None]] = []
+        self._peer: IAddress | None = None
+        self._host: IAddress | None = None
+        self._secure: bool | None = None
+
+    def configure(
+        self,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        reactor: IReactorTime | None = None,
+        accessLog: AccessLog | None = None,
+        refuseBody: BodyRefusal | None = None,
+        trustedProxies: tuple[Network, ...] = (),
+    ) -> None:
+        """
+        Give the connection what it shares with the other connections, before
+        it is made; the same as L{twisted_web_re.http.HTTPChannel.configure}.
+        """
+        self.limits = limits
+        self.reactor = reactor
+        self.accessLog = accessLog
+        self.refuseBody = refuseBody
+        self.trustedProxies = trustedProxies
+
+    def upgradedFrom(
+        self, settings: bytes, method: bytes, target: bytes, headers: Headers
+    ) -> None:
+        """
+        The connection comes from an HTTP/1.1 request that asked for h2c by
+        C{Upgrade} (RFC 7540 section 3.2), answered with a C{101}: call before
+        C{makeConnection}.  Once connected, the server preface goes out and
+        that request (one without a body) is answered as stream 1.
+
+        @param settings: the request's C{HTTP2-Settings} value (base64url).
+        @param method: its method.
+        @param target: its request-target.
+        @param headers: its fields.
+        """
+        self._upgrade = (settings, method, target, headers)
+
+    # -- connection life ----------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        """Send our preface (SETTINGS) and start the idle timer."""
+        limits = self.limits
+        self.reactor = resolveReactor(self.reactor)
+        engine = self.engine = newEngine(limits)
+        self.flow = OutboundFlow(engine, self.reactor.seconds, self._drained)
+        self._splitter = FrameSplitter(limits.h2MaxFrameSize)
+        self._guard = FrameGuard(
+            limits, maxFrameSize=limits.h2MaxFrameSize, preface=False
+        )
+        upgrade = self._upgrade
+        if upgrade is not None:
+            try:
+                engine.initiate_upgrade_connection(upgrade[0])
+            except Exception:
+                # A bad HTTP2-Settings: the request asked for a connection
+                # it described wrongly (RFC 7540 section 3.2.1).
+                _log.info("Invalid HTTP2-Settings from {peer}", peer=self.getPeer())
+                engine.initiate_connection()
+                upgrade = None
+        else:
+            engine.initiate_connection()
+        # h2 sent its own view of our settings; the client is told ours.
+        engine.data_to_send()
+        extra = limits.h2ConnectionWindow - DEFAULT_WINDOW
+        if extra > 0:
+            engine.increment_flow_control_window(extra)
+        transport: Any = self.transport
+        transport.write(settingsFrame(limits))
+        transport.registerProducer(self, True)
+        setNoDelay = getattr(transport, "setTcpNoDelay", None)
+        if setNoDelay is not None:
+            try:
+                setNoDelay(True)
+            except OSError:
+                pass
+        self._idleSince = self.reactor.seconds()
+        self._armIdle(limits.h2IdleTimeout)
+        if upgrade is not None:
+            self._answerUpgrade(*upgrade[1:])
+        self.flush()
+
+    def _answerUpgrade(self, method: bytes, target: bytes, headers: Headers) -> None:
+        """Answer the request that asked for h2c as stream 1."""
+        fields: list[tuple[bytes, bytes]] = [(b":method", method), (b":path", target)]
+        host = headers.getRawHeaders(b"host")
+        if host:
+            fields.append((b":authority", host[0]))
+        for name, values in headers.getAllRawHeaders():
+            name = name.lower()
+            if name not in _UPGRADE_ONLY:
+                fields.extend((name, value) for value in values)
+        self._openStream(1, fields, True)
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        """Give up every stream still open, and fire L{notifyClosed}."""
+        if self._closed:
+            return
+        self._closed = True
+        self._closing = True
+        reason = reason or Failure(ConnectionDone("connection closed"))
+        for timer in (self._idleTimer, self._stallTimer, self._shutdownTimer):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._idleTimer = self._stallTimer = self._shutdownTimer = None
+        self._abandonAll(reason)
+        waiting, self._whenClosed = self._whenClosed, []
+        for d in waiting:
+            d.callback(None)
+
+    def _abandonAll(self, reason: Failure) -> None:
+        """Give up every stream (the connection will carry no more frames)."""
+        self.engineOpen = False
+        for stream in list(self._streams.values()):
+            stream.lost(reason)
+        self._streams.clear()
+
+    def notifyClosed(self) -> Deferred[None]:
+        """Return a Deferred that fires when the connection is lost."""
+        if self._closed:
+            return succeed(None)
+        d: Deferred[None] = Deferred()
+        self._whenClosed.append(d)
+        return d
+
+    def shutDown(self, deadline: float) -> Deferred[None]:
+        """
+        End gracefully: send GOAWAY now, let the streams in flight finish,
+        and close after C{deadline} seconds at the latest.
+
+        @return: a Deferred that fires once the connection is closed (at once
+            if it already is).
+        """
+        if self._closed:
+            return succeed(None)
+        closed = self.notifyClosed()
+        self._sendGoAway(ErrorCodes.NO_ERROR)
+        if self._shutdownTimer is None:
+            self._shutdownTimer = self.reactor.callLater(deadline, self._deadlinePassed)
+        self._closeIfDone()
+        return closed
+
+    def _deadlinePassed(self) -> None:
+        self._shutdownTimer = None
+        if self._streams:
+            _log.info(
+                "HTTP/2 connection from {peer} closed at its shutdown deadline "
+                "with {count} streams unfinished",
+                peer=self.getPeer(),
+                count=len(self._streams),
+            )
+        self._abandonAll(Failure(ConnectionLost("server shut down")))
+        self._close()
+
+    def _sendGoAway(self, code: int) -> None:
+        """
+        Send GOAWAY with C{code} naming the last stream taken, once.  It is
+        written here, not by C{h2}, which would refuse to send the responses
+        still in flight after it.
+        """
+        if self._goingAway is not None or self._closing:
+            return
+        last = self._goingAway = self.engine.highest_inbound_stream_id
+        self._writeOut()
+        frame = GoAwayFrame(0, last_stream_id=last, error_code=code)
+        self.transport.write(bytes(frame.serialize()))  # type: ignore[union-attr]
+
+    def _close(self) -> None:
+        """Close once what was written is sent."""
+        if self._closing:
+            return
+        self._writeOut()
+        self._closing = True
+        transport: Any = self.transport
+        transport.unregisterProducer()
+        transport.loseConnection()
+
+    def _fail(self, code: int, problem: str) -> None:
+        """
+        A connection error: log C{problem} once, send GOAWAY with C{code}
+        (unless C{h2} has queued its own), give up every stream, and close.
+        """
+        if self._closing:
+            return
+        _log.info(
+            "HTTP/2 connection error from {peer}: {problem}",
+            peer=self.getPeer(),
+            problem=problem,
+        )
+        if self.engineOpen and self._goingAway is None:
+            try:
+                self.engine.close_connection(code)
+            except ProtocolError:
+                pass
+        self._goingAway = self.engine.highest_inbound_stream_id
+        self._writeOut()
+        self._abandonAll(Failure(ConnectionLost(problem)))
+        self._close()
+
+    def _closeIfDone(self) -> None:
+        """After a GOAWAY either way, close once no stream is left."""
+        if (
+            (self._goingAway is not None or self._peerGoingAway)
+            and not self._streams
+            and not self._closing
+        ):
+            self._close()
+
+    # -- addresses ------------------------------------------------------------------
+
+    def isSecure(self) -> bool:
+        """Return whether the connection is over TLS (asked once)."""
+        secure = self._secure
+        if secure is None:
+            secure = self._secure = (
+                interfaces.ISSLTransport(self.transport, None) is not None
+            )
+        return secure
+
+    def getPeer(self) -> IAddress:
+        """Return the client's address (asked of the transport once)."""
+        peer = self._peer
+        if peer is None:
+            peer = self._peer = self.transport.getPeer()  # type: ignore[union-attr]
+        return peer
+
+    def getHost(self) -> IAddress:
+        """Return the local address (asked of the transport once)."""
+        host = self._host
+        if host is None:
+            host = self._host = self.transport.getHost()  # type: ignore[union-attr]
+        return host
+
+    # -- input ----------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Take what arrived: the preface, then frames, each handed to C{h2}
+        and its events to the streams.  Nothing the client sends raises
+        out of here: a connection error ends the connection with GOAWAY.
+        """
+        if self._closing:
+            return
+        if self._preface is not None:
+            data = self._preface + data
+            if len(data) < len(PREFACE):
+                if PREFACE.startswith(data):
+                    self._preface = data
+                    return
+            elif data.startswith(PREFACE):
+                self._preface = None
+                data = data[len(PREFACE) :]
+                self._receive(PREFACE)
+            if self._preface is not None:
+                self._fail(ErrorCodes.PROTOCOL_ERROR, "invalid connection preface")
+                return
+        # The flood guard sees every byte after the preface before h2 does.
+        verdict = self._guard.scan(data, self.reactor.seconds())
+        if verdict is not None:
+            self._fail(verdict.errorCode, verdict.problem)
+            return
+        self._corked += 1
+        try:
+            assert self._splitter is not None
+            for piece in self._splitter.split(data):
+                if self._closing:
+                    break
+                if isinstance(piece, tuple):
+                    self._peerGoAway(*piece)
+                else:
+                    self._receive(piece)
+        except FrameTooLarge as error:
+            self._fail(ErrorCodes.FRAME_SIZE_ERROR, str(error))
+        finally:
+            self._corked -= 1
+        self.flush()
+
+    def _receive(self, data: bytes) -> None:
+        """Hand C{data} to C{h2}, then its events to the streams."""
+        try:
+            events = self.engine.receive_data(data)
+        except ProtocolError as error:
+            # h2 has queued its GOAWAY.
+            self._goingAway = self.engine.highest_inbound_stream_id
+            self._fail(error.error_code, f"{type(error).__name__}: {error}")
+            return
+        for event in events:
+            if self._closing:
+                return
+            self._event(event)
+
+    def _event(self, event: Event) -> None:
+        if isinstance(event, DataReceived):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.bodyReceived(event.data, event.flow_controlled_length)
+            elif event.flow_controlled_length:
+                self.engine.acknowledge_received_data(
+                    event.flow_controlled_length,
+                    event.stream_id,
+                )
+        elif isinstance(event, RequestReceived):
+            self._openStream(
+                event.stream_id,
+                event.headers,
+                event.stream_ended is not None,
+            )
+        elif isinstance(event, StreamEnded):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.bodyEnded()
+        elif isinstance(event, (WindowUpdated, RemoteSettingsChanged)):
+            self.flow.resume()
+            self._updateProducers()
+        elif isinstance(event, StreamReset):
+            streamId: int = event.stream_id
+            self.flow.discard(streamId)
+            stream = self._streams.get(streamId)
+            if stream is not None:
+                stream.lost(
+                    Failure(
+                        ConnectionLost(
+                            f"stream reset by the client ({event.error_code!r})"
+                        )
+                    )
+                )
+        elif isinstance(event, MalformedRequest):
+            _log.info(
+                "Malformed HTTP/2 request from {peer} on stream {stream}: "
+                "{problem}; the stream is reset",
+                peer=self.getPeer(),
+                stream=event.stream_id,
+                problem=event.problem,
+            )
+            self.flow.discard(event.stream_id)
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.lost(Failure(ConnectionLost(event.problem)))
+
+    def _openStream(
+        self, streamId: int, headers: list[tuple[bytes, bytes]], ended: bool
+    ) -> None:
+        """A request's HEADERS opened C{streamId}: refuse it, or carry it."""
+        engine = self.engine
+        refusal = None
+        if self._peerGoingAway or (
+            self._goingAway is not None and streamId > self._goingAway
+        ):
+            refusal = "the connection is going away"
+        elif engine.open_inbound_streams > self.limits.h2MaxConcurrentStreams:
+            refusal = "too many concurrent streams"
+        if refusal is not None:
+            _log.info(
+                "Refused HTTP/2 stream {stream} from {peer}: {problem}",
+                stream=streamId,
+                peer=self.getPeer(),
+                problem=refusal,
+            )
+            engine.reset_stream(streamId, ErrorCodes.REFUSED_STREAM)
+            return
+        stream = HTTP2Stream(self, streamId)
+        self._streams[streamId] = stream
+        stream.headReceived(headers, ended)
+
+    def _peerGoAway(self, streamId: int, payload: bytes) -> None:
+        """
+        The client sent GOAWAY: with C{NO_ERROR} it opens no more streams, and
+        the connection closes once those in flight are answered; with an
+        error, every stream is given up and the connection closed.
+        """
+        if streamId != 0:
+            self._fail(ErrorCodes.PROTOCOL_ERROR, "GOAWAY on a stream")
+            return
+        if len(payload) < 8:
+            self._fail(ErrorCodes.FRAME_SIZE_ERROR, "GOAWAY too short")
+            return
+        code = int.from_bytes(payload[4:8], "big")
+        self._peerGoingAway = True
+        if code != ErrorCodes.NO_ERROR:
+            _log.info(
+                "HTTP/2 client {peer} went away with error {code}",
+                peer=self.getPeer(),
+                code=code,
+            )
+            self.engineOpen = False
+            self._closing = True
+            self._abandonAll(Failure(ConnectionLost(f"client GOAWAY {code}")))
+            self._closing = False
+            self._close()
+            return
+        self._closeIfDone()
+
+    # -- output ---------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """
+        Write what C{h2} has to send, unless input is being read (it is
+        written once at the end), and watch the streams waiting for a window.
+        """
+        if self._corked or self._closing:
+            return
+        self._writeOut()
+        if self._stallTimer is None and self.flow.oldestStall() is not None:
+            timeout = self.limits.h2SendTimeout
+            if timeout is not None:
+                self._stallTimer = self.reactor.callLater(timeout, self._checkStalls)
+
+    def _writeOut(self) -> None:
+        """Write what C{h2} has to send now."""
+        data = self.engine.data_to_send()
+        if data:
+            self.transport.write(data)  # type: ignore[union-attr]
+
+    def _drained(self, streamId: int) -> None:
+        """The flow sent some of C{streamId}'s held data: resume its producer."""
+        stream = self._streams.get(streamId)
+        if stream is not None:
+            stream.updateProducer()
+
+    def _updateProducers(self) -> None:
+        for stream in list(self._streams.values()):
+            stream.updateProducer()
+
+    def streamFinished(self, stream: HTTP2Stream) -> None:
+        """
+        C{stream} is done with (its response ended, or it was given up):
+        forget it, and close if the connection is going away.
+        """
+        if self._streams.pop(stream.streamId, None) is None:
+            return
+        if not self._streams:
+            self._idleSince = self.reactor.seconds()
+            if self._idleTimer is None:
+                self._armIdle(self.limits.h2IdleTimeout)
+        self._closeIfDone()
+
+    def stopUpload(self, stream: HTTP2Stream) -> None:
+        """
+        C{stream} was answered whole before its request body ended: once that
+        answer is all sent, reset it with C{NO_ERROR} so that the client stops
+        sending (RFC 9113 section 8.1); until then, the body is dropped.
+        """
+        h2stream = self.engine.streams.get(stream.streamId)
+        if (
+            h2stream is not None
+            and h2stream.state_machine.state is H2StreamState.HALF_CLOSED_LOCAL
+        ):
+            self.engine.reset_stream(stream.streamId, ErrorCodes.NO_ERROR)
+            self.flush()
+
+    # -- timers ---------------------------------------------------------------------
+
+    def _armIdle(self, timeout: float | None) -> None:
+        if timeout is not None and not self._closing:
+            self._idleTimer = self.reactor.callLater(timeout, self._idleFired)
+
+    def _idleFired(self) -> None:
+        self._idleTimer = None
+        timeout = self.limits.h2IdleTimeout
+        if self._streams or timeout is None:
+            return  # re-armed when the last stream finishes
+        left = self._idleSince + timeout - self.reactor.seconds()
+        if left > 0:
+            self._armIdle(left)
+            return
+        self._sendGoAway(ErrorCodes.NO_ERROR)
+        self._close()
+
+    def _checkStalls(self) -> None:
+        """
+        Reset each stream whose data waited for the client's window longer
+        than the send timeout, or end the connection if its window is the
+        one stuck (a client that never reads: a slow-read attack).
+        """
+        self._stallTimer = None
+        timeout = self.limits.h2SendTimeout
+        if self._closing or timeout is None:
+            return
+        for streamId, connectionStuck in self.flow.stalled(timeout):
+            if connectionStuck:
+                self._fail(
+                    ErrorCodes.ENHANCE_YOUR_CALM,
+                    f"the connection's window stayed closed for {timeout:g} s",
+                )
+                return
+            _log.info(
+                "HTTP/2 stream {stream} from {peer} reset: its window stayed "
+                "closed for {timeout} s",
+                stream=streamId,
+                peer=self.getPeer(),
+                timeout=timeout,
+            )
+            self.flow.discard(streamId)
+            stream = self._streams.get(streamId)
+            try:
+                self.engine.reset_stream(streamId, ErrorCodes.CANCEL)
+            except ProtocolError:
+                pass
+            if stream is not None:
+                stream.lost(Failure(ConnectionLost("client did not read the response")))
+        oldest = self.flow.oldestStall()
+        if oldest is not None:
+            wait = max(oldest + timeout - self.reactor.seconds(), 0.001)
+            self._stallTimer = self.reactor.callLater(wait, self._checkStalls)
+        self.flush()
+
+    # -- back-pressure from the transport -------------------------------------------
+
+    def pauseProducing(self) -> None:
+        """The transport's buffer is full: pause every stream's producer."""
+        self.writePaused = True
+        self._updateProducers()
+
+    def resumeProducing(self) -> None:
+        """The transport's buffer drained: resume the producers."""
+        self.writePaused = False
+        self._updateProducers()
+
+    def stopProducing(self) -> None:
+        """The transport is going away (L{connectionLost} follows)."""
