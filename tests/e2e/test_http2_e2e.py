@@ -5,8 +5,7 @@ by the clients people use: curl, nghttp, h2load and headless Chromium; and a
 graceful stop with a request in flight.
 
 A test needing a program that is not installed is skipped, naming it (the
-Debian packages: curl, nghttp2-client, chromium); all of them are skipped
-on a build without the HTTP/2 core.
+Debian packages: curl, nghttp2-client, chromium).
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ from pathlib import Path
 import pytest
 from _servers import Server, startWebRe, stopServer
 from conftest import writeSelfSignedCertificate
-
-from twisted_web_re._protocols.negotiation import http2Class
 
 LOOPBACK = "127.0.0.1"
 #: Seconds a client may take, and a log line to appear.
@@ -48,10 +45,6 @@ def _curlHasHTTP2() -> bool:
     return b"HTTP2" in features
 
 
-pytestmark = pytest.mark.skipif(
-    http2Class() is None,
-    reason="this build has no HTTP/2 core (twisted_web_re._protocols.http2)",
-)
 needsCurl = pytest.mark.skipif(
     not _curlHasHTTP2(), reason="curl with HTTP/2 is not installed"
 )

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from _httpparse import PEER, Server
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.events import DataReceived, ResponseReceived, StreamEnded
 from test_tls import Hello, TLSConnection
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone
@@ -21,12 +24,9 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
 from twisted_web_re import http, server
-from twisted_web_re._protocols import negotiation
 from twisted_web_re._protocols.negotiation import (
     PREFACE,
-    Negotiation,
     h2cSettings,
-    http2Class,
 )
 from twisted_web_re._protocols.tlshandshake import fitForHTTP2, selectProtocol
 from twisted_web_re.http_headers import Headers
@@ -452,26 +452,11 @@ def test_noPriorKnowledgeOverTLS(tmp_path: Path) -> None:
 
 def test_acceptableProtocols() -> None:
     """
-    C{h2} is named first to ALPN only while HTTP/2 over TLS is on, and only
-    where this server has HTTP/2.
+    C{h2} is named first to ALPN only while HTTP/2 over TLS is on.
     """
     assert FakeFactory().acceptableProtocols() == [b"h2", b"http/1.1", b"http/1.0"]
     assert FakeFactory(h2=False).acceptableProtocols() == [b"http/1.1", b"http/1.0"]
-    expected = [b"h2"] if http2Class() is not None else []
-    assert http.HTTPFactory().acceptableProtocols() == [
-        *expected,
-        b"http/1.1",
-        b"http/1.0",
-    ]
-
-
-def test_nothingOnWithoutHTTP2() -> None:
-    """Where no HTTP/2 connection class exists, every way to HTTP/2 is off."""
-    negotiation = Negotiation(h2=True, h2cPriorKnowledge=True, h2cUpgrade=True)
-    if http2Class() is None:
-        assert not (negotiation.h2 or negotiation.cleartext)
-        with pytest.raises(RuntimeError):
-            negotiation.connect()
+    assert http.HTTPFactory().acceptableProtocols() == [b"h2", b"http/1.1", b"http/1.0"]
 
 
 # -- graceful shutdown ----------------------------------------------------------
@@ -557,20 +542,83 @@ def test_h2OnlyOnFitConnections(version: str, cipher: str, fit: bool) -> None:
     assert chosen == (b"h2" if fit else b"http/1.1")
 
 
-def test_brokenHTTP2CoreIsAnError(monkeypatch: pytest.MonkeyPatch) -> None:
-    """
-    Only a build without the HTTP/2 core runs without HTTP/2: a core that is
-    there but cannot be imported (a dependency missing) raises, rather than
-    quietly turning HTTP/2 off.
-    """
+# -- with the real HTTP/2 connection ----------------------------------------------
 
-    def importModule(name: str) -> object:
-        raise ModuleNotFoundError(f"No module named {'h2'!r}", name="h2")
 
-    monkeypatch.setattr(negotiation.importlib, "import_module", importModule)
-    http2Class.cache_clear()
-    try:
-        with pytest.raises(ModuleNotFoundError):
-            http2Class()
-    finally:
-        http2Class.cache_clear()
+def _h2Answer(client: H2Connection, data: bytes) -> tuple[int | None, bytes, bool]:
+    """
+    Feed the server's HTTP/2 bytes to C{client}.
+
+    @return: the status, body and whether stream 1 ended.
+    """
+    status, body, ended = None, b"", False
+    for event in client.receive_data(data):
+        if isinstance(event, ResponseReceived) and event.stream_id == 1:
+            status = int(dict(event.headers)[b":status"])
+        elif isinstance(event, DataReceived) and event.stream_id == 1:
+            body += event.data
+        elif isinstance(event, StreamEnded) and event.stream_id == 1:
+            ended = True
+    return status, body, ended
+
+
+def _h2Client() -> H2Connection:
+    return H2Connection(H2Configuration(client_side=True, header_encoding=None))
+
+
+REQUEST_FIELDS = [
+    (b":method", b"GET"),
+    (b":scheme", b"http"),
+    (b":authority", b"example.com"),
+    (b":path", b"/real?x=1"),
+]
+
+
+def test_priorKnowledgeServed() -> None:
+    """
+    A client with prior knowledge is served by the package's HTTP/2
+    connection: the request reaches the application as C{HTTP/2}.
+    """
+    connection = Server()
+    client = _h2Client()
+    client.initiate_connection()
+    client.send_headers(1, REQUEST_FIELDS, end_stream=True)
+    connection.feed(client.data_to_send())
+    assert _h2Answer(client, connection.value()) == (200, b"GET /real?x=1\n", True)
+    [request] = connection.processed
+    assert request.clientproto == b"HTTP/2"
+
+
+def test_upgradeServed() -> None:
+    """
+    An h2c Upgrade is answered C{101}, then by the package's HTTP/2
+    connection, the upgrading request as stream 1.
+    """
+    connection = Server(h2cUpgrade=True)
+    client = _h2Client()
+    settings = client.initiate_upgrade_connection()
+    connection.feed(
+        b"GET /real?x=1 HTTP/1.1\r\nHost: example.com\r\n"
+        b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        b"HTTP2-Settings: " + settings + b"\r\n\r\n" + client.data_to_send()
+    )
+    head, _, frames = connection.value().partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert _h2Answer(client, frames) == (200, b"GET /real?x=1\n", True)
+    [request] = connection.processed
+    assert request.clientproto == b"HTTP/2"
+
+
+def test_alpnServed(tmp_path: Path) -> None:
+    """A TLS client choosing C{h2} is served by the package's HTTP/2 connection."""
+    clock = MemoryReactorClock()
+    site = server.Site(Hello(), reactor=clock)
+    connection = TLSConnection(tmp_path, [b"h2", b"http/1.1"], site, clock)
+    assert connection.negotiated == b"h2"
+    client = _h2Client()
+    client.initiate_connection()
+    client.send_headers(
+        1, [(n, b"https" if n == b":scheme" else v) for n, v in REQUEST_FIELDS], True
+    )
+    connection.send(client.data_to_send())
+    assert _h2Answer(client, connection.received) == (200, b"hello", True)

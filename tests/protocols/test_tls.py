@@ -25,7 +25,6 @@ from zope.interface.verify import verifyObject
 
 from twisted_web_re import http, resource, server
 from twisted_web_re._protocols.http1 import LINGER_SECONDS
-from twisted_web_re._protocols.negotiation import http2Class
 from twisted_web_re._protocols.tlshandshake import selectProtocol, useOwnSelection
 
 # Twisted's own TLS options hand pyOpenSSL objects to pyOpenSSL, which warns.
@@ -207,12 +206,11 @@ class TLSConnection:
 def test_namesProtocolsForALPN(factory: http.HTTPFactory) -> None:
     """
     Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/2
-    first where it has it, then HTTP/1.1: without them, Twisted refuses the
+    first, then HTTP/1.1: without them, Twisted refuses the
     handshake of every client offering ALPN.
     """
     assert verifyObject(IProtocolNegotiationFactory, factory)
-    h2 = [b"h2"] if http2Class() is not None else []
-    assert factory.acceptableProtocols() == [*h2, b"http/1.1", b"http/1.0"]
+    assert factory.acceptableProtocols() == [b"h2", b"http/1.1", b"http/1.0"]
 
 
 @pytest.mark.parametrize(

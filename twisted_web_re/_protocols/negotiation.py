@@ -12,8 +12,6 @@ Upgrade, which RFC 9113 deprecates but clients such as curl still send).
 from __future__ import annotations
 
 import binascii
-import functools
-import importlib
 import re
 from base64 import urlsafe_b64decode
 from collections.abc import Callable
@@ -94,30 +92,18 @@ class HTTP2Protocol(Protocol):
         """Fire once the connection is lost."""
 
 
-#: The module of the HTTP/2 core.
-_HTTP2_MODULE = "twisted_web_re._protocols.http2"
-
-
-@functools.cache
-def http2Class() -> Callable[[], HTTP2Protocol] | None:
+def makeHTTP2Connection() -> HTTP2Protocol:
     """
-    The package's HTTP/2 connection class, imported when first asked for
-    (it imports the C{h2} library, which an HTTP/1.1-only server need not
-    load, and imports the HTTP/1.1 channel's module itself).
+    Make one of the package's HTTP/2 connections.
 
-    @return: the class, or C{None} where this build has no HTTP/2 core: then
-        no connection is ever switched to HTTP/2, and C{h2} is not offered.
-    @raise ImportError: the core is there but cannot be imported (a missing
-        dependency, say): that is an error to see, not HTTP/2 quietly off.
+    The HTTP/2 core is imported when a first connection becomes HTTP/2: it
+    imports the HTTP/1.1 channel's module, which imports this one, and it
+    loads the C{h2} library, which a server that never speaks HTTP/2 need
+    not load.
     """
-    try:
-        module = importlib.import_module(_HTTP2_MODULE)
-    except ModuleNotFoundError as e:
-        if e.name != _HTTP2_MODULE:
-            raise
-        return None
-    found: Callable[[], HTTP2Protocol] = module.HTTP2Connection
-    return found
+    from twisted_web_re._protocols.http2 import HTTP2Connection
+
+    return HTTP2Connection()
 
 
 def isPrefacePrefix(data: bytes) -> bool:
@@ -196,15 +182,12 @@ class Negotiation:
         @param h2cPriorKnowledge: see L{h2cPriorKnowledge}.
         @param h2cUpgrade: see L{h2cUpgrade}.
         @param connectionClass: makes each HTTP/2 connection; the package's
-            by default (where it has none, every way is off).
+            by default.
         """
-        if connectionClass is None and (h2 or h2cPriorKnowledge or h2cUpgrade):
-            connectionClass = http2Class()
-        self._connectionClass = connectionClass
-        available = connectionClass is not None
-        self.h2 = h2 and available
-        self.h2cPriorKnowledge = h2cPriorKnowledge and available
-        self.h2cUpgrade = h2cUpgrade and available
+        self.h2 = h2
+        self.h2cPriorKnowledge = h2cPriorKnowledge
+        self.h2cUpgrade = h2cUpgrade
+        self._connectionClass = connectionClass or makeHTTP2Connection
         self._live: set[HTTP2Protocol] = set()
 
     @property
@@ -216,11 +199,7 @@ class Negotiation:
         """
         Make an HTTP/2 connection, counted among the live ones until it
         closes.
-
-        @raise RuntimeError: no way to HTTP/2 is on.
         """
-        if self._connectionClass is None:
-            raise RuntimeError("this server has no HTTP/2")
         connection = self._connectionClass()
         self._live.add(connection)
         connection.notifyClosed().addBoth(self._closed, connection)
