@@ -228,7 +228,7 @@ class Options(usage.Options):
             None,
             "Send Strict-Transport-Security: max-age=SECONDS on every response"
             " over HTTPS (never over cleartext), telling browsers to use only"
-            " HTTPS for this host for that long.",
+            " HTTPS for this host for that long",
             hstsSeconds,
         ],
         [

@@ -7,7 +7,8 @@ its request factory and carries it through the stream contract
 L{ResponseWriter}.  It answers pipelined requests strictly one after another,
 keeps the connection alive or closes it, enforces the idle, head and body
 timeouts, routes back-pressure between the transport and the response's
-producer, and can hand the connection to another protocol after a C{101}.
+producer, and can hand the connection to another protocol: after a C{101},
+or to HTTP/2 as the connection starts (L{ProtocolSwitching}).
 """
 
 from __future__ import annotations
