@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
     IAddress,
     IProtocolNegotiationFactory,
@@ -30,6 +31,7 @@ from twisted_web_re._protocols.accesslog import (
 )
 from twisted_web_re._protocols.accesslogwriter import AccessLogWriter
 from twisted_web_re._protocols.forwarded import parseTrustedProxies
+from twisted_web_re._protocols.negotiation import HTTP2Protocol, Negotiation
 from twisted_web_re._publish.headerparse import parseHTTPDate
 from twisted_web_re._publish.request import CACHED, Request
 from twisted_web_re._publish.urlparse import parse_qs, urlparse
@@ -169,9 +171,13 @@ def fromChunk(data: bytes) -> tuple[bytes, bytes]:
 
 _UNSET: Any = object()
 
-#: The ALPN names (RFC 7301) of the protocols a channel speaks, preferred
-#: first.
+#: The ALPN names (RFC 7301) of the HTTP/1 versions a channel speaks,
+#: preferred first.
 ALPN_PROTOCOLS = (b"http/1.1", b"http/1.0")
+
+#: The ALPN name of HTTP/2 over TLS (RFC 9113 section 3.2), offered before
+#: L{ALPN_PROTOCOLS} when it is on.
+ALPN_H2 = b"h2"
 
 
 class HTTPChannel(http1.HTTPChannel):
@@ -200,6 +206,10 @@ class HTTPFactory(ServerFactory):
 
     protocol = HTTPChannel  # type: ignore[assignment]
 
+    #: Makes the HTTP/2 connection a connection becomes; C{None} for the
+    #: package's own.
+    http2Protocol: Callable[[], HTTP2Protocol] | None = None
+
     def __init__(
         self,
         logPath: str | None = None,
@@ -219,6 +229,9 @@ class HTTPFactory(ServerFactory):
         bodyMemoryLimit: int = DEFAULT_LIMITS.bodyMemoryLimit,
         maxUnsentOutput: int = DEFAULT_LIMITS.maxUnsentOutput,
         trustedProxies: Iterable[str] = (),
+        h2: bool = True,
+        h2cPriorKnowledge: bool = True,
+        h2cUpgrade: bool = False,
     ) -> None:
         """
         @param logPath: a file to append the access log to; C{None} sends it to
@@ -232,6 +245,14 @@ class HTTPFactory(ServerFactory):
         @param reactor: the reactor for timers; the global one by default.
         @param trustedProxies: addresses or networks of proxies whose
             C{X-Forwarded-For} may name the real client.
+        @param h2: serve HTTP/2 to a TLS client choosing C{h2} by ALPN.
+        @param h2cPriorKnowledge: serve HTTP/2 on a cleartext connection
+            that starts with the HTTP/2 preface.
+        @param h2cUpgrade: serve HTTP/2 on a cleartext connection whose
+            first request asks for it with C{Upgrade: h2c}.  Off by default:
+            a proxy in front that passes the Upgrade on and then relays the
+            connection blindly lets a client send HTTP/2 requests the proxy
+            never sees ("h2c smuggling"), past its access rules.
         @raise ValueError: a limit or proxy address is invalid, the access-log
             format unknown, or given with C{logFormatter}.
         """
@@ -254,6 +275,12 @@ class HTTPFactory(ServerFactory):
             maxUnsentOutput=maxUnsentOutput,
         )
         self._accessLog = AccessLogWriter(logPath, reactor)
+        self._negotiation = Negotiation(
+            h2=h2,
+            h2cPriorKnowledge=h2cPriorKnowledge,
+            h2cUpgrade=h2cUpgrade,
+            connectionClass=self.http2Protocol,
+        )
 
     @property
     def limits(self) -> Limits:
@@ -274,8 +301,27 @@ class HTTPFactory(ServerFactory):
             accessLog=self.log,
             refuseBody=self.refuseBody,
             trustedProxies=self.trustedProxies,
+            negotiation=self._negotiation,
         )
         return channel
+
+    @property
+    def negotiation(self) -> Negotiation:
+        """
+        Which ways to HTTP/2 are on (those asked for, where this server has
+        HTTP/2), and how many HTTP/2 connections are live.
+        """
+        return self._negotiation
+
+    def shutDownHTTP2(self, deadline: float) -> Deferred[None]:
+        """
+        Shut every live HTTP/2 connection down gracefully: GOAWAY at once,
+        the streams in flight let finish, each connection closed within
+        C{deadline} seconds at the latest.
+
+        @return: a L{Deferred} firing once all of them are closed.
+        """
+        return self._negotiation.shutDown(deadline)
 
     def acceptableProtocols(self) -> list[bytes]:
         """
@@ -285,8 +331,11 @@ class HTTPFactory(ServerFactory):
         factory naming none there makes every handshake in which the client
         offers ALPN fail, so every browser and curl would be refused.
 
-        @return: L{ALPN_PROTOCOLS}, HTTP/1.1 first.
+        @return: L{ALPN_H2} when HTTP/2 over TLS is on, then
+            L{ALPN_PROTOCOLS}, HTTP/1.1 first.
         """
+        if self._negotiation.h2:
+            return [ALPN_H2, *ALPN_PROTOCOLS]
         return list(ALPN_PROTOCOLS)
 
     def startFactory(self) -> None:

@@ -22,37 +22,42 @@ from twisted.internet.interfaces import (
     IReactorCore,
     IStreamServerEndpoint,
 )
-from twisted.python import reflect, usage
+from twisted.python import usage
 from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import script, server, static, twcgi, wsgi
-from twisted_web_re._protocols.accesslog import ACCESS_LOG_FORMATS
 from twisted_web_re._protocols.reactor import resolveReactor
-from twisted_web_re._protocols.tlshandshake import useOwnSelection
+from twisted_web_re._protocols.tlshandshake import useOwnSelection, useSecureDefaults
 from twisted_web_re._run.demo import DemoPage
-from twisted_web_re._run.listening import ListeningService, checkPort
-from twisted_web_re._run.lookupfailure import describeLookupFailure
-from twisted_web_re._run.services import HeaderAddingSite, ThreadPoolService
+from twisted_web_re._run.listening import (
+    ListeningService,
+    checkPort,
+    choosesTLSMethod,
+)
+from twisted_web_re._run.optionvalues import (
+    accessLogFormat,
+    checkFileName,
+    checkMediaType,
+    hstsSeconds,
+    makeInstance,
+    namedObject,
+    oneLine,
+    parseHeader,
+    shutdownDeadline,
+)
+from twisted_web_re._run.services import (
+    DEFAULT_SHUTDOWN_DEADLINE,
+    HeaderAddingSite,
+    HTTP2ShutdownService,
+    ThreadPoolService,
+    hstsHeader,
+)
 from twisted_web_re._version import __version__
 
 __all__ = ["Options", "makeService"]
 
 #: Where a server listens when the command line names no endpoint at all.
 DEFAULT_LISTEN = "tcp:8080"
-
-# RFC 9110 section 5.6.2: a field name is a token, one or more of these.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-
-# RFC 9110 section 5.5: a field value never holds CR, LF or NUL, and the other
-# control characters (all but HTAB) are invalid too.  Letting CR or LF through
-# would let a command line split one response header into two.
-_FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-# RFC 9110 section 8.3.1: type "/" subtype, then any parameters.  The default
-# type becomes a Content-Type value, so it must be a valid one.
-_MEDIA_TYPE = re.compile(
-    r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*;.*)?\Z"
-)
 
 # The options whose feature lives in a module that is not written yet, each
 # with the module that will bring it.  Giving one is a usage error until then,
@@ -68,16 +73,6 @@ _ROOT_OPTIONS = ("path", "class", "resource-script", "wsgi")
 # The options that configure the static.File that --path makes, and nothing
 # else: given without --path they would silently do nothing.
 _PATH_OPTIONS = ("index", "processor", "mime-type", "ignore-ext", "allow-ignore-ext")
-
-
-def _oneLine(text: str) -> str:
-    """
-    Fold C{text} onto one line, so that an error message stays one line.
-
-    @param text: Any message, possibly spread over several lines.
-    @return: C{text} with each run of whitespace replaced by one space.
-    """
-    return " ".join(text.split())
 
 
 def _warnDeprecated(message: str) -> None:
@@ -107,7 +102,7 @@ def _helpText(method: _Method) -> _Method:
     @param method: An C{opt_} method whose docstring is its help text.
     @return: C{method} itself, its docstring folded.
     """
-    method.__doc__ = _oneLine(method.__doc__ or "")
+    method.__doc__ = oneLine(method.__doc__ or "")
     return method
 
 
@@ -122,35 +117,6 @@ def _quoteDescriptionValue(value: str) -> str:
     return re.sub(r"([\\:=])", r"\\\1", value)
 
 
-def _parseHeader(text: str) -> tuple[bytes, bytes]:
-    """
-    Parse a C{"Name: value"} header given on the command line.
-
-    @param text: The argument of C{--add-header}.
-    @return: The header's name and value as bytes, with the whitespace around
-        the value removed.  The value is encoded as UTF-8.
-    @raise usage.UsageError: If C{text} has no colon, its name is not an HTTP
-        token, or its value holds a control character such as CR or LF.
-    """
-    name, colon, value = text.partition(":")
-    if not colon:
-        raise usage.UsageError(
-            f'--add-header wants "Name: value", got {text!r} (no colon)'
-        )
-    if not _TOKEN.match(name):
-        raise usage.UsageError(
-            f"--add-header: {name!r} is not a valid header name"
-            " (letters, digits and !#$%&'*+-.^_`|~ only, no spaces)"
-        )
-    value = value.strip(" \t")
-    if _FORBIDDEN_IN_VALUE.search(value):
-        raise usage.UsageError(
-            f"--add-header: the value of {name} holds a control character"
-            f" (CR, LF, NUL...): {value!r}"
-        )
-    return name.encode("ascii"), value.encode("utf-8")
-
-
 def _isGiven(value: object) -> bool:
     """
     Tell whether an option was given on the command line.
@@ -161,82 +127,6 @@ def _isGiven(value: object) -> bool:
         for a repeatable option.  An empty string was given.
     """
     return value not in (None, 0, [], {})
-
-
-def _checkFileName(option: str, name: str) -> str:
-    """
-    Check that C{name} can be the name of a file in a directory.
-
-    @param option: The option C{name} was given to, for the error message.
-    @param name: A file name or extension from the command line.
-    @return: C{name}, unchanged.
-    @raise usage.UsageError: If C{name} is empty or holds a slash or a NUL,
-        so that it could never match one directory entry.
-    """
-    if not name or "/" in name or "\x00" in name:
-        raise usage.UsageError(
-            f"--{option} wants a file name or extension without a slash, got {name!r}"
-        )
-    return name
-
-
-def _namedObject(option: str, name: str, kind: str = "class") -> Callable[..., Any]:
-    """
-    Find the callable that C{name} names, importing its module.
-
-    @param option: The option C{name} was given to, for the error message.
-    @param name: A fully qualified Python name such as C{package.module.Class}.
-    @param kind: What the option wants C{name} to be, for the error message.
-    @return: The object it names.
-    @raise usage.UsageError: If C{name} is not a valid name, its module cannot
-        be imported (whatever the import raises: the message then names the
-        module and the file and line of the error), it names nothing, or what
-        it names cannot be called.
-    """
-    try:
-        found = reflect.namedAny(name)
-    except Exception as e:
-        # Importing runs the user's module, which may raise anything; all of
-        # it means the name given cannot be used.
-        raise usage.UsageError(f"--{option}: {describeLookupFailure(name, e)}") from e
-    if not callable(found):
-        raise usage.UsageError(
-            f"--{option}: {name!r} is a {type(found).__name__}, not a {kind}"
-        )
-    return cast(Callable[..., Any], found)
-
-
-def _isResource(candidate: object) -> bool:
-    """
-    Tell whether C{candidate} can be published as a resource.
-
-    The test is the duck type the publishing machinery relies on, so that a
-    resource written for twisted.web qualifies as well as one of ours.
-
-    @param candidate: Any object.
-    @return: Whether it has C{isLeaf}, C{getChildWithDefault} and C{render}.
-    """
-    return (
-        hasattr(candidate, "isLeaf")
-        and callable(getattr(candidate, "getChildWithDefault", None))
-        and callable(getattr(candidate, "render", None))
-    )
-
-
-def _accessLogFormat(name: str) -> str:
-    """
-    Check an C{--access-log-format} value.
-
-    @param name: The value given.
-    @return: C{name}, a key of L{ACCESS_LOG_FORMATS}.
-    @raise ValueError: It names no format.
-    """
-    if name not in ACCESS_LOG_FORMATS:
-        raise ValueError(f"use one of {', '.join(ACCESS_LOG_FORMATS)}, not {name!r}")
-    return name
-
-
-_accessLogFormat.coerceDoc = "One of: combined, json."  # type: ignore[attr-defined]
 
 
 class Options(usage.Options):
@@ -303,9 +193,53 @@ class Options(usage.Options):
             "(deprecated: tracebacks are hidden unless --display-tracebacks is"
             " given) Hide tracebacks from clients.",
         ],
+        [
+            "no-http2",
+            None,
+            "Serve no HTTP/2 at all: neither h2 to TLS clients choosing it by"
+            " ALPN, nor h2c on cleartext ports.",
+        ],
+        [
+            "no-h2c",
+            None,
+            "Serve no cleartext HTTP/2 (h2c): a connection starting with the"
+            " HTTP/2 preface is then answered in HTTP/1.1. HTTPS still offers"
+            " h2.",
+        ],
+        [
+            "h2c-upgrade",
+            None,
+            "Also switch a cleartext connection to HTTP/2 when its first"
+            " request asks with Upgrade: h2c. Off by default: behind a proxy"
+            " that relays upgraded connections blindly, it would let clients"
+            " send requests the proxy never sees.",
+        ],
+        [
+            "hsts-include-subdomains",
+            None,
+            "With --hsts, make the policy cover every subdomain too.",
+        ],
     ]
 
     optParameters = [
+        [
+            "hsts",
+            None,
+            None,
+            "Send Strict-Transport-Security: max-age=SECONDS on every response"
+            " over HTTPS (never over cleartext), telling browsers to use only"
+            " HTTPS for this host for that long",
+            hstsSeconds,
+        ],
+        [
+            "shutdown-deadline",
+            None,
+            DEFAULT_SHUTDOWN_DEADLINE,
+            "Seconds HTTP/2 connections are given, when the server stops, to"
+            " finish the requests in flight (after telling clients to send no"
+            " more) before they are closed.",
+            shutdownDeadline,
+        ],
         [
             "logfile",
             "l",
@@ -318,7 +252,7 @@ class Options(usage.Options):
             "combined",
             "The access log's format: combined (the Combined Log Format) or json"
             " (one JSON object per request).",
-            _accessLogFormat,
+            accessLogFormat,
         ],
         [
             "https",
@@ -432,7 +366,7 @@ class Options(usage.Options):
         Add this header, written "Name: value", to every response, error pages
         included. Repeat to add several.
         """
-        self["add-header"].append(_parseHeader(header))
+        self["add-header"].append(parseHeader(header))
 
     @_helpText
     def opt_index(self, name: str) -> None:
@@ -441,7 +375,7 @@ class Options(usage.Options):
         look for several, in order. [default: index, index.html, index.htm,
         index.rpy]
         """
-        self["index"].append(_checkFileName("index", name))
+        self["index"].append(checkFileName("index", name))
 
     opt_i = opt_index
 
@@ -452,7 +386,7 @@ class Options(usage.Options):
         (such as .html) when there is no 'foo'. Repeat to try several, in
         order.
         """
-        self["ignore-ext"].append(_checkFileName("ignore-ext", ext))
+        self["ignore-ext"].append(checkFileName("ignore-ext", ext))
 
     @_helpText
     def opt_processor(self, spec: str) -> None:
@@ -468,7 +402,7 @@ class Options(usage.Options):
                 "--processor wants .ext=package.module.Factory, such as"
                 f" .php=mysite.PHPScript, got {spec!r}"
             )
-        self["processor"][_checkFileName("processor", ext).lower()] = _namedObject(
+        self["processor"][checkFileName("processor", ext).lower()] = namedObject(
             "processor", name
         )
 
@@ -502,6 +436,11 @@ class Options(usage.Options):
                 f"--{roots[0]} and --{roots[1]} each choose what to serve:"
                 " give only one of them"
             )
+        if self["h2c-upgrade"] and (self["no-http2"] or self["no-h2c"]):
+            off = "--no-http2" if self["no-http2"] else "--no-h2c"
+            raise usage.UsageError(f"--h2c-upgrade and {off} contradict each other")
+        if self["hsts-include-subdomains"] and self["hsts"] is None:
+            raise usage.UsageError("--hsts-include-subdomains only applies to --hsts")
         if self["path"] is None:
             for option in _PATH_OPTIONS:
                 if _isGiven(self[option]):
@@ -540,7 +479,7 @@ class Options(usage.Options):
         if self["path"] is not None:
             return self._makeFile(self["path"])
         if self["class"] is not None:
-            return _makeInstance(self["class"])
+            return makeInstance(self["class"])
         if self["resource-script"] is not None:
             name = self["resource-script"]
             if not os.path.isfile(name):
@@ -565,7 +504,7 @@ class Options(usage.Options):
         @raise usage.UsageError: If the application cannot be imported or
             cannot be called.
         """
-        application = _namedObject("wsgi", name, "WSGI application (a callable)")
+        application = namedObject("wsgi", name, "WSGI application (a callable)")
         self["threadpool"] = pool = ThreadPool(name="web-re-wsgi")
         return wsgi.WSGIResource(resolveReactor(self.reactor), pool, application)
 
@@ -592,7 +531,7 @@ class Options(usage.Options):
         if self["index"]:
             root.indexNames = list(self["index"])
         if self["mime-type"] is not None:
-            root.defaultType = _checkMediaType(self["mime-type"])
+            root.defaultType = checkMediaType(self["mime-type"])
         for ext in self["ignore-ext"]:
             root.ignoreExt(ext)
         if self["allow-ignore-ext"]:
@@ -612,46 +551,6 @@ class Options(usage.Options):
             # which promises to serve the file: a leaf serves it at every URL.
             root.isLeaf = True
         return root
-
-
-def _checkMediaType(value: str) -> str:
-    """
-    Check that C{value} is a media type that can be sent as a Content-Type.
-
-    @param value: The argument of C{--mime-type}.
-    @return: C{value}, unchanged.
-    @raise usage.UsageError: If C{value} is not C{type/subtype}, optionally
-        followed by parameters, or holds a control character.
-    """
-    if not _MEDIA_TYPE.match(value) or _FORBIDDEN_IN_VALUE.search(value):
-        raise usage.UsageError(
-            f"--mime-type wants a media type such as text/plain, got {value!r}"
-        )
-    return value
-
-
-def _makeInstance(name: str) -> object:
-    """
-    Make the root resource that C{--class} names.
-
-    @param name: The fully qualified name of a resource class.
-    @return: An instance of it, made with no arguments.
-    @raise usage.UsageError: If the class cannot be found, raises when called,
-        or makes something that is not a resource.
-    """
-    factory = _namedObject("class", name)
-    try:
-        root = factory()
-    except Exception as e:
-        raise usage.UsageError(
-            _oneLine(f"--class: {name}() raised {e.__class__.__name__}: {e}")
-        ) from e
-    if not _isResource(root):
-        raise usage.UsageError(
-            f"--class: {name}() made a {type(root).__name__}, which is not a"
-            " resource (it needs isLeaf, getChildWithDefault and render)"
-        )
-    return root
 
 
 #: What an C{ssl:} endpoint's files must hold, said when OpenSSL cannot load them.
@@ -690,7 +589,7 @@ def _parseEndpoint(
         if isinstance(e, (SSL.Error, crypto.Error)):
             # OpenSSL's own words ("no start line") do not say which file.
             message += f" ({_TLS_FILES_HINT})"
-        raise usage.UsageError(_oneLine(message)) from e
+        raise usage.UsageError(oneLine(message)) from e
     checkPort(description)
     return endpoint
 
@@ -700,18 +599,29 @@ def _makeSite(config: Options) -> server.Site:
     Make the site that serves C{config["root"]} as the options ask.
 
     @param config: Parsed L{Options}.
-    @return: The site, with its access log, its tracebacks setting and, when
-        C{--add-header} was given, the headers added to every response.
+    @return: The site, with its access log, its tracebacks setting, the
+        ways to HTTP/2 that are on, and, when C{--add-header} or C{--hsts}
+        was given, the headers added to every response (or to every one
+        over TLS).
     """
     root = config["root"]
+    http2 = not config["no-http2"]
     settings: dict[str, Any] = {
         "logPath": config["logfile"],
         "reactor": config.reactor,
         "accessLogFormat": config["access-log-format"],
+        "h2": http2,
+        "h2cPriorKnowledge": http2 and not config["no-h2c"],
+        "h2cUpgrade": config["h2c-upgrade"],
     }
+    secureHeaders = []
+    if config["hsts"] is not None:
+        secureHeaders.append(
+            hstsHeader(config["hsts"], config["hsts-include-subdomains"])
+        )
     site = (
-        HeaderAddingSite(root, config["add-header"], **settings)
-        if config["add-header"]
+        HeaderAddingSite(root, config["add-header"], secureHeaders, **settings)
+        if config["add-header"] or secureHeaders
         else server.Site(root, **settings)
     )
     if config["display-tracebacks"]:
@@ -736,7 +646,11 @@ def makeService(config: Options) -> MultiService:
         stops after it has stopped listening.  When the root has a
         L{static.Registry}, the service is registered in it as the
         L{IServiceCollection}, for resource scripts to find, as C{twistd web}
-        does.
+        does.  Before the listening services, one that shuts the live
+        HTTP/2 connections down gracefully when the server stops, within
+        C{--shutdown-deadline}.  Every C{ssl:} endpoint whose description
+        does not choose the TLS method (C{sslmethod=}) accepts TLS 1.2 and
+        later only, with ciphers fit for HTTP/2.
     """
     service = MultiService()
     if config["threadpool"] is not None:
@@ -747,6 +661,7 @@ def makeService(config: Options) -> MultiService:
     if isinstance(registry, static.Registry):
         registry.setComponent(IServiceCollection, service)
     site = _makeSite(config)
+    HTTP2ShutdownService(site, config["shutdown-deadline"]).setServiceParent(service)
     for description in config["listen"]:
         # A service that ends twistd in one line when it cannot listen (a port
         # in use, say), rather than running on without listening.
@@ -754,5 +669,7 @@ def makeService(config: Options) -> MultiService:
         # Refuse a TLS client with whom no protocol is common as RFC 7301
         # asks, and say so in the log.
         useOwnSelection(listening.endpoint)
+        if not choosesTLSMethod(description):
+            useSecureDefaults(listening.endpoint)
         listening.setServiceParent(service)
     return service

@@ -113,13 +113,16 @@ def _webRoot(tmp: Path) -> tuple[Path, bytes]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPSSite]:
     """
     A web root with an index page, a directory and a 4 MiB file, served over
-    HTTPS by C{twistd -n web-re --path --listen ssl:...}.
+    HTTPS by C{twistd -n web-re --path --listen ssl:...}, in HTTP/1.x only
+    (C{--no-http2}: these tests are about HTTP/1.x over TLS;
+    C{test_http2_e2e} has HTTP/2 over TLS).
     """
     tmp = tmp_path_factory.mktemp("https")
     certificate, key = writeSelfSignedCertificate(tmp)
     root, big = _webRoot(tmp)
     with _twistdWebRe(
         tmp,
+        "--no-http2",
         "--listen",
         f"ssl:PORT:interface={LOOPBACK}:privateKey={key}:certKey={certificate}",
         "--path",
@@ -308,6 +311,7 @@ def test_httpsOptionWithEndpointOptions(tmp_path: Path) -> None:
     root, _ = _webRoot(tmp_path)
     with _twistdWebRe(
         tmp_path,
+        "--no-http2",
         f"--https=PORT:interface={LOOPBACK}",
         "--certificate",
         str(certificate),

@@ -50,9 +50,10 @@ def helloSite(clock: MemoryReactorClock, **settings: float) -> server.Site:
     """
     @param clock: the site's reactor.
     @param settings: more keyword arguments for the L{server.Site}.
-    @return: a site serving L{Hello}.
+    @return: a site serving L{Hello}, in HTTP/1 only (C{h2} off: these
+        tests are about HTTP/1.1 over TLS; C{test_negotiation} has C{h2}).
     """
-    return server.Site(Hello(), reactor=clock, **settings)
+    return server.Site(Hello(), reactor=clock, h2=False, **settings)
 
 
 class TCPTransport(StringTransport):
@@ -204,12 +205,12 @@ class TLSConnection:
 @pytest.mark.parametrize("factory", [http.HTTPFactory(), server.Site(Hello())])
 def test_namesProtocolsForALPN(factory: http.HTTPFactory) -> None:
     """
-    Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/1.1
-    first: without them, Twisted refuses the handshake of every client offering
-    ALPN.
+    Every factory names the protocols it speaks to Twisted's TLS layer, HTTP/2
+    first, then HTTP/1.1: without them, Twisted refuses the
+    handshake of every client offering ALPN.
     """
     assert verifyObject(IProtocolNegotiationFactory, factory)
-    assert factory.acceptableProtocols() == [b"http/1.1", b"http/1.0"]
+    assert factory.acceptableProtocols() == [b"h2", b"http/1.1", b"http/1.0"]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from twisted.python.threadpool import ThreadPool
 
 from twisted_web_re import http, resource, script, server, static, tap, twcgi, wsgi
 from twisted_web_re._run.demo import DEMO_PAGE, DemoPage
-from twisted_web_re._run.services import ThreadPoolService
+from twisted_web_re._run.services import HTTP2ShutdownService, ThreadPoolService
 from twisted_web_re._version import __version__
 
 # Every option of `twistd web`, by long name: `twistd web-re` must accept each.
@@ -371,7 +371,7 @@ class TestListen:
         cert, key = selfSignedCertificate
         with pytest.warns(FutureWarning):
             options = parse("--https", value, "-c", str(cert), "-k", str(key))
-        [child] = list(tap.makeService(options))
+        [child] = listeners(tap.makeService(options))
         assert isinstance(child, StreamServerEndpointService)
         assert isinstance(child.endpoint, SSL4ServerEndpoint)
         assert child.endpoint._port == port
@@ -395,7 +395,7 @@ class TestListen:
         with pytest.warns(FutureWarning):
             options = parse("--https", "8443", "-c", str(cert), "-k", str(key))
         service = tap.makeService(options)
-        [child] = list(service)
+        [child] = listeners(service)
         assert isinstance(child, StreamServerEndpointService)
         assert isinstance(child.endpoint, SSL4ServerEndpoint)
 
@@ -415,7 +415,7 @@ class TestListen:
             "--listen",
             f"ssl:8443:privateKey={key}:certKey={cert}:dhParameters={missing}",
         )
-        [child] = list(tap.makeService(options))
+        [child] = listeners(tap.makeService(options))
         assert isinstance(child, StreamServerEndpointService)
         assert isinstance(child.endpoint, SSL4ServerEndpoint)
 
@@ -1250,7 +1250,7 @@ class TestMakeService:
         )
         service = tap.makeService(options)
         assert isinstance(service, MultiService)
-        children = list(service)
+        children = listeners(service)
         assert len(children) == 3
         assert all(isinstance(c, StreamServerEndpointService) for c in children)
         endpoints = [c.endpoint for c in children]
@@ -1323,6 +1323,16 @@ GET_OTHER = b"GET /other/page HTTP/1.1\r\nHost: example.com\r\n\r\n"
 GET_CHILD = b"GET /child HTTP/1.1\r\nHost: example.com\r\n\r\n"
 GET_MISSING = b"GET /missing HTTP/1.1\r\nHost: example.com\r\n\r\n"
 POST_ROOT = b"POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 2\r\n\r\nhi"
+
+
+def listeners(service: MultiService) -> list[StreamServerEndpointService]:
+    """
+    The endpoint services of a service made by L{tap.makeService}, in order.
+
+    @param service: The service.
+    @return: Its children that listen.
+    """
+    return [c for c in service if isinstance(c, StreamServerEndpointService)]
 
 
 def site(options: tap.Options) -> Any:
@@ -1807,7 +1817,9 @@ class TestWSGI:
         """
         The thread pool runs in a service of its own, the first child, so
         that it starts before the server listens and stops after it has
-        stopped listening; one endpoint service per C{--listen} follows.
+        stopped listening; then the service shutting down HTTP/2
+        connections gracefully, stopped after the server stops listening;
+        one endpoint service per C{--listen} follows.
         """
         options = parse(
             "--wsgi",
@@ -1819,9 +1831,10 @@ class TestWSGI:
         )
         service = tap.makeService(options)
         children = list(service)
-        assert len(children) == 3
+        assert len(children) == 4
         assert poolService(service).pool is options["threadpool"]
-        assert all(isinstance(c, StreamServerEndpointService) for c in children[1:])
+        assert isinstance(children[1], HTTP2ShutdownService)
+        assert all(isinstance(c, StreamServerEndpointService) for c in children[2:])
 
     def test_noPoolService(self, webroot: Path) -> None:
         """
@@ -1830,7 +1843,9 @@ class TestWSGI:
         for options in (parse(), parse("--path", str(webroot))):
             service = tap.makeService(options)
             assert options["threadpool"] is None
-            assert all(isinstance(c, StreamServerEndpointService) for c in service)
+            first, *others = service
+            assert isinstance(first, HTTP2ShutdownService)
+            assert all(isinstance(c, StreamServerEndpointService) for c in others)
 
     def test_poolStartsAndStops(self) -> None:
         """

@@ -7,7 +7,8 @@ its request factory and carries it through the stream contract
 L{ResponseWriter}.  It answers pipelined requests strictly one after another,
 keeps the connection alive or closes it, enforces the idle, head and body
 timeouts, routes back-pressure between the transport and the response's
-producer, and can hand the connection to another protocol after a C{101}.
+producer, and can hand the connection to another protocol: after a C{101},
+or to HTTP/2 as the connection starts (L{ProtocolSwitching}).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from twisted_web_re._protocols.http1state import (
     HEAD,
     IDLE,
     LINGERING,
+    OPENING,
     RESPONDING,
     SWITCHED,
     TRANSITIONS,
@@ -50,7 +52,9 @@ from twisted_web_re._protocols.http1state import (
     mayParse,
     mayRead,
 )
+from twisted_web_re._protocols.http1switch import ProtocolSwitching
 from twisted_web_re._protocols.internals import isPullAdapter, pullToPush
+from twisted_web_re._protocols.negotiation import HTTP2Protocol, Negotiation
 from twisted_web_re._protocols.output import Output
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._protocols.tlshandshake import logHandshakeFailure
@@ -92,7 +96,7 @@ BodyRefusal = Callable[[IStreamRequest, "int | None"], "int | None"]
 
 
 @implementer(IPushProducer, IStream, IHandshakeListener)
-class HTTPChannel(Protocol):
+class HTTPChannel(Protocol, ProtocolSwitching):
     """
     An HTTP/1.1 server connection, and the L{IStream} of the request it is
     answering.
@@ -120,7 +124,7 @@ class HTTPChannel(Protocol):
     _reactor: IReactorTime
 
     def __init__(self) -> None:
-        self._state: State = IDLE
+        self._state: State = OPENING
         self._buffer = b""
         self._request: IStreamRequest | None = None
         self._decoder: BodyDecoder | None = None
@@ -129,7 +133,7 @@ class HTTPChannel(Protocol):
         self._readPaused = False
         self._writePaused = False
         self._producer: IPushProducer | None = None
-        self._switched: IProtocol | None = None
+        self._switched: IProtocol | HTTP2Protocol | None = None
         self._timer: IDelayedCall | None = None
         self._since = 0.0
         self._pausedAt = 0.0
@@ -151,6 +155,7 @@ class HTTPChannel(Protocol):
         accessLog: AccessLog | None = None,
         refuseBody: BodyRefusal | None = None,
         trustedProxies: tuple[Network, ...] = (),
+        negotiation: Negotiation | None = None,
     ) -> None:
         """
         Give the channel what it shares with the other connections, before
@@ -164,7 +169,11 @@ class HTTPChannel(Protocol):
         @param refuseBody: asked, for each request with a body, whether to
             read it: C{None} to read it, or the status to answer at once.
         @param trustedProxies: networks whose forwarding headers are believed.
+        @param negotiation: the ways the connection may become HTTP/2 (and
+            the HTTP/2 connections its factory's connections became);
+            C{None}, the default, serves only HTTP/1.1.
         """
+        self._negotiation = negotiation
         self._limits = limits
         self._givenReactor = reactor
         self._accessLog = accessLog
@@ -235,6 +244,9 @@ class HTTPChannel(Protocol):
             logHandshakeFailure(self.transport, reason)
         state = self._state
         self._setState(CLOSING)
+        # The first request's hook (see ProtocolSwitching._opening), if
+        # none came.
+        vars(self).pop("_startRequest", None)
         timer, self._timer = self._timer, None
         if timer is not None and timer.active():
             timer.cancel()
@@ -260,57 +272,7 @@ class HTTPChannel(Protocol):
         if request.startedWriting and self._accessLog is not None:
             self._accessLog(request)
 
-    def switchProtocol(self, protocol: IProtocol) -> None:
-        """
-        Hand the connection to C{protocol} (WebSocket, h2c): the request
-        being answered committed a C{101 Switching Protocols} head, which
-        is sent now; then C{protocol} is connected to the transport and given
-        the bytes the client sent after that request, already read.  From
-        then on the channel only passes input and the connection's loss on.
-
-        The request is logged, and is no longer the channel's: what it
-        writes or finishes afterwards is ignored.
-
-        @raise RuntimeError: no request is being answered (its body all
-            read) with a committed C{101} head.
-        """
-        request = self._request
-        writer = self._writer
-        if self._state is not RESPONDING or request is None or writer.code != 101:
-            raise RuntimeError(
-                f"cannot switch protocols in state {self._state.name} "
-                f"with response code {writer.code}"
-            )
-        if writer.pending:
-            self._out.send(writer.head(None))
-        self._out.uncork()
-        self._request = None
-        self._producer = None
-        if self._accessLog is not None:
-            self._accessLog(request)
-        timer, self._timer = self._timer, None
-        if timer is not None and timer.active():
-            timer.cancel()
-        self._setState(SWITCHED)
-        self._switched = protocol
-        buffered, self._buffer = self._buffer, b""
-        transport: Any = self.transport
-        transport.unregisterProducer()
-        if self._readPaused:
-            self._readPaused = False
-            transport.resumeProducing()
-        protocol.makeConnection(transport)
-        if buffered:
-            protocol.dataReceived(buffered)
-
     # -- what the request asks of its stream ----------------------------------
-
-    def handshakeCompleted(self) -> None:
-        """
-        Note that the TLS handshake has ended well (Twisted's TLS layer calls
-        this), so that a later TLS error is not logged as a handshake failure.
-        """
-        self._handshaken = True
 
     def isSecure(self) -> bool:
         """Return whether the connection is over TLS (asked once)."""
@@ -465,7 +427,7 @@ class HTTPChannel(Protocol):
         """The time by which the current state must have moved on."""
         limits = self._limits
         state = self._state
-        if state is IDLE:
+        if state is IDLE or state is OPENING:
             timeout = limits.idleTimeout
         elif state is HEAD:
             timeout = limits.headTimeout
@@ -490,7 +452,7 @@ class HTTPChannel(Protocol):
             self._timer = self._reactor.callLater(deadline - now, self._timerFired)
             return
         state = self._state
-        if state is IDLE:
+        if state is IDLE or state is OPENING:
             self._close()
         elif state is LINGERING:
             self.transport.abortConnection()  # type: ignore[union-attr]
@@ -515,6 +477,9 @@ class HTTPChannel(Protocol):
             self._buffer = b""
         if mayParse(state, self._writePaused):
             self._parse(data)
+            return
+        if state is OPENING:
+            self._opening(data)
             return
         self._buffer = data
         self._updateReading()

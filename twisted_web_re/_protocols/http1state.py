@@ -15,15 +15,18 @@ PIPELINE_BUFFER = 64 * 1024
 class State(enum.IntEnum):
     """
     Where a connection is.  RFC 9112 sections 9.3 (persistence) and 9.6
-    (tear-down), and RFC 9110 section 15.2.2 (101), drawn::
+    (tear-down), RFC 9110 section 15.2.2 (101) and RFC 9113 section 3
+    (starting HTTP/2), drawn::
 
+        OPENING --TLS chose h2, or the HTTP/2 preface--> SWITCHED
+        OPENING --first bytes, not HTTP/2--> IDLE
         IDLE --first byte--> HEAD --head, no body--> RESPONDING
         IDLE/HEAD --head with a body--> BODY <--pause/resume--> BODY_PAUSED
         BODY/BODY_PAUSED --body done--> RESPONDING
         BODY/BODY_PAUSED --answered before its body was read--> DRAINING
         DRAINING --rest of the body dropped--> IDLE
         RESPONDING --finished, keep-alive--> IDLE
-        RESPONDING --101 sent, switchProtocol--> SWITCHED
+        RESPONDING --101 sent, switchProtocol or h2c Upgrade--> SWITCHED
         any --error answered, draining input a while--> LINGERING
         any --close, connection lost--> CLOSING
 
@@ -44,6 +47,7 @@ class State(enum.IntEnum):
     SWITCHED = 6
     LINGERING = 7
     CLOSING = 8
+    OPENING = 9
 
 
 # The members as module constants: a member looked up on its Enum class
@@ -58,10 +62,12 @@ RESPONDING = State.RESPONDING
 SWITCHED = State.SWITCHED
 LINGERING = State.LINGERING
 CLOSING = State.CLOSING
+OPENING = State.OPENING
 
 ENDS = frozenset({LINGERING, CLOSING})
 
 TRANSITIONS: dict[State, frozenset[State]] = {
+    OPENING: frozenset({IDLE, SWITCHED}) | ENDS,
     IDLE: frozenset({HEAD, BODY, RESPONDING}) | ENDS,
     HEAD: frozenset({BODY, RESPONDING}) | ENDS,
     BODY: frozenset({BODY_PAUSED, RESPONDING, DRAINING}) | ENDS,
@@ -89,8 +95,9 @@ def mayParse(state: State, writePaused: bool) -> bool:
     read (the client may not read responses before it has sent it), unless
     its request paused it; a new request is read only while the client
     reads its responses (C{writePaused} false; Twisted ticket 8868); nothing
-    is parsed while a response is under way, or once the connection is
-    switched or ending.
+    is parsed while a response is under way, before the first bytes have
+    said which protocol the connection speaks, or once it is switched or
+    ending.
     """
     if state is BODY or state is DRAINING:
         return True

@@ -1,6 +1,8 @@
 """
 The TLS handshake: choosing the application protocol by ALPN (RFC 7301),
-and saying in the log why a handshake failed.
+C{h2} only on a connection fit for HTTP/2 (RFC 9113 section 9.2), the TLS
+settings of C{twistd web-re}'s C{ssl:} ports, and saying in the log why a
+handshake failed.
 
 Twisted's TLS layer installs its own ALPN choice on every context it makes.
 When the client's offer and the factory's protocols have nothing in common,
@@ -31,6 +33,18 @@ _log = Logger()
 _NAMES_LOGGED = 8
 _NAME_LOGGED = 40
 
+#: The TLS 1.2 cipher suites of C{twistd web-re}'s C{ssl:} ports: forward
+#: secret key exchange with AEAD encryption only, which is what RFC 9113
+#: section 9.2.2 leaves off its block list (Mozilla's "intermediate"
+#: list).  The TLS 1.3 suites, all of them fit, are OpenSSL's own.
+HTTP2_CIPHERS = (
+    b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    b"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    b"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    b"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
+    b"DHE-RSA-CHACHA20-POLY1305"
+)
+
 
 class NoApplicationProtocol(SSL.Error):
     """
@@ -46,6 +60,74 @@ class NoApplicationProtocol(SSL.Error):
         super().__init__([("ALPN", "", "no application protocol in common")])
 
 
+def _context(endpoint: object) -> SSL.Context | None:
+    """
+    The one TLS context an C{ssl:} endpoint will listen with, which may
+    still be changed; C{None} if there is none such.
+
+    Twisted keeps an endpoint's TLS options private, as
+    C{_sslContextFactory}; where that is not found, or its context cannot
+    be made, or is made afresh each time (so a change would be lost),
+    there is none.
+    """
+    if not isinstance(endpoint, SSL4ServerEndpoint):
+        return None
+    getContext = getattr(
+        getattr(endpoint, "_sslContextFactory", None), "getContext", None
+    )
+    if getContext is None:
+        return None
+    try:
+        context = getContext()
+    except Exception:
+        # Options OpenSSL cannot apply (a bad dhParameters= file, say): the
+        # same error is reported when the endpoint listens, as without us.
+        return None
+    if not isinstance(context, SSL.Context) or getContext() is not context:
+        return None
+    return context
+
+
+def useSecureDefaults(endpoint: object) -> bool:
+    """
+    Have an C{ssl:} endpoint accept TLS 1.2 and later only, and in TLS 1.2
+    only the cipher suites of L{HTTP2_CIPHERS}, as RFC 9113 section 9.2
+    asks of a server offering HTTP/2.
+
+    To be called before the endpoint listens, and only where its
+    description did not choose the TLS method (C{sslmethod=}) itself.
+
+    @param endpoint: a server endpoint, of any kind.
+    @return: whether the endpoint's TLS settings are now these.
+    """
+    context = _context(endpoint)
+    if context is None:
+        return False
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_cipher_list(HTTP2_CIPHERS)
+    return True
+
+
+def fitForHTTP2(connection: SSL.Connection) -> bool:
+    """
+    Tell whether a TLS connection, as negotiated so far (OpenSSL chooses
+    the version and cipher before the ALPN protocol), may carry HTTP/2:
+    TLS 1.3, or TLS 1.2 with forward secret key exchange and AEAD
+    encryption (RFC 9113 section 9.2).
+
+    @param connection: the server side of the connection.
+    """
+    version = connection.get_protocol_version_name()
+    if version == "TLSv1.3":
+        return True
+    if version != "TLSv1.2":
+        return False
+    cipher = connection.get_cipher_name() or ""
+    return cipher.startswith(("ECDHE-", "DHE-")) and (
+        "-GCM-" in cipher or "CHACHA20-POLY1305" in cipher
+    )
+
+
 def useOwnSelection(endpoint: object) -> bool:
     """
     Have an C{ssl:} endpoint choose protocols by L{selectProtocol} rather
@@ -59,21 +141,8 @@ def useOwnSelection(endpoint: object) -> bool:
     @param endpoint: a server endpoint, of any kind.
     @return: whether the endpoint now uses L{selectProtocol}.
     """
-    if not isinstance(endpoint, SSL4ServerEndpoint):
-        return False
-    getContext = getattr(
-        getattr(endpoint, "_sslContextFactory", None), "getContext", None
-    )
-    if getContext is None:
-        return False
-    try:
-        context = getContext()
-    except Exception:
-        # Options OpenSSL cannot apply (a bad dhParameters= file, say): the
-        # same error is reported when the endpoint listens, as without us.
-        return False
-    if not isinstance(context, SSL.Context) or getContext() is not context:
-        # A fresh context each time: a change to this one would be lost.
+    context = _context(endpoint)
+    if context is None:
         return False
     try:
         context.set_alpn_select_callback(selectProtocol)
@@ -85,7 +154,8 @@ def useOwnSelection(endpoint: object) -> bool:
 def selectProtocol(connection: SSL.Connection, offered: Sequence[bytes]) -> Any:
     """
     Choose, of the protocols a TLS client offers by ALPN, the one its
-    factory prefers (per C{IProtocolNegotiationFactory.acceptableProtocols}).
+    factory prefers (per C{IProtocolNegotiationFactory.acceptableProtocols}),
+    C{h2} only if the connection is L{fitForHTTP2}.
 
     @param connection: the server side of the TLS connection, made by
         Twisted's TLS layer.
@@ -103,7 +173,7 @@ def selectProtocol(connection: SSL.Connection, offered: Sequence[bytes]) -> Any:
     if not spoken:
         return SSL.NO_OVERLAPPING_PROTOCOLS
     for name in spoken:
-        if name in offered:
+        if name in offered and (name != b"h2" or fitForHTTP2(connection)):
             return name
     _log.info(
         "TLS handshake with {peer} refused (no_application_protocol): it"

@@ -18,7 +18,7 @@ from twisted.internet.interfaces import IReactorCore
 from twisted.internet.protocol import Factory
 from twisted.python import usage
 
-__all__ = ["CannotListen", "ListeningService", "checkPort"]
+__all__ = ["CannotListen", "ListeningService", "checkPort", "choosesTLSMethod"]
 
 # The endpoint types whose address is a TCP port: the port is their first
 # argument after the type, or their "port" keyword.
@@ -80,6 +80,21 @@ def checkPort(description: str) -> None:
             f"cannot listen on {description!r}: port {port} is out of range"
             f" ({_PORT_RANGE.start}-{_PORT_RANGE.stop - 1})"
         )
+
+
+def choosesTLSMethod(description: str) -> bool:
+    """
+    Tell whether an endpoint description chooses its TLS method itself.
+
+    @param description: An endpoint description.
+    @return: Whether it is an C{ssl:} endpoint with an C{sslmethod=}.
+    """
+    positional, keywords = _arguments(description)
+    return (
+        bool(positional)
+        and positional[0].lower() == "ssl"
+        and ("sslmethod" in keywords)
+    )
 
 
 def _reason(error: BaseException) -> str:

@@ -1,6 +1,8 @@
 """
 The services behind C{twistd web-re}: a site that adds C{--add-header} fields
-to every response, and the thread pool a C{--wsgi} application runs in.
+to every response (and C{--hsts} to every one over TLS), the thread pool a
+C{--wsgi} application runs in, and the graceful shutdown of HTTP/2
+connections when the server stops.
 """
 
 from __future__ import annotations
@@ -15,12 +17,34 @@ from twisted.internet.interfaces import (
 )
 from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import http_headers, server
+from twisted_web_re import http, http_headers, server
+
+#: Seconds HTTP/2 connections are given to finish their streams when the
+#: server stops (C{--shutdown-deadline}): a browser's requests in flight
+#: finish within that, and a stop is not held up for long by a slow one.
+DEFAULT_SHUTDOWN_DEADLINE = 5.0
+
+
+def hstsHeader(seconds: int, includeSubDomains: bool) -> tuple[bytes, bytes]:
+    """
+    The C{Strict-Transport-Security} field of C{--hsts} (RFC 6797 section
+    6.1).
+
+    @param seconds: its C{max-age}.
+    @param includeSubDomains: whether the policy covers subdomains too.
+    @return: the field's name and value.
+    """
+    value = b"max-age=%d" % seconds
+    if includeSubDomains:
+        value += b"; includeSubDomains"
+    return b"Strict-Transport-Security", value
 
 
 class HeaderAddingRequest(server.Request):
     """
-    A request whose every response carries its site's C{extraHeaders}.
+    A request whose every response carries its site's C{extraHeaders}, and,
+    when it came over TLS, its C{secureHeaders} (RFC 6797 section 7.2: an
+    HSTS policy is never sent over cleartext).
 
     The headers are added when the request starts being processed, before any
     resource is found or rendered, so a resource that sets a header of the
@@ -42,8 +66,12 @@ class HeaderAddingRequest(server.Request):
         if headers is self._extendedHeaders:
             return
         self._extendedHeaders = headers
-        for name, value in self.channel.site.extraHeaders:
+        site = self.channel.site
+        for name, value in site.extraHeaders:
             headers.addRawHeader(name, value)
+        if site.secureHeaders and self.isSecure():
+            for name, value in site.secureHeaders:
+                headers.addRawHeader(name, value)
 
     def process(self) -> None:
         """
@@ -75,9 +103,12 @@ class HeaderAddingRequest(server.Request):
 
 class HeaderAddingSite(server.Site):
     """
-    A site that adds the same headers to every response it sends.
+    A site that adds the same headers to every response it sends, and more
+    to every response over TLS.
 
     @ivar extraHeaders: The C{(name, value)} pairs added, in order.
+    @ivar secureHeaders: The C{(name, value)} pairs added after them to the
+        responses over TLS.
     """
 
     requestFactory = HeaderAddingRequest
@@ -86,18 +117,21 @@ class HeaderAddingSite(server.Site):
         self,
         root: object,
         extraHeaders: Iterable[tuple[bytes, bytes]],
+        secureHeaders: Iterable[tuple[bytes, bytes]] = (),
         **kwargs: object,
     ) -> None:
         """
         @param root: The root resource: ours, or one written for twisted.web
             (C{--class} may name either).
         @param extraHeaders: The headers to add, as C{(name, value)} pairs.
+        @param secureHeaders: The headers to add over TLS only.
         @param kwargs: Passed on to L{server.Site}.
         """
         # A twisted.web resource provides twisted.web's IResource, not ours:
         # the same methods, so it is served as it is.
         super().__init__(root, **kwargs)  # type: ignore[arg-type]
         self.extraHeaders = tuple(extraHeaders)
+        self.secureHeaders = tuple(secureHeaders)
 
 
 class ThreadPoolService(Service):
@@ -159,3 +193,32 @@ class ThreadPoolService(Service):
         """
         self.pool.stop()
         self._reactor.callFromThread(stopped.callback, None)
+
+
+class HTTP2ShutdownService(Service):
+    """
+    Shuts down, when the server stops, every HTTP/2 connection of a site:
+    each is told at once (GOAWAY) to send no more requests, its requests in
+    flight are let finish, and it is closed within a deadline at the latest.
+    The stop waits for all of them.
+
+    @ivar site: The site whose connections these are.
+    @ivar deadline: Seconds each connection is given.
+    """
+
+    def __init__(self, site: http.HTTPFactory, deadline: float) -> None:
+        """
+        @param site: The site.
+        @param deadline: Seconds each connection is given.
+        """
+        self.site = site
+        self.deadline = deadline
+
+    def stopService(self) -> Deferred[None]:
+        """
+        Shut the site's HTTP/2 connections down.
+
+        @return: A L{Deferred} firing once every one of them is closed.
+        """
+        super().stopService()
+        return self.site.shutDownHTTP2(self.deadline)
