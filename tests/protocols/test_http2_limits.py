@@ -435,3 +435,55 @@ def test_refusedStreamsCountAsProvokedResets() -> None:
     goaway = h2.goaway()
     assert goaway is not None
     assert goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+
+
+def test_requestResetInTheSameReadIsNotServed(logged: list[dict[str, Any]]) -> None:
+    """
+    A request whose stream the client resets in the same read as its
+    HEADERS (rapid reset, the frames arriving together) is never processed,
+    and nothing raises or is logged as an error; the connection goes on.
+    """
+    h2 = H2Client(processWith(_answerAtOnce))
+    streamId = h2.client.get_next_available_stream_id()
+    h2.client.send_headers(
+        streamId,
+        [
+            (b":method", b"GET"),
+            (b":scheme", b"https"),
+            (b":path", b"/"),
+            (b":authority", b"example.com"),
+        ],
+        end_stream=True,
+    )
+    h2.client.reset_stream(streamId, ErrorCodes.CANCEL)
+    h2.pump()
+    assert ANSWERED == []
+    assert not h2.closed
+    assert [e for e in logged if "log_failure" in e] == []
+    other = h2.request(b"/other")
+    assert h2.response(other).status == 200
+
+
+def test_bodyAndResetInTheSameRead() -> None:
+    """
+    DATA with END_STREAM then RST_STREAM in one read: the request is given
+    up, not processed, and the connection's window is given back.
+    """
+    PENDING.clear()
+    h2 = H2Client(processWith(_later))
+    streamId = h2.request(b"/up", b"POST", end=False)
+    h2.client.send_data(streamId, b"x" * 1000, end_stream=True)
+    h2.client.reset_stream(streamId, ErrorCodes.CANCEL)
+    h2.pump()
+    assert PENDING == []
+    assert h2.server._streams == {}
+    assert h2.server.engine.inbound_flow_control_window >= 1024 * 1024 - 1000
+
+
+ANSWERED: list[http.Request] = []
+
+
+def _answerAtOnce(request: http.Request) -> None:
+    ANSWERED.append(request)
+    request.write(b"ok")
+    request.finish()

@@ -427,9 +427,40 @@ class HTTP2Connection(Protocol):
             return
         if self.engine.provokedResets:
             self._countProvokedResets()
+        if len(events) > 1:
+            reset = {
+                event.stream_id
+                for event in events
+                if isinstance(event, (StreamReset, MalformedRequest))
+            }
+            if reset:
+                self._eventsBeforeResets(events, reset)
+                return
         for event in events:
             if self._closing:
                 return
+            self._event(event)
+
+    def _eventsBeforeResets(self, events: list[Event], reset: set[int]) -> None:
+        """
+        Handle C{events}, some of whose streams were reset later in the same
+        read (by the client, or by C{h2} for a stream error): C{h2} has
+        closed those streams already, so what came on them before their
+        reset is dropped (their DATA handed back to the connection's window)
+        and a request among it is never made, let alone answered.
+        """
+        for event in events:
+            if self._closing:
+                return
+            streamId = getattr(event, "stream_id", 0)
+            if streamId in reset and not isinstance(
+                event, (StreamReset, MalformedRequest)
+            ):
+                if isinstance(event, DataReceived) and event.flow_controlled_length:
+                    self.engine.acknowledge_received_data(
+                        event.flow_controlled_length, streamId
+                    )
+                continue
             self._event(event)
 
     def _countProvokedResets(self) -> None:
