@@ -44,8 +44,10 @@ class _Reader:
         self.peakHeld = 0
 
     def held(self) -> int:
-        """What the server holds for the client: unsent response data held
-        for the windows, and written to the transport but not read."""
+        """
+        What the server holds for the client: response data held for the
+        windows, and written to the transport but not read.
+        """
         flow = self.h2.server.flow
         return sum(flow.held(s) for s in self.digests) + self.transport.unsent
 
