@@ -90,6 +90,22 @@ class SendBufferTransport(StringTransport):
             self.producerPaused = False
             self.producer.resumeProducing()
 
+    def read(self, size: int) -> bytes:
+        """
+        The client reads up to C{size} bytes of what was written: return
+        them; the producer is resumed once no more than C{bufferSize} are
+        left unread.
+        """
+        written = self.value()
+        taken, left = written[:size], written[size:]
+        self.clear()
+        self.io.write(left)
+        self.unsent = len(left)
+        if self.producerPaused and self.unsent <= self.bufferSize:
+            self.producerPaused = False
+            self.producer.resumeProducing()
+        return taken
+
 
 def processWith(handler: Callable[[http.Request], Any]) -> type[http.Request]:
     """A request class whose C{process} calls C{handler}."""

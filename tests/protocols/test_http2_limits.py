@@ -13,7 +13,7 @@ from h2.errors import ErrorCodes
 from h2.events import RemoteSettingsChanged
 from h2.settings import SettingCodes
 from hpack import Encoder
-from hyperframe.frame import GoAwayFrame, HeadersFrame
+from hyperframe.frame import GoAwayFrame, HeadersFrame, WindowUpdateFrame
 from twisted.python.failure import Failure
 
 from twisted_web_re import http
@@ -346,3 +346,144 @@ def test_continuationFloodEndsTheConnection() -> None:
     assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
     assert h2.closed
     assert PENDING == []
+
+
+def _overflowWindow(streamId: int) -> bytes:
+    """A WINDOW_UPDATE taking C{streamId}'s window past 2**31-1."""
+    return bytes(WindowUpdateFrame(streamId, window_increment=2**31 - 1).serialize())
+
+
+def test_provokedResetsOverTheLimitEndTheConnection(
+    logged: list[dict[str, Any]],
+) -> None:
+    """
+    MadeYouReset (CVE-2025-8671): a client that makes the server reset its
+    streams (here each request's window overflowed, which earns a
+    FLOW_CONTROL_ERROR reset while the request is being processed) more
+    often than C{h2MaxProvokedResetsPerSecond} gets GOAWAY ENHANCE_YOUR_CALM
+    and one log line; the client's own resets are not needed for it.
+    """
+    limits = DEFAULT_LIMITS.replace(h2MaxProvokedResetsPerSecond=20)
+    h2 = _client(limits=limits)
+    for _ in range(21):
+        stream = h2.request()
+        h2.send(_overflowWindow(stream))
+        if h2.closed:
+            break
+        assert h2.response(stream).reset == ErrorCodes.FLOW_CONTROL_ERROR
+    goaway = h2.goaway()
+    assert goaway is not None
+    assert goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert h2.closed
+    assert len(PENDING) == 21
+    assert len([e for e in logged if "CVE-2025-8671" in str(e.get("problem"))]) == 1
+
+
+def test_provokedResetsWithinTheLimitGoOn() -> None:
+    """
+    Resets provoked at or under C{h2MaxProvokedResetsPerSecond} (a burst of
+    that many, then that many a second) leave the connection serving.
+    """
+    limits = DEFAULT_LIMITS.replace(h2MaxProvokedResetsPerSecond=20)
+    h2 = _client(limits=limits)
+    for _second in range(3):
+        for _ in range(20):
+            stream = h2.request()
+            h2.send(_overflowWindow(stream))
+            assert h2.response(stream).reset == ErrorCodes.FLOW_CONTROL_ERROR
+        h2.clock.advance(1)
+    assert not h2.closed
+    assert h2.goaway() is None
+
+
+def test_malformedRequestsCountAsProvokedResets() -> None:
+    """
+    Malformed requests, each reset with PROTOCOL_ERROR on its own stream,
+    count against the same budget.
+    """
+    limits = DEFAULT_LIMITS.replace(h2MaxProvokedResetsPerSecond=5)
+    h2 = _client(limits=limits)
+    h2.client.config.validate_outbound_headers = False
+    h2.client.config.normalize_outbound_headers = False
+    for _ in range(5):
+        stream = h2.request(headers=[(b"X-Upper", b"1")])
+        assert h2.response(stream).reset == ErrorCodes.PROTOCOL_ERROR
+    assert not h2.closed
+    h2.request(headers=[(b"X-Upper", b"1")])
+    goaway = h2.goaway()
+    assert goaway is not None
+    assert goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+
+
+def test_refusedStreamsCountAsProvokedResets() -> None:
+    """
+    Streams refused beyond the concurrent limit (a client ignoring our
+    SETTINGS) count against the same budget.
+    """
+    limits = DEFAULT_LIMITS.replace(
+        h2MaxConcurrentStreams=1, h2MaxProvokedResetsPerSecond=5
+    )
+    h2 = _client(limits=limits)
+    h2.client.remote_settings.max_concurrent_streams = 100
+    h2.client.remote_settings.acknowledge()
+    h2.request(b"/kept")
+    for _ in range(5):
+        stream = h2.request()
+        assert h2.response(stream).reset == ErrorCodes.REFUSED_STREAM
+    assert not h2.closed
+    h2.request()
+    goaway = h2.goaway()
+    assert goaway is not None
+    assert goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+
+
+def test_requestResetInTheSameReadIsNotServed(logged: list[dict[str, Any]]) -> None:
+    """
+    A request whose stream the client resets in the same read as its
+    HEADERS (rapid reset, the frames arriving together) is never processed,
+    and nothing raises or is logged as an error; the connection goes on.
+    """
+    h2 = H2Client(processWith(_answerAtOnce))
+    streamId = h2.client.get_next_available_stream_id()
+    h2.client.send_headers(
+        streamId,
+        [
+            (b":method", b"GET"),
+            (b":scheme", b"https"),
+            (b":path", b"/"),
+            (b":authority", b"example.com"),
+        ],
+        end_stream=True,
+    )
+    h2.client.reset_stream(streamId, ErrorCodes.CANCEL)
+    h2.pump()
+    assert ANSWERED == []
+    assert not h2.closed
+    assert [e for e in logged if "log_failure" in e] == []
+    other = h2.request(b"/other")
+    assert h2.response(other).status == 200
+
+
+def test_bodyAndResetInTheSameRead() -> None:
+    """
+    DATA with END_STREAM then RST_STREAM in one read: the request is given
+    up, not processed, and the connection's window is given back.
+    """
+    PENDING.clear()
+    h2 = H2Client(processWith(_later))
+    streamId = h2.request(b"/up", b"POST", end=False)
+    h2.client.send_data(streamId, b"x" * 1000, end_stream=True)
+    h2.client.reset_stream(streamId, ErrorCodes.CANCEL)
+    h2.pump()
+    assert PENDING == []
+    assert h2.server._streams == {}
+    assert h2.server.engine.inbound_flow_control_window >= 1024 * 1024 - 1000
+
+
+ANSWERED: list[http.Request] = []
+
+
+def _answerAtOnce(request: http.Request) -> None:
+    ANSWERED.append(request)
+    request.write(b"ok")
+    request.finish()

@@ -60,6 +60,7 @@ from twisted_web_re._protocols.http2flow import OutboundFlow
 from twisted_web_re._protocols.http2stream import HTTP2Stream
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._wire.http2guard import FrameGuard
+from twisted_web_re._wire.http2guard import _Budget as Budget
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
 from twisted_web_re.http_headers import Headers
 
@@ -110,6 +111,7 @@ class HTTP2Connection(Protocol):
     factory: Factory | None = None
     site: object | None = None
     _guard: FrameGuard
+    _provokedResets: Budget
 
     def __init__(self) -> None:
         self.limits: Limits = DEFAULT_LIMITS
@@ -186,6 +188,7 @@ class HTTP2Connection(Protocol):
         self._guard = FrameGuard(
             limits, maxFrameSize=limits.h2MaxFrameSize, preface=False
         )
+        self._provokedResets = Budget(limits.h2MaxProvokedResetsPerSecond)
         upgrade = self._upgrade
         if upgrade is not None:
             try:
@@ -422,10 +425,64 @@ class HTTP2Connection(Protocol):
             self._goingAway = self.engine.highest_inbound_stream_id
             self._fail(error.error_code, f"{type(error).__name__}: {error}")
             return
+        if self.engine.provokedResets:
+            self._countProvokedResets()
+        if len(events) > 1:
+            reset = {
+                event.stream_id
+                for event in events
+                if isinstance(event, (StreamReset, MalformedRequest))
+            }
+            if reset:
+                self._eventsBeforeResets(events, reset)
+                return
         for event in events:
             if self._closing:
                 return
             self._event(event)
+
+    def _eventsBeforeResets(self, events: list[Event], reset: set[int]) -> None:
+        """
+        Handle C{events}, some of whose streams were reset later in the same
+        read (by the client, or by C{h2} for a stream error): C{h2} has
+        closed those streams already, so what came on them before their
+        reset is dropped (their DATA handed back to the connection's window)
+        and a request among it is never made, let alone answered.
+        """
+        for event in events:
+            if self._closing:
+                return
+            streamId = getattr(event, "stream_id", 0)
+            if streamId in reset and not isinstance(
+                event, (StreamReset, MalformedRequest)
+            ):
+                if isinstance(event, DataReceived) and event.flow_controlled_length:
+                    self.engine.acknowledge_received_data(
+                        event.flow_controlled_length, streamId
+                    )
+                continue
+            self._event(event)
+
+    def _countProvokedResets(self) -> None:
+        """
+        Spend the resets the client made us send (MadeYouReset,
+        CVE-2025-8671): over L{Limits.h2MaxProvokedResetsPerSecond}, end the
+        connection with GOAWAY ENHANCE_YOUR_CALM.
+        """
+        engine = self.engine
+        count, engine.provokedResets = engine.provokedResets, 0
+        now = self.reactor.seconds()
+        budget = self._provokedResets
+        for _ in range(count):
+            if not budget.spend(now):
+                self._fail(
+                    ErrorCodes.ENHANCE_YOUR_CALM,
+                    "more than "
+                    f"{self.limits.h2MaxProvokedResetsPerSecond} streams a second "
+                    "reset for frames that are stream errors "
+                    "(MadeYouReset, CVE-2025-8671)",
+                )
+                return
 
     def _event(self, event: Event) -> None:
         if isinstance(event, DataReceived):
@@ -495,6 +552,8 @@ class HTTP2Connection(Protocol):
                 problem=refusal,
             )
             engine.reset_stream(streamId, ErrorCodes.REFUSED_STREAM)
+            engine.provokedResets += 1
+            self._countProvokedResets()
             return
         stream = HTTP2Stream(self, streamId)
         self._streams[streamId] = stream

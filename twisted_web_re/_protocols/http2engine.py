@@ -12,6 +12,10 @@ stream is open.  This leans on two private methods of C{h2}
 L{H2_INTERNALS} says whether C{h2} still has them, and a test fails loudly
 when it does not (the fallback is C{h2}'s own connection error).
 
+It counts the streams it resets because of what the client sent (stream
+errors, MadeYouReset, CVE-2025-8671), through a third private method
+(C{_prepare_for_sending}), so that the connection can limit them.
+
 It also splits the inbound byte stream at frame boundaries (L{FrameSplitter})
 so that a client's GOAWAY can be taken by the connection rather than by C{h2},
 which after any GOAWAY refuses to send the responses still in flight.
@@ -28,7 +32,7 @@ from h2.events import Event
 from h2.exceptions import InvalidBodyLengthError, ProtocolError
 from h2.settings import SettingCodes
 from h2.stream import StreamState
-from hyperframe.frame import SettingsFrame
+from hyperframe.frame import Frame, RstStreamFrame, SettingsFrame
 
 from twisted_web_re._wire.limits import Limits
 
@@ -44,7 +48,11 @@ DEFAULT_WINDOW = 65535
 #: Whether this C{h2} still has the private methods L{ServerEngine} extends.
 H2_INTERNALS: dict[str, bool] = {
     name: callable(getattr(H2Connection, name, None))
-    for name in ("_receive_headers_frame", "_receive_data_frame")
+    for name in (
+        "_receive_headers_frame",
+        "_receive_data_frame",
+        "_prepare_for_sending",
+    )
 }
 
 _OPEN_STATES = (StreamState.OPEN, StreamState.HALF_CLOSED_REMOTE)
@@ -69,7 +77,30 @@ class ServerEngine(H2Connection):
     """
     C{h2}'s server-side connection, turning a malformed request into a
     stream error (see the module's docstring).
+
+    @ivar provokedResets: RST_STREAM frames queued while handling received
+        data, that is, streams reset because of what the client sent (a
+        malformed request, a window overflowed, a frame on a stream it
+        closed...), since the connection last took the count.
     """
+
+    provokedResets = 0
+    _receiving = False
+
+    def receive_data(self, data: bytes) -> list[Event]:  # type: ignore[override]
+        """See C{H2Connection.receive_data}; counts L{provokedResets}."""
+        self._receiving = True
+        try:
+            return super().receive_data(data)
+        finally:
+            self._receiving = False
+
+    def _prepare_for_sending(self, frames: list[Frame]) -> None:
+        if self._receiving:
+            for frame in frames:
+                if isinstance(frame, RstStreamFrame):
+                    self.provokedResets += 1
+        super()._prepare_for_sending(frames)
 
     def _streamError(
         self, streamId: int, error: ProtocolError

@@ -61,6 +61,7 @@ class OutboundFlow:
         self._now = now
         self._drained = drained
         self._held: dict[int, _Held] = {}
+        self._resumed: set[int] | None = None
 
     def held(self, streamId: int) -> int:
         """Return the bytes C{streamId} holds unsent."""
@@ -103,15 +104,24 @@ class OutboundFlow:
     def resume(self) -> None:
         """
         A window opened (a WINDOW_UPDATE or SETTINGS arrived): send what the
-        windows now allow, a frame per stream in turn.
+        windows now allow, a frame per stream in turn.  The streams that sent
+        some are told once all is sent, not between frames: a producer
+        resumed while its stream still holds data the windows will let go in
+        the next turn would add a write to it, past C{h2StreamBuffer}.
         """
-        progress = True
-        while progress and self._held:
-            progress = False
-            for streamId, held in list(self._held.items()):
-                before = held.size
-                if self._push(streamId, held, 1) or held.size != before:
-                    progress = True
+        resumed = self._resumed = set()
+        try:
+            progress = True
+            while progress and self._held:
+                progress = False
+                for streamId, held in list(self._held.items()):
+                    before = held.size
+                    if self._push(streamId, held, 1) or held.size != before:
+                        progress = True
+        finally:
+            self._resumed = None
+        for streamId in sorted(resumed):
+            self._drained(streamId)
 
     def _push(self, streamId: int, held: _Held, frames: int | None) -> bool:
         """
@@ -151,14 +161,22 @@ class OutboundFlow:
             if held.stalledSince is None and self.window(streamId) <= 0:
                 held.stalledSince = self._now()
             if sent:
-                self._drained(streamId)
+                self._sent(streamId)
             return False
         del self._held[streamId]
         if held.end and not sent:
             engine.end_stream(streamId)
         if sent:
-            self._drained(streamId)
+            self._sent(streamId)
         return True
+
+    def _sent(self, streamId: int) -> None:
+        """Some of C{streamId}'s data went: tell it, now or after L{resume}."""
+        resumed = self._resumed
+        if resumed is None:
+            self._drained(streamId)
+        else:
+            resumed.add(streamId)
 
     def stalled(self, timeout: float) -> list[tuple[int, bool]]:
         """

@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 from h2.errors import ErrorCodes
 from h2.exceptions import ProtocolError
 from twisted.internet.error import ConnectionAborted, ConnectionLost
-from twisted.internet.interfaces import IAddress, IPullProducer, IPushProducer
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPullProducer,
+    IPushProducer,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -103,6 +108,9 @@ class HTTP2Stream:
         self._method = b"GET"
         self._received = 0
         self._bodyPaused = False
+        self._since = 0.0
+        self._pausedAt = 0.0
+        self._bodyTimer: IDelayedCall | None = None
         self._held: deque[tuple[bytes, int]] = deque()
         self._endHeld = False
         self._head: ResponseHead | None = None
@@ -172,6 +180,8 @@ class HTTP2Stream:
             return
         if head.expectContinue:
             connection.engine.send_headers(self.streamId, _CONTINUE)
+        self._since = self.reactor.seconds()
+        self._armBodyTimer()
 
     def bodyReceived(self, data: bytes, flowLength: int) -> None:
         """
@@ -222,15 +232,22 @@ class HTTP2Stream:
     def pauseBody(self) -> None:
         """
         Deliver no more body until L{resumeBody}: what arrives meanwhile is
-        held, and the stream's window stays closed once it is used up.
+        held, and the stream's window stays closed once it is used up.  The
+        body's deadline does not run meanwhile (the application, not the
+        client, is slow).
         """
-        self._bodyPaused = True
+        if not self._bodyPaused:
+            self._bodyPaused = True
+            self._pausedAt = self.reactor.seconds()
 
     def resumeBody(self) -> None:
         """Deliver the body again, starting with what was held."""
         if not self._bodyPaused:
             return
         self._bodyPaused = False
+        self._since += self.reactor.seconds() - self._pausedAt
+        if self._bodyTimer is None:
+            self._armBodyTimer()
         held = self._held
         while held and not self._bodyPaused and self.state is RECEIVING:
             data, flowLength = held.popleft()
@@ -240,10 +257,54 @@ class HTTP2Stream:
             self._dispatch()
         self._connection.flush()
 
+    # -- the body's deadline ------------------------------------------------------
+
+    def _bodyDeadline(self) -> float | None:
+        """
+        When the body must have ended, as on HTTP/1.1: C{bodyTimeout} after
+        its head, plus 1/C{bodyMinRate} s for each byte received, not counting
+        the time the request kept its body paused; C{None} if there is none.
+        """
+        limits = self._connection.limits
+        if limits.bodyTimeout is None:
+            return None
+        return self._since + limits.bodyTimeout + self._received / limits.bodyMinRate
+
+    def _armBodyTimer(self) -> None:
+        deadline = self._bodyDeadline()
+        if deadline is not None and self.state is RECEIVING:
+            wait = max(deadline - self.reactor.seconds(), 0.0)
+            self._bodyTimer = self.reactor.callLater(wait, self._bodyTimerFired)
+
+    def _stopBodyTimer(self) -> None:
+        timer, self._bodyTimer = self._bodyTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _bodyTimerFired(self) -> None:
+        """
+        The body's deadline may have passed: answer 408 (or reset the stream
+        with C{CANCEL} once the response has started), or wait on.  Not while
+        the body is paused, nor once it has all arrived (held for a paused
+        request).
+        """
+        self._bodyTimer = None
+        if self.state is not RECEIVING or self._bodyPaused or self._endHeld:
+            return
+        deadline = self._bodyDeadline()
+        if deadline is None:
+            return
+        if self.reactor.seconds() < deadline:
+            self._armBodyTimer()
+            return
+        self._refuse(408, "request body not received in time")
+        self._connection.flush()
+
     def _dispatch(self) -> None:
         """The whole request has arrived: process it."""
         request = self.request
         self.state = PROCESSING
+        self._stopBodyTimer()
         if request is None:
             return
         try:
@@ -358,6 +419,7 @@ class HTTP2Stream:
         """The response ended: log the request, and let the stream go."""
         request = self.request
         self.state = FINISHED
+        self._stopBodyTimer()
         self._unregister()
         held, self._held = self._held, deque()
         for _, flowLength in held:
@@ -509,6 +571,7 @@ class HTTP2Stream:
             return
         finished = self.state is FINISHED
         self.state = GONE
+        self._stopBodyTimer()
         connection = self._connection
         unsent = connection.flow.discard(self.streamId)
         producer, self._producer = self._producer, None

@@ -147,6 +147,15 @@ H2_IDLE_TIMEOUT = 180.0
 #: ENHANCE_YOUR_CALM.  nginx's send_timeout is 60 s.
 H2_SEND_TIMEOUT = 60.0
 
+#: RST_STREAM frames a client may make the server send a second (MadeYouReset,
+#: CVE-2025-8671): frames that are stream errors on a stream being served (a
+#: window overflowed, a malformed request, a frame on a stream it closed...)
+#: free its slot while its request is still being processed, as its own resets
+#: would.  Counted like the client's own (a bucket of one second), with the
+#: same budget, as Netty counts the resets it sends (CVE-2025-55163).
+#: ENHANCE_YOUR_CALM beyond it.
+H2_MAX_PROVOKED_RESETS_PER_SECOND = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -183,6 +192,8 @@ class Limits:
     @ivar h2StreamBuffer: see L{H2_STREAM_BUFFER}.
     @ivar h2IdleTimeout: see L{H2_IDLE_TIMEOUT}; C{None} disables it.
     @ivar h2SendTimeout: see L{H2_SEND_TIMEOUT}; C{None} disables it.
+    @ivar h2MaxProvokedResetsPerSecond: see
+        L{H2_MAX_PROVOKED_RESETS_PER_SECOND}.
     """
 
     maxRequestLine: int = MAX_REQUEST_LINE
@@ -215,6 +226,7 @@ class Limits:
     h2StreamBuffer: int = H2_STREAM_BUFFER
     h2IdleTimeout: float | None = H2_IDLE_TIMEOUT
     h2SendTimeout: float | None = H2_SEND_TIMEOUT
+    h2MaxProvokedResetsPerSecond: int = H2_MAX_PROVOKED_RESETS_PER_SECOND
 
     def __post_init__(self) -> None:
         for name in (
@@ -262,6 +274,7 @@ class Limits:
             ("h2StreamWindow", 1, 2**31 - 1),
             ("h2ConnectionWindow", 65535, 2**31 - 1),
             ("h2StreamBuffer", 1, 2**31 - 1),
+            ("h2MaxProvokedResetsPerSecond", 1, 2**31 - 1),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:
