@@ -59,8 +59,7 @@ from twisted_web_re._protocols.http2engine import (
 from twisted_web_re._protocols.http2flow import OutboundFlow
 from twisted_web_re._protocols.http2stream import HTTP2Stream
 from twisted_web_re._protocols.reactor import resolveReactor
-from twisted_web_re._wire.http2guard import FrameGuard
-from twisted_web_re._wire.http2guard import _Budget as Budget
+from twisted_web_re._wire.http2guard import Budget, FrameGuard
 from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
 from twisted_web_re.http_headers import Headers
 

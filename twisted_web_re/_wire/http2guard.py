@@ -77,7 +77,7 @@ class GuardVerdict:
     problem: str
 
 
-class _Budget:
+class Budget:
     """
     A token bucket: C{perSecond} tokens at most, refilled at C{perSecond} a
     second, one spent per frame.
@@ -162,12 +162,12 @@ class FrameGuard:
         self._blockStream = 0
         self._blockSize = 0
         self._continuations = 0
-        self._resets = _Budget(limits.h2MaxResetsPerSecond)
-        self._settings = _Budget(limits.h2MaxSettingsPerSecond)
-        self._pings = _Budget(limits.h2MaxPingsPerSecond)
-        self._priorities = _Budget(limits.h2MaxPrioritiesPerSecond)
-        self._empty = _Budget(limits.h2MaxEmptyFramesPerSecond)
-        self._smallWindowUpdates = _Budget(limits.h2MaxSmallWindowUpdatesPerSecond)
+        self._resets = Budget(limits.h2MaxResetsPerSecond)
+        self._settings = Budget(limits.h2MaxSettingsPerSecond)
+        self._pings = Budget(limits.h2MaxPingsPerSecond)
+        self._priorities = Budget(limits.h2MaxPrioritiesPerSecond)
+        self._empty = Budget(limits.h2MaxEmptyFramesPerSecond)
+        self._smallWindowUpdates = Budget(limits.h2MaxSmallWindowUpdatesPerSecond)
 
     def scan(self, data: bytes, now: float) -> GuardVerdict | None:
         """
