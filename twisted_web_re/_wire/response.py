@@ -263,6 +263,8 @@ class ResponseReader:
             if data:
                 self._receiver.responseBody(data)
             return
+        if self._buffer:
+            data = self._buffer + data
         out: list[bytes] = []
         try:
             used = decoder.decode(data, 0, out)
@@ -272,8 +274,12 @@ class ResponseReader:
             if piece:
                 self._receiver.responseBody(piece)
         if decoder.done:
+            self._buffer = b""
             self.leftover = data[used:]
             self._finish()
+        else:
+            # An incomplete chunk-size line or trailer waits for more bytes.
+            self._buffer = data[used:]
 
     def _finish(self) -> None:
         self.done = True
