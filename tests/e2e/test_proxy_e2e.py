@@ -8,6 +8,7 @@ Only 127.0.0.1 is used; every wait has a deadline; every process is stopped.
 from __future__ import annotations
 
 import hashlib
+import os
 import http.client
 import json
 import socket
@@ -316,3 +317,62 @@ def test_largeBodiesFlatMemory(
     assert echoed["bodyLength"] == size
     assert echoed["bodySha256"] == hashlib.sha256(b"\x00" * size).hexdigest()
     assert _peakRSS(up.process.pid) < 120 * 1024 * 1024
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples" / "proxy"
+TWISTD = [
+    sys.executable,
+    "-c",
+    "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()",
+]
+
+
+@pytest.mark.parametrize("tac", ["forward.tac", "logging.tac", "reverse.tac"])
+def test_howtoExamples(tmp_path: Path, echo: Server, tac: str) -> None:
+    """
+    The howto's proxies, from examples/proxy/, run under C{twistd -n -y} and
+    relay a request to our echo server (the logging proxy also logs it).
+    """
+    port = freePort()
+    env = dict(os.environ)
+    env.update(
+        PROXY_LISTEN=f"tcp:{port}:interface={LOOPBACK}",
+        PROXY_BACKEND_PORT=str(echo.port),
+        PYTHONPATH=str(EXAMPLES.parent.parent),
+    )
+    log = open(tmp_path / "twistd.log", "w+b")
+    process = subprocess.Popen(
+        [*TWISTD, "-n", "--pidfile=", "-y", str(EXAMPLES / tac)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                socket.create_connection((LOOPBACK, port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{tac} did not start") from None
+                time.sleep(0.1)
+        target = (
+            "/hello" if tac == "reverse.tac" else f"http://{LOOPBACK}:{echo.port}/hello"
+        )
+        response, body = get(port, target)
+        assert response.status == 200
+        assert json.loads(body)["path"] == "/hello"
+        if tac == "logging.tac":
+            deadline = time.monotonic() + TIMEOUT
+            while (
+                b"Request from 127.0.0.1 for"
+                not in (tmp_path / "twistd.log").read_bytes()
+            ):
+                assert time.monotonic() < deadline, "no log line"
+                time.sleep(0.1)
+    finally:
+        process.kill()
+        process.wait(timeout=TIMEOUT)
+        log.close()
