@@ -8,9 +8,9 @@ Only 127.0.0.1 is used; every wait has a deadline; every process is stopped.
 from __future__ import annotations
 
 import hashlib
-import os
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -218,7 +218,7 @@ def test_smugglingRefused(echo: Server, proxyFor: object, shape: bytes) -> None:
             if not piece:
                 break
             data += piece
-    assert data.startswith(b"HTTP/1.1 400") or data.startswith(b"HTTP/1.1 501")
+    assert data.startswith((b"HTTP/1.1 400", b"HTTP/1.1 501"))
     assert data.count(b"HTTP/1.1 ") == 1
 
 
