@@ -30,6 +30,7 @@ TIMEOUT = 20.0
 
 def startProxy(tmp: Path, backendPort: int, *arguments: str) -> Server:
     """Start the reverse proxy for C{backendPort}; wait until it listens."""
+    server: Server
     server, words = launch(PROXY_SCRIPT, tmp, str(backendPort), *arguments)
     server.port = int(words[1])
     return server
@@ -114,7 +115,18 @@ class Misbehaving:
                 conn.recv(65536)
             except OSError:
                 pass
-            if self.mode == "garbage":
+            if self.mode == "upgrade":
+                conn.sendall(
+                    b"HTTP/1.1 101 Switching Protocols\r\n"
+                    b"Connection: Upgrade\r\nUpgrade: echo\r\n\r\nhi"
+                )
+                try:
+                    while data := conn.recv(65536):
+                        conn.sendall(data)
+                except OSError:
+                    pass
+                conn.close()
+            elif self.mode == "garbage":
                 conn.sendall(b"this is not HTTP\r\n\r\n")
                 conn.close()
             elif self.mode == "midbody":
@@ -268,6 +280,36 @@ def test_midBodyCloseCutsClient(proxyFor: object) -> None:
         assert response.status == 200
         with pytest.raises((http.client.IncompleteRead, ConnectionResetError)):
             response.read()
+    finally:
+        backend.stop()
+
+
+def test_upgradeTunnel(proxyFor: object) -> None:
+    """
+    An Upgrade request answered 101 by the backend becomes a tunnel: the
+    client gets the 101 and then talks to the backend byte for byte.
+    """
+    backend = Misbehaving("upgrade")
+    try:
+        proxy = proxyFor(backend.port)  # type: ignore[operator]
+        with socket.create_connection((LOOPBACK, proxy.port), timeout=TIMEOUT) as sock:
+            sock.sendall(
+                b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                b"Upgrade: echo\r\n\r\n"
+            )
+            data = b""
+            while not data.endswith(b"hi"):
+                piece = sock.recv(65536)
+                assert piece, data
+                data += piece
+            assert data.startswith(b"HTTP/1.1 101 ")
+            assert b"\r\nUpgrade: echo\r\n" in data
+            sock.sendall(b"ping")
+            echoed = b""
+            while echoed != b"ping":
+                piece = sock.recv(65536)
+                assert piece, echoed
+                echoed += piece
     finally:
         backend.stop()
 

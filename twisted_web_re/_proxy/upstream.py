@@ -227,6 +227,12 @@ class UpstreamConnection(Protocol):
             self._reader.feed(data)
         except BadResponse as error:
             self._fail(UpstreamError(f"invalid response: {error}"))
+            return
+        if self._state is _State.TUNNEL and self._exchange is not None:
+            # The switched protocol's first bytes came with the 101.
+            leftover = self.tunnelLeftover()
+            if leftover:
+                self._exchange.responseBody(leftover)
 
     def responseHead(self, head: ResponseHead) -> None:
         """See L{ResponseReceiver.responseHead}."""
