@@ -46,7 +46,7 @@ class Setup:
 
     def connect(self, index: int = -1) -> tuple[Any, StringTransport]:
         """Complete the connection the proxy asked for."""
-        host, port, factory, timeout, _ = self.reactor.tcpClients[index]
+        host, port, factory, _timeout, _ = self.reactor.tcpClients[index]
         assert (host, port) == ("backend", 8080)
         protocol = factory.buildProtocol(None)
         transport = StringTransport()
@@ -126,8 +126,8 @@ def test_smugglingShapesReframed() -> None:
         headers={b"transfer-encoding": [b"chunked"], b"content-length": [b"4"]},
         body=b"0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
     )
-    protocol, transport = setup.connect()
-    head, _, body = transport.value().partition(b"\r\n\r\n")
+    _protocol, transport = setup.connect()
+    head, _, _body = transport.value().partition(b"\r\n\r\n")
     lines = head.lower().split(b"\r\n")
     assert [line for line in lines if line.startswith(b"content-length")] == [
         b"content-length: 31"
@@ -158,7 +158,7 @@ def test_responseTimeout504() -> None:
     """A backend that accepts but never answers gets the client a 504."""
     setup = Setup(responseTimeout=5.0)
     stream = setup.request()
-    protocol, transport = setup.connect()
+    _protocol, transport = setup.connect()
     setup.reactor.advance(4.9)
     assert not stream.heads
     setup.reactor.advance(0.2)
@@ -169,7 +169,7 @@ def test_garbage502() -> None:
     """A backend answering garbage gets the client a 502."""
     setup = Setup()
     stream = setup.request()
-    protocol, transport = setup.connect()
+    protocol, _transport = setup.connect()
     protocol.dataReceived(b"SSH-2.0-OpenSSH\r\n\r\n")
     assert stream.code == 502 and stream.ended
 
@@ -181,7 +181,7 @@ def test_closedMidBodyCutsClient() -> None:
     """
     setup = Setup()
     stream = setup.request()
-    protocol, transport = setup.connect()
+    protocol, _transport = setup.connect()
     protocol.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
     protocol.connectionLost(Failure(ConnectionError()))
     assert stream.aborted and not stream.ended
@@ -191,7 +191,7 @@ def test_idleInBodyCutsClient() -> None:
     """A backend falling silent within the body cuts the client's connection."""
     setup = Setup(bodyIdleTimeout=3.0)
     stream = setup.request()
-    protocol, transport = setup.connect()
+    protocol, _transport = setup.connect()
     protocol.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
     setup.reactor.advance(3.1)
     assert stream.aborted and not stream.ended
@@ -204,7 +204,7 @@ def test_staleConnectionRetried() -> None:
     """
     setup = Setup()
     setup.request()
-    protocol, transport = setup.connect()
+    protocol, _transport = setup.connect()
     protocol.dataReceived(OK)
     stream = setup.request()
     protocol.connectionLost(Failure(ConnectionError()))
@@ -218,7 +218,7 @@ def test_postNotRetried() -> None:
     """A POST is not retried: the backend may have acted on it."""
     setup = Setup()
     setup.request()
-    protocol, transport = setup.connect()
+    protocol, _transport = setup.connect()
     protocol.dataReceived(OK)
     stream = setup.request(b"POST", b"/p", body=b"data")
     protocol.connectionLost(Failure(ConnectionError()))

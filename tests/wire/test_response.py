@@ -79,7 +79,7 @@ def test_framings(data: bytes, body: bytes, keepAlive: bool, step: int) -> None:
 
 def test_headNoBody() -> None:
     """The response to a HEAD has no body, whatever its Content-Length says."""
-    recorder, reader = read(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", b"HEAD")
+    recorder, _reader = read(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", b"HEAD")
     assert recorder.ended == 1 and recorder.body == []
 
 
