@@ -85,12 +85,14 @@ def getChildForRequest(resource: IResource, request: server.Request) -> IResourc
     """
     Walk from C{resource} along C{request.postpath}, moving each segment to
     C{request.prepath}, until the path runs out or a leaf is reached.
+
+    Both lists are read from the request at every step, so a C{getChild}
+    that replaces them (as rewriting resources do) steers the rest of the
+    walk.
     """
-    postpath = request.postpath
-    prepath = request.prepath
-    while postpath and not resource.isLeaf:
-        segment = postpath.pop(0)
-        prepath.append(segment)
+    while request.postpath and not resource.isLeaf:
+        segment = request.postpath.pop(0)
+        request.prepath.append(segment)
         resource = resource.getChildWithDefault(segment, request)
     return resource
 

@@ -119,6 +119,31 @@ def test_traversalMovesSegmentsFromPostpathToPrepath() -> None:
     assert request.postpath == []
 
 
+class _Replacing(Resource):
+    """A resource whose C{getChild} replaces the request's C{postpath} list."""
+
+    def getChild(self, path: bytes, request: Any) -> Resource:
+        request.postpath = [b"b"] + request.postpath
+        return self.children[b"real"]
+
+
+def test_walkFollowsAReplacedPostpath() -> None:
+    """
+    A C{getChild} that replaces C{request.postpath} with a new list (as
+    twisted.web's rewriting resources do) steers the rest of the walk, as
+    in twisted.web.
+    """
+    root = _Replacing()
+    real = Resource()
+    b = Text(b"bee")
+    root.putChild(b"real", real)
+    real.putChild(b"b", b)
+    request = TraversalRequest([b"alias"])
+    assert getChildForRequest(root, request) is b
+    assert request.prepath == [b"alias", b"b"]
+    assert request.postpath == []
+
+
 def test_prepathSeenByTheRenderedResource() -> None:
     """
     Rendered through a site, a resource at C{/a/b} sees C{prepath}
