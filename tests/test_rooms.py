@@ -42,6 +42,8 @@ RANKS: dict[str, int] = {
     "_gateways": 3,
     "twcgi": 3,
     "wsgi": 3,
+    "_distrib": 3,
+    "distrib": 3,
     # Running the server: twistd knows them all.
     "_run": 4,
     "tap": 4,
