@@ -37,6 +37,24 @@ _DATA_TYPES = (
     b"dereference",
 )
 
+#: The names L{jelly} checks as it sends plain data.  Were one of them to
+#: come back as a type, it would name no unjellier and be refused: no module
+#: is allowed.
+_SENT_TYPES = tuple(
+    b"builtins." + name
+    for name in (
+        b"bytes",
+        b"int",
+        b"float",
+        b"str",
+        b"bool",
+        b"NoneType",
+        b"list",
+        b"tuple",
+        b"dict",
+    )
+)
+
 #: PB's own types: a reference to an object on the other side, one of ours
 #: coming back, and a failure of a remote call.
 _PB_TYPES = (b"remote", b"local", b"twisted.spread.pb.CopyableFailure")
@@ -54,7 +72,9 @@ class RelaySecurity(SecurityOptions):
             own (the copied request's, on a personal server).
         """
         super().__init__()
-        self.allowedTypes = dict.fromkeys((*_DATA_TYPES, *_PB_TYPES, *extraTypes), 1)
+        self.allowedTypes = dict.fromkeys(
+            (*_DATA_TYPES, *_SENT_TYPES, *_PB_TYPES, *extraTypes), 1
+        )
 
     def isTypeAllowed(self, typeName: bytes | str) -> bool:
         """

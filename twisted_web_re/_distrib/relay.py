@@ -68,6 +68,7 @@ class ResponseRelay(pb.Referenceable):
         self._registered = False
         self._body: IO[bytes] | None = None
         self._bodyLeft = 0
+        self._root: pb.RemoteReference | None = None
         request.notifyFinish().addErrback(self._clientGone)
 
     # -- sending the request ---------------------------------------------------
@@ -90,6 +91,21 @@ class ResponseRelay(pb.Referenceable):
                 self._body, self._bodyLeft = content, length
         self._arm()
         return RequestCopy(copyState(self.request, self, body, length))
+
+    def watch(self, root: pb.RemoteReference) -> None:
+        """
+        Watch the connection to the personal server that C{root} came
+        through: if it is lost before the response is over, the response
+        fails (502 before the head, aborted after it).
+
+        @param root: the personal server's root object.
+        """
+        self._root = root
+        root.notifyOnDisconnect(self._personalGone)
+
+    def _personalGone(self, root: pb.RemoteReference) -> None:
+        self._root = None
+        self._fail(502, "Bad Gateway", "The personal server went away.")
 
     def answered(self, result: object) -> None:
         """
@@ -266,6 +282,9 @@ class ResponseRelay(pb.Referenceable):
         self._over = True
         self._disarm()
         self._body = None
+        root, self._root = self._root, None
+        if root is not None:
+            root.dontNotifyOnDisconnect(self._personalGone)
         if self._registered:
             self._registered = False
             self.request.unregisterProducer()
@@ -309,7 +328,10 @@ class ResponseRelay(pb.Referenceable):
     def _stop(self) -> None:
         control, self._control = self._control, None
         if control is not None:
-            control.callRemote("stop").addErrback(lambda reason: None)
+            try:
+                control.callRemote("stop").addErrback(lambda reason: None)
+            except pb.DeadReferenceError:
+                pass
 
     def _arm(self) -> None:
         self._disarm()

@@ -60,6 +60,7 @@ class ResourceSubscription(Resource):
         def send(root: pb.RemoteReference) -> None:
             if relay.over:
                 return
+            relay.watch(root)
             root.callRemote("request", relay.copy()).addCallbacks(
                 relay.answered, relay.failed
             )
