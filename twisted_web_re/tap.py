@@ -746,9 +746,11 @@ def makeService(config: Options) -> MultiService:
     if config["personal"]:
         factory = makePersonalServerFactory(site)
         for description in config["listen"]:
-            ListeningService(description, factory, config.reactor).setServiceParent(
-                service
-            )
+            ListeningService(
+                description,
+                factory,  # type: ignore[arg-type]
+                config.reactor,
+            ).setServiceParent(service)
         return service
     for description in config["listen"]:
         # A service that ends twistd in one line when it cannot listen (a port

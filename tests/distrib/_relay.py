@@ -191,9 +191,9 @@ def relayPair(
     finally:
         pair.stopPersonal()
         for port in pair.ports:
-            done: list[object] = []
-            port.stopListening().addBoth(done.append)
-            turnUntil(lambda: bool(done))
+            stopped: list[object] = []
+            port.stopListening().addBoth(stopped.append)
+            turnUntil(lambda stopped=stopped: bool(stopped))
         # Let the connections that were dropped finish closing.
         end = time.monotonic() + 0.2
         while time.monotonic() < end:

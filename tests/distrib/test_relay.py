@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from _relay import fetch, relayPair, turnUntil
 from twisted.internet import reactor as _reactor
 
-from _relay import fetch, relayPair, turnUntil
 from twisted_web_re import resource, server, static
 from twisted_web_re.iweb import IRequest
 
@@ -25,7 +25,7 @@ class Hello(resource.Resource):
 
     isLeaf = True
 
-    def render_GET(self, request: IRequest) -> bytes:
+    def render_GET(self, request: server.Request) -> bytes:  # type: ignore[override]
         request.setResponseCode(201)
         request.setHeader(b"x-personal", b"yes")
         # As a WSGI application does: straight into the response headers.
@@ -136,7 +136,9 @@ def test_redirectAndSession(files: Path, tmp_path: Path) -> None:
         cookie = first.header("set-cookie")
         assert cookie is not None
         again = fetch(
-            pair.frontPort, "/me.twistd/session", headers={"Cookie": cookie.split(";")[0]}
+            pair.frontPort,
+            "/me.twistd/session",
+            headers={"Cookie": cookie.split(";")[0]},
         )
     assert moved.status == 302
     assert moved.header("location") == "/me.twistd/hello"
@@ -200,7 +202,7 @@ def test_deathMidResponseIsAborted(files: Path, tmp_path: Path) -> None:
     """
     Half.started = []
     with relayPair(personalRoot(files), tmp_path) as pair:
-        outcome: list[object] = []
+        outcome: list[tuple[int, bytes, bool]] = []
         import threading
 
         def client() -> None:
@@ -215,7 +217,7 @@ def test_deathMidResponseIsAborted(files: Path, tmp_path: Path) -> None:
         pair.stopPersonal()
         turnUntil(lambda: bool(outcome))
         thread.join(5)
-    status, body, cut = outcome[0]  # type: ignore[misc]
+    status, body, cut = outcome[0]
     assert status == 200
     assert body.startswith(b"part of it") or body == b""
     assert cut

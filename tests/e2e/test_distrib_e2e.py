@@ -172,7 +172,12 @@ def test_howtoOverUnixSocket(home: Path, servers: list[Twistd]) -> None:
     assert socketPath.stat().st_mode & 0o777 == 0o600
     port = freePort()
     front = Twistd(
-        ["--class", "_distribfront.UserRoot", "--listen", f"tcp:{port}:interface=127.0.0.1"],
+        [
+            "--class",
+            "_distribfront.UserRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+        ],
         home,
         {"HOME": str(home)},
     )
@@ -186,7 +191,7 @@ def test_howtoOverUnixSocket(home: Path, servers: list[Twistd]) -> None:
     assert b"Test &lt;User&gt; (twistd)" in listing
     assert get(port, f"/{user}/hello.txt")[2] == b"static hello"
     assert get(port, "/nobody-such-user/")[0] == 404
-    status, fields, body, cut = get(port, f"/{user}.twistd/")
+    status, _, body, cut = get(port, f"/{user}.twistd/")
     assert (status, body, cut) == (200, INDEX, False)
 
     import threading
@@ -232,7 +237,12 @@ def test_overTCPLargeFileFlatMemory(home: Path, servers: list[Twistd]) -> None:
     )
     personal.waitFor(lambda: listening(pbPort))
     front = Twistd(
-        ["--class", "_distribfront.TCPRoot", "--listen", f"tcp:{port}:interface=127.0.0.1"],
+        [
+            "--class",
+            "_distribfront.TCPRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+        ],
         home,
         {"DISTRIB_PORT": str(pbPort)},
     )
@@ -258,6 +268,5 @@ def test_overTCPLargeFileFlatMemory(home: Path, servers: list[Twistd]) -> None:
     assert total == 100 * 1024 * 1024
     assert received.digest() == digest.digest()
     after = personal.peakMemory(), front.peakMemory()
-    print("peak memory before, after:", before, after)
-    for was, now in zip(before, after):
+    for was, now in zip(before, after, strict=True):
         assert now - was < 30 * 1024 * 1024, (before, after)

@@ -76,13 +76,13 @@ class PublisherConnection:
             self._settle(Failure())
             return
 
-        def connected(broker: pb.Broker) -> Deferred[pb.RemoteReference]:
-            self._broker = broker
+        def connected(broker: object) -> Deferred[pb.RemoteReference]:
+            self._broker = broker  # type: ignore[assignment]
             root: Deferred[pb.RemoteReference] = factory.getRootObject()
             return root
 
-        connecting.addCallback(connected)
-        connecting.addCallbacks(self._gotRoot, self._settle)
+        rooted: Deferred[pb.RemoteReference] = connecting.addCallback(connected)
+        rooted.addCallbacks(self._gotRoot, self._settle)
 
     def _gotRoot(self, root: pb.RemoteReference) -> None:
         _log.info("connected to personal server at {endpoint}", endpoint=self.endpoint)

@@ -111,13 +111,14 @@ class LimitedBroker(pb.Broker):
         unless the message is now too large.
         """
         self._pendingBytes += len(chunk)
-        if self._pendingBytes > self.messageLimit:
+        transport = self.transport
+        if self._pendingBytes > self.messageLimit and transport is not None:
             _log.warn(
                 "PB peer {peer} sent a message over {limit} bytes: disconnecting",
-                peer=self.transport.getPeer(),
+                peer=transport.getPeer(),
                 limit=self.messageLimit,
             )
-            self.transport.abortConnection()
+            getattr(transport, "abortConnection", transport.loseConnection)()
             return
         super().dataReceived(chunk)
 

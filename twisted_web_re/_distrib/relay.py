@@ -19,7 +19,7 @@ which the relay takes as well.
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
@@ -50,7 +50,9 @@ class ResponseRelay(pb.Referenceable):
     @ivar timeout: seconds to wait for each message from the personal server.
     """
 
-    def __init__(self, request: IRequest, reactor: IReactorTime, timeout: float) -> None:
+    def __init__(
+        self, request: IRequest, reactor: IReactorTime, timeout: float
+    ) -> None:
         """
         @param request: the front's request.
         @param reactor: the reactor timing the wait.
@@ -69,7 +71,8 @@ class ResponseRelay(pb.Referenceable):
         self._body: IO[bytes] | None = None
         self._bodyLeft = 0
         self._root: pb.RemoteReference | None = None
-        request.notifyFinish().addErrback(self._clientGone)
+        finished = cast(Deferred[None], request.notifyFinish())
+        finished.addErrback(self._clientGone)
 
     # -- sending the request ---------------------------------------------------
 
@@ -145,7 +148,7 @@ class ResponseRelay(pb.Referenceable):
             raise RelayError(str(e)) from None
         request = self.request
         request.setResponseCode(code, reason)
-        request.responseHeaders = fields  # type: ignore[misc]
+        request.responseHeaders = fields
         request.cookies = cookieList  # type: ignore[attr-defined]
         self._startBody()
 

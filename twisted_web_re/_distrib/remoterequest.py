@@ -13,7 +13,7 @@ makes and its session cookie's path are the client's.
 from __future__ import annotations
 
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -40,6 +40,17 @@ class Request(pb.RemoteCopy, SiteRequest):
     """
 
     relayed: RequestState
+
+    def unjellyFor(self, unjellier: Any, jellyList: list[object]) -> Request:
+        """
+        Rebuild the request from its jelly, checking its state always (PB's
+        own L{pb.RemoteCopy.unjellyFor} would set an unchecked state when
+        unjellied outside a broker).
+
+        @raise twisted.spread.jelly.InsecureJelly: it is not a request.
+        """
+        self.setCopyableState(unjellier.unjelly(jellyList[1]))
+        return self
 
     def setCopyableState(self, state: object) -> None:
         """
@@ -71,10 +82,10 @@ class Request(pb.RemoteCopy, SiteRequest):
         else:
             self.gotLength(relayed.bodyLength)
             self.storeContent(relayed.inlineBody)
-            self._readBody(relayed.bodyLength - len(relayed.inlineBody))
+            self._readRelayedBody(relayed.bodyLength - len(relayed.inlineBody))
         return stream
 
-    def _readBody(self, remaining: int) -> None:
+    def _readRelayedBody(self, remaining: int) -> None:
         """Ask the front for the next piece of the body, up to the end."""
         if remaining <= 0:
             self._received()
@@ -85,7 +96,7 @@ class Request(pb.RemoteCopy, SiteRequest):
             if type(data) is not bytes or not 0 < len(data) <= asked:
                 raise pb.Error(f"the front sent {type(data).__name__} as body")
             self.storeContent(data)
-            self._readBody(remaining - len(data))
+            self._readRelayedBody(remaining - len(data))
 
         d = self.relayed.remote.callRemote("readBody", asked)
         d.addCallback(arrived)

@@ -284,7 +284,7 @@ class RelayStream(pb.Referenceable):
                 producer.resumeProducing()
         elif self._inFlight < WINDOW and not self._pullScheduled:
             self._pullScheduled = True
-            self.reactor.callLater(0, self._pull)  # type: ignore[attr-defined]
+            self.reactor.callLater(0, self._pull)
 
     def _pull(self) -> None:
         self._pullScheduled = False

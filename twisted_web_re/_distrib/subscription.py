@@ -47,7 +47,7 @@ class ResourceSubscription(Resource):
         self._reactor = resolveReactor(reactor)
         self.connection = PublisherConnection(endpointFor(self._reactor, host, port))
 
-    def render(self, request: IRequest) -> int:  # type: ignore[override]
+    def render(self, request: IRequest) -> int:
         """
         Relay C{request}: the personal server's response is written to it
         as it comes.

@@ -54,7 +54,10 @@ def addressToTuple(address: IAddress) -> tuple[object, ...]:
         return ("INET", address.host, address.port)
     if isinstance(address, UNIXAddress):
         name = address.name
-        return ("UNIX", name.decode("utf-8", "replace") if isinstance(name, bytes) else name)
+        return (
+            "UNIX",
+            name.decode("utf-8", "replace") if isinstance(name, bytes) else name,
+        )
     return ("UNIX", None)
 
 
@@ -70,9 +73,13 @@ def tupleToAddress(value: object) -> IAddress:
             if ":" in host:
                 return IPv6Address("TCP", host, port)
             return IPv4Address("TCP", host, port)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] == "UNIX":
-        if value[1] is None or isinstance(value[1], str):
-            return UNIXAddress(value[1])
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and value[0] == "UNIX"
+        and (value[1] is None or isinstance(value[1], str))
+    ):
+        return UNIXAddress(value[1])
     raise InsecureJelly(f"not an address: {value!r:.100}")
 
 
@@ -176,7 +183,9 @@ def readRequestState(state: object) -> RequestState:
     return RequestState(
         method=_bytes(state, "method", 256),
         uri=_bytes(state, "uri"),
-        clientproto=_bytes(state, "clientproto", 64) if "clientproto" in state else b"HTTP/1.1",
+        clientproto=_bytes(state, "clientproto", 64)
+        if "clientproto" in state
+        else b"HTTP/1.1",
         prepath=_segments(state, "prepath"),
         postpath=_segments(state, "postpath"),
         headers=_headers(state.get("requestHeaders")),
@@ -236,7 +245,7 @@ def copyState(
         "host": addressToTuple(request.getHost()),
         "secure": bool(request.isSecure()),
         "args": {name: list(values) for name, values in request.args.items()},
-        "received_cookies": dict(request.received_cookies),
+        "received_cookies": dict(getattr(request, "received_cookies", {})),
         "content_data": body,
         "bodyLength": bodyLength,
         "remote": remote,
