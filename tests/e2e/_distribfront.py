@@ -6,6 +6,8 @@ C{twistd web-re --class}:
     the tests) has for home the C{HOME} of the process, so that a personal
     server started with the same C{HOME} is found without touching the real
     home directory;
+  - L{UnixRoot} and L{TwistedWebRoot}: ours and twisted.web's
+    L{ResourceSubscription} at C{/me.twistd/} to the socket C{DISTRIB_SOCKET};
   - L{TCPRoot}: a L{ResourceSubscription} at C{/me.twistd/} to the personal
     server on TCP port C{DISTRIB_PORT} of 127.0.0.1.
 """
@@ -46,6 +48,31 @@ class _OneUser:
 def UserRoot() -> distrib.UserDirectory:
     """@return: the front of C{twistd web-re --user}, for the test's user."""
     return distrib.UserDirectory(_OneUser())
+
+
+def UnixRoot() -> resource.Resource:
+    """@return: a root relaying C{/me.twistd/} to C{$DISTRIB_SOCKET}."""
+    root = resource.Resource()
+    root.putChild(
+        b"me.twistd", distrib.ResourceSubscription("unix", os.environ["DISTRIB_SOCKET"])
+    )
+    return root
+
+
+def TwistedWebRoot() -> object:
+    """
+    @return: twisted.web's own front (for C{twistd web --class}), relaying
+        C{/me.twistd/} to C{$DISTRIB_SOCKET}.
+    """
+    from twisted.web import distrib as tw_distrib
+    from twisted.web import resource as tw_resource
+
+    root = tw_resource.Resource()
+    root.putChild(
+        b"me.twistd",
+        tw_distrib.ResourceSubscription("unix", os.environ["DISTRIB_SOCKET"]),
+    )
+    return root
 
 
 def TCPRoot() -> resource.Resource:

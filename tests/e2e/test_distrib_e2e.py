@@ -57,7 +57,9 @@ def freePort() -> int:
 class Twistd:
     """One C{twistd -n web-re} process, and its output."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str], command: str = "web-re"
+    ) -> None:
         self.output = cwd / f"twistd-{time.monotonic_ns()}.log"
         environ = dict(os.environ)
         environ["PYTHONPATH"] = os.pathsep.join(
@@ -66,7 +68,7 @@ class Twistd:
         environ.update(env)
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
-                [*TWISTD, "-n", "--pidfile=", "web-re", *args],
+                [*TWISTD, "-n", "--pidfile=", command, *args],
                 cwd=cwd,
                 env=environ,
                 stdout=out,
@@ -270,3 +272,49 @@ def test_overTCPLargeFileFlatMemory(home: Path, servers: list[Twistd]) -> None:
     after = personal.peakMemory(), front.peakMemory()
     for was, now in zip(before, after, strict=True):
         assert now - was < 30 * 1024 * 1024, (before, after)
+
+
+@pytest.mark.parametrize(
+    ("frontCommand", "frontClass", "personalCommand"),
+    [
+        ("web", "_distribfront.TwistedWebRoot", "web-re"),
+        ("web-re", "_distribfront.UnixRoot", "web"),
+    ],
+)
+def test_interoperatesWithTwistedWeb(
+    home: Path,
+    servers: list[Twistd],
+    frontCommand: str,
+    frontClass: str,
+    personalCommand: str,
+) -> None:
+    """
+    A twisted.web front relays to our personal server, and our front to a
+    twisted.web personal server: the wire formats are the same, a page and
+    a file of a few MiB arrive whole.
+    """
+    big = os.urandom(3 * 1024 * 1024 + 1)
+    (home / "site" / "big.bin").write_bytes(big)
+    socketPath = home / "pb.sock"
+    personal = Twistd(
+        ["--personal", "--path", str(home / "site"), "--listen", f"unix:{socketPath}"],
+        home,
+        {"HOME": str(home)},
+        personalCommand,
+    )
+    servers.append(personal)
+    personal.waitFor(socketPath.exists)
+    port = freePort()
+    front = Twistd(
+        ["--class", frontClass, "--listen", f"tcp:{port}:interface=127.0.0.1"],
+        home,
+        {"DISTRIB_SOCKET": str(socketPath)},
+        frontCommand,
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert (status, body, cut) == (200, INDEX, False), front.log() + personal.log()
+    status, _, body, cut = get(port, "/me.twistd/big.bin")
+    assert (status, cut) == (200, False)
+    assert hashlib.sha256(body).digest() == hashlib.sha256(big).digest()

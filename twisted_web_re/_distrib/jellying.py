@@ -55,6 +55,10 @@ _SENT_TYPES = tuple(
     )
 )
 
+#: What twisted.web's front sends for the attributes of its request it cannot
+#: copy (its response headers, say): a placeholder holding a message.
+UNPERSISTABLE = b"unpersistable"
+
 #: PB's own types: a reference to an object on the other side, one of ours
 #: coming back, and a failure of a remote call.
 _PB_TYPES = (b"remote", b"local", b"twisted.spread.pb.CopyableFailure")
@@ -138,15 +142,15 @@ def clientFactory() -> pb.PBClientFactory:
     return factory
 
 
-def serverFactory(root: pb.IPBRoot, requestType: bytes) -> pb.PBServerFactory:
+def serverFactory(root: pb.IPBRoot, *requestTypes: bytes) -> pb.PBServerFactory:
     """
     @param root: the object the factory publishes.
-    @param requestType: the jelly type of the copied request, which the
-        personal server alone accepts.
+    @param requestTypes: the jelly types of the copied request and what it
+        holds, which the personal server alone accepts.
     @return: a PB server factory publishing C{root} with L{RelaySecurity}
         and L{LimitedBroker}.
     """
-    factory = pb.PBServerFactory(root, security=RelaySecurity((requestType,)))
+    factory = pb.PBServerFactory(root, security=RelaySecurity(requestTypes))
     factory.protocol = LimitedBroker
     return factory
 

@@ -9,7 +9,7 @@ import os
 
 from twisted.spread import pb
 
-from twisted_web_re._distrib.jellying import serverFactory
+from twisted_web_re._distrib.jellying import UNPERSISTABLE, serverFactory
 from twisted_web_re._distrib.publisher import ResourcePublisher
 from twisted_web_re._distrib.userdir import UserDirectory
 from twisted_web_re._distrib.wire import REQUEST_TYPE
@@ -23,7 +23,7 @@ def makePersonalServerFactory(site: Site) -> pb.PBServerFactory:
         with C{site}, accepting only what the relay needs (see
         L{twisted_web_re._distrib.jellying}).
     """
-    return serverFactory(ResourcePublisher(site), REQUEST_TYPE)
+    return serverFactory(ResourcePublisher(site), REQUEST_TYPE, UNPERSISTABLE)
 
 
 def defaultPersonalListen() -> str:

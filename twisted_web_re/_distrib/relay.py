@@ -30,10 +30,25 @@ from zope.interface import implementer
 
 from twisted_web_re._distrib.limits import INLINE_BODY_LIMIT, PIECE_SIZE
 from twisted_web_re._distrib.wire import RequestCopy, copyState, readResponseHead
+from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.pages import errorPage
 
 _log = Logger()
+
+#: The keyword arguments of twisted.web's C{addCookie}.
+_COOKIE_OPTIONS = frozenset(
+    {
+        "expires",
+        "domain",
+        "path",
+        "max_age",
+        "comment",
+        "secure",
+        "httpOnly",
+        "sameSite",
+    }
+)
 
 
 class RelayError(pb.Error):
@@ -71,6 +86,8 @@ class ResponseRelay(pb.Referenceable):
         self._body: IO[bytes] | None = None
         self._bodyLeft = 0
         self._root: pb.RemoteReference | None = None
+        self._remoteProducer: pb.RemoteReference | None = None
+        self._remotePull = False
         finished = cast(Deferred[None], request.notifyFinish())
         finished.addErrback(self._clientGone)
 
@@ -167,6 +184,8 @@ class ResponseRelay(pb.Referenceable):
         if self._paused:
             self._waiting = Deferred()
             return self._waiting
+        if self._remotePull:
+            self._tellProducer("resumeProducing")
         return None
 
     def remote_end(self) -> None:
@@ -223,6 +242,33 @@ class ResponseRelay(pb.Referenceable):
         for key, values in fields.getAllRawHeaders():
             self.request.responseHeaders.setRawHeaders(key, values)
 
+    def remote_setLastModified(self, when: object) -> None:
+        """twisted.web's way of setting C{Last-Modified}."""
+        self._check()
+        if type(when) not in (int, float):
+            raise RelayError("a time is a number")
+        self.request.responseHeaders.setRawHeaders(b"last-modified", [httpDate(when)])
+
+    def remote_setETag(self, tag: object) -> None:
+        """twisted.web's way of setting C{ETag}."""
+        self.remote_setHeader(b"etag", tag)
+
+    def remote_addCookie(self, name: object, value: object, **options: object) -> None:
+        """twisted.web's way of adding a cookie: its arguments, checked."""
+        self._check()
+        if not all(
+            type(v) in (bytes, str, int, bool, type(None))
+            for v in (name, value, *options.values())
+        ):
+            raise RelayError("a cookie's parts are text")
+        unknown = set(options) - _COOKIE_OPTIONS
+        if unknown:
+            raise RelayError(f"unknown cookie options {sorted(unknown)!r:.100}")
+        try:
+            self.request.addCookie(name, value, **options)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as e:
+            raise RelayError(str(e)) from None
+
     def remote_write(self, data: object) -> Deferred[None] | None:
         """twisted.web's way of writing a piece of the body."""
         return self.remote_body(data)
@@ -233,15 +279,29 @@ class ResponseRelay(pb.Referenceable):
 
     def remote_registerProducer(self, producer: object, streaming: object) -> None:
         """
-        twisted.web's producer: the relay acknowledges writes only as the
-        client reads, which is the back-pressure twisted.web's personal
-        server can feel; its producer is not driven from here.
+        twisted.web's producer of the body: a push one is paused and resumed
+        with the client, a pull one asked for a piece after each piece the
+        client can take.
         """
         self._check()
+        if not isinstance(producer, pb.RemoteReference):
+            raise RelayError("a producer is a remote reference")
+        self._remoteProducer = producer
+        self._remotePull = not streaming
+        if self._remotePull and not self._paused:
+            self._tellProducer("resumeProducing")
 
     def remote_unregisterProducer(self) -> None:
-        """See L{remote_registerProducer}."""
-        self._check()
+        """twisted.web's producer is done (it may say so after the end)."""
+        self._remoteProducer = None
+
+    def _tellProducer(self, name: str) -> None:
+        producer = self._remoteProducer
+        if producer is not None:
+            try:
+                producer.callRemote(name).addErrback(lambda reason: None)
+            except pb.DeadReferenceError:
+                self._remoteProducer = None
 
     # -- the front request's producer ----------------------------------------
 
@@ -249,6 +309,8 @@ class ResponseRelay(pb.Referenceable):
         """The client cannot take more: hold the personal server back."""
         self._paused = True
         self._disarm()
+        if not self._remotePull:
+            self._tellProducer("pauseProducing")
 
     def resumeProducing(self) -> None:
         """The client can take more: let the personal server go on."""
@@ -258,6 +320,7 @@ class ResponseRelay(pb.Referenceable):
             self._arm()
         if waiting is not None:
             waiting.callback(None)
+        self._tellProducer("resumeProducing")
 
     def stopProducing(self) -> None:
         """The client's connection is gone."""
@@ -288,6 +351,7 @@ class ResponseRelay(pb.Referenceable):
         root, self._root = self._root, None
         if root is not None:
             root.dontNotifyOnDisconnect(self._personalGone)
+        self._remoteProducer = None
         if self._registered:
             self._registered = False
             self.request.unregisterProducer()
@@ -325,6 +389,7 @@ class ResponseRelay(pb.Referenceable):
     def _clientGone(self, reason: object) -> None:
         if self._over:
             return
+        self._tellProducer("stopProducing")
         self._end()
         self._stop()
 
