@@ -245,7 +245,7 @@ class ResponseRelay(pb.Referenceable):
     def remote_setLastModified(self, when: object) -> None:
         """twisted.web's way of setting C{Last-Modified}."""
         self._check()
-        if type(when) not in (int, float):
+        if not isinstance(when, (int, float)) or isinstance(when, bool):
             raise RelayError("a time is a number")
         self.request.responseHeaders.setRawHeaders(b"last-modified", [httpDate(when)])
 
