@@ -44,6 +44,8 @@ RANKS: dict[str, int] = {
     "wsgi": 3,
     "_proxy": 3,
     "proxy": 3,
+    "_distrib": 3,
+    "distrib": 3,
     # Running the server: twistd knows them all.
     "_run": 4,
     "tap": 4,

@@ -25,7 +25,11 @@ from twisted.internet.interfaces import (
 from twisted.python import usage
 from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import script, server, static, twcgi, wsgi
+from twisted_web_re import distrib, script, server, static, twcgi, wsgi
+from twisted_web_re._distrib.personal import (
+    makePersonalServerFactory,
+    personalListen,
+)
 from twisted_web_re._protocols.reactor import resolveReactor
 from twisted_web_re._protocols.tlshandshake import useOwnSelection, useSecureDefaults
 from twisted_web_re._run.demo import DemoPage
@@ -54,18 +58,11 @@ from twisted_web_re._run.services import (
 )
 from twisted_web_re._version import __version__
 
-__all__ = ["Options", "makeService"]
+__all__ = ["Options", "makePersonalServerFactory", "makeService"]
 
 #: Where a server listens when the command line names no endpoint at all.
 DEFAULT_LISTEN = "tcp:8080"
 
-# The options whose feature lives in a module that is not written yet, each
-# with the module that will bring it.  Giving one is a usage error until then,
-# rather than a server that silently ignores what it was asked to do.
-_NOT_BUILT_YET: dict[str, str] = {
-    "user": "distrib",
-    "personal": "distrib",
-}
 
 # The options that each choose what the site serves at its root.
 _ROOT_OPTIONS = ("path", "class", "resource-script", "wsgi")
@@ -156,23 +153,23 @@ class Options(usage.Options):
         " twisted.internet.endpoints.serverFromString, for example"
         " tcp:8080:interface=127.0.0.1, unix:/run/web.sock or"
         " ssl:8443:privateKey=key.pem:certKey=cert.pem; with none, on"
-        f" {DEFAULT_LISTEN}. --user and --personal are accepted but not built"
-        " yet."
+        f" {DEFAULT_LISTEN}. --user serves each user's ~/public_html and"
+        " personal server; --personal publishes the site over PB for a --user"
+        " server, by default on unix:~/.twistd-web-pb (see doc/distrib.md)."
     )
 
     optFlags = [
         [
             "user",
             "u",
-            "(not built yet: arrives with twisted_web_re.distrib) Serve"
-            " ~/public_html for each user, and each user's own server through"
-            " ~/.twistd-web-pb.",
+            "Serve each user's ~/public_html at /USER/ and each user's personal"
+            " server (on ~/.twistd-web-pb) at /USER.twistd/.",
         ],
         [
             "personal",
             None,
-            "(not built yet: arrives with twisted_web_re.distrib) Run a personal"
-            " server that a --user server forwards to.",
+            "Publish the site over PB for a --user server to relay to, on"
+            " --listen or else on the owner-only socket ~/.twistd-web-pb.",
         ],
         [
             "allow-ignore-ext",
@@ -416,11 +413,6 @@ class Options(usage.Options):
             only applies to another one that is missing, an endpoint
             description cannot be used, or the root cannot be made.
         """
-        for option, module in _NOT_BUILT_YET.items():
-            if _isGiven(self[option]):
-                raise usage.UsageError(
-                    f"--{option} arrives with twisted_web_re.{module} (not built yet)"
-                )
         if self["display-tracebacks"] and self["notracebacks"]:
             raise usage.UsageError(
                 "--display-tracebacks and --notracebacks contradict each other"
@@ -431,6 +423,7 @@ class Options(usage.Options):
                 " --display-tracebacks is given"
             )
         roots = [option for option in _ROOT_OPTIONS if self[option] is not None]
+        roots += ["user"] if self["user"] else []
         if len(roots) > 1:
             raise usage.UsageError(
                 f"--{roots[0]} and --{roots[1]} each choose what to serve:"
@@ -459,6 +452,8 @@ class Options(usage.Options):
                     _quoteDescriptionValue(self["certificate"]),
                 )
             )
+        if self["personal"]:
+            self["listen"] = personalListen(self["listen"])
         if not self["listen"]:
             self["listen"].append(DEFAULT_LISTEN)
         for description in self["listen"]:
@@ -476,6 +471,8 @@ class Options(usage.Options):
             class cannot be found or made, or makes no resource, or the WSGI
             application cannot be found or called.
         """
+        if self["user"]:
+            return distrib.UserDirectory()
         if self["path"] is not None:
             return self._makeFile(self["path"])
         if self["class"] is not None:
@@ -661,6 +658,15 @@ def makeService(config: Options) -> MultiService:
     if isinstance(registry, static.Registry):
         registry.setComponent(IServiceCollection, service)
     site = _makeSite(config)
+    if config["personal"]:
+        factory = makePersonalServerFactory(site)
+        for description in config["listen"]:
+            ListeningService(
+                description,
+                factory,  # type: ignore[arg-type]
+                config.reactor,
+            ).setServiceParent(service)
+        return service
     HTTP2ShutdownService(site, config["shutdown-deadline"]).setServiceParent(service)
     for description in config["listen"]:
         # A service that ends twistd in one line when it cannot listen (a port

@@ -123,7 +123,7 @@ class _Replacing(Resource):
     """A resource whose C{getChild} replaces the request's C{postpath} list."""
 
     def getChild(self, path: bytes, request: Any) -> Resource:
-        request.postpath = [b"b"] + request.postpath
+        request.postpath = [b"b", *request.postpath]
         return self.children[b"real"]
 
 

@@ -28,7 +28,17 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import usage
 from twisted.python.threadpool import ThreadPool
 
-from twisted_web_re import http, resource, script, server, static, tap, twcgi, wsgi
+from twisted_web_re import (
+    distrib,
+    http,
+    resource,
+    script,
+    server,
+    static,
+    tap,
+    twcgi,
+    wsgi,
+)
 from twisted_web_re._run.demo import DEMO_PAGE, DemoPage
 from twisted_web_re._run.services import HTTP2ShutdownService, ThreadPoolService
 from twisted_web_re._version import __version__
@@ -55,14 +65,6 @@ TWISTD_WEB_OPTIONS = [
     "resource-script",
     "user",
     "wsgi",
-]
-
-# Options whose feature is not built yet, each with a command line giving it
-# and the module named in the error.
-NOT_BUILT_YET = [
-    (["--user"], "user", "distrib"),
-    (["-u"], "user", "distrib"),
-    (["--personal"], "personal", "distrib"),
 ]
 
 # The options that only configure the static.File of --path, each with a
@@ -188,7 +190,7 @@ class TestHelp:
     def test_describesDefaults(self) -> None:
         """
         The help text says what the server serves and where it listens when
-        told nothing, and what is not built yet.
+        told nothing, and what --user and --personal do.
         """
         text = " ".join(tap.Options().getUsage(width=100).split())
         assert "with none of them, a demo page" in text
@@ -196,7 +198,7 @@ class TestHelp:
         assert "serverFromString" in text
         assert ".epy Python scripts and .cgi CGI programs" in text
         assert "--wsgi (a WSGI application, run in a thread pool" in text
-        assert "--user and --personal are accepted but not built yet" in text
+        assert "--personal publishes the site over PB for a --user server" in text
 
     def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
         """
@@ -516,29 +518,62 @@ class TestAddHeader:
         assert "\r" not in message
 
 
-class TestNotBuiltYet:
+class TestSpreadable:
     """
-    The options of C{twistd web} whose feature is not built yet.
+    C{--user} and C{--personal}, the spreadable web's options.
     """
 
-    @pytest.mark.parametrize(("args", "option", "module"), NOT_BUILT_YET)
-    def test_usageError(self, args: list[str], option: str, module: str) -> None:
+    @pytest.mark.parametrize("flag", ["--user", "-u"])
+    def test_userServesUserDirectory(self, flag: str) -> None:
         """
-        An option whose feature is not built yet is a one-line usage error
-        naming the option and the module that will bring it.
+        C{--user} serves a L{distrib.UserDirectory} at the root.
         """
-        message = usageError(*args)
-        assert message == (
-            f"--{option} arrives with twisted_web_re.{module} (not built yet)"
+        options = tap.Options()
+        options.parseOptions([flag])
+        assert isinstance(options["root"], distrib.UserDirectory)
+
+    def test_userAndPath(self) -> None:
+        """
+        C{--user} chooses what to serve, so it cannot go with C{--path}.
+        """
+        assert "each choose what to serve" in usageError("--user", "--path", ".")
+
+    def test_personalDefaultListen(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """
+        C{--personal} alone listens on C{~/.twistd-web-pb}, owner-only and
+        with a lock file, as the issue and the howto say.
+        """
+        monkeypatch.setenv("HOME", str(tmp_path))
+        options = tap.Options()
+        options.parseOptions(["--personal"])
+        socket = str(tmp_path / ".twistd-web-pb")
+        assert options["listen"] == [f"unix:{socket}:mode=600:lockfile=1"]
+
+    def test_personalListenWantPID(self, tmp_path: Path) -> None:
+        """
+        C{--personal --listen unix:PATH:wantPID=1}, the howto's command
+        line, is read as the endpoint parser's C{lockfile=1}, and the socket
+        is made owner-only; a TCP endpoint is kept as given.
+        """
+        options = tap.Options()
+        path = tmp_path / "pb"
+        options.parseOptions(
+            ["--personal", "--listen", f"unix:{path}:wantPID=1", "--listen", "tcp:0"]
         )
+        assert options["listen"] == [f"unix:{path}:lockfile=1:mode=600", "tcp:0"]
 
-    @pytest.mark.parametrize("option", ["user", "personal"])
-    def test_helpSaysSo(self, option: str) -> None:
+    def test_makePersonalServerFactory(self) -> None:
         """
-        The help of each option not built yet says so, so that nobody has to
-        try it to find out.
+        C{tap.makePersonalServerFactory(site)} is a PB server factory whose
+        root publishes C{site}.
         """
-        assert "not built yet" in tap.Options().docs[option]
+        site = server.Site(resource.Resource())
+        factory = tap.makePersonalServerFactory(site)
+        root = factory.root.rootObject(None)
+        assert isinstance(root, distrib.ResourcePublisher)
+        assert root.site is site
 
 
 # -- resources and factories named on the command line by these tests --------

@@ -1,0 +1,320 @@
+"""
+End-to-end tests of the spreadable web: a front C{twistd web-re} and a
+personal C{twistd web-re --personal} as two real processes, the personal one
+in a temporary home, as the howto runs them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent.parent
+LOOPBACK = "127.0.0.1"
+START_DEADLINE = 30.0
+REQUEST_TIMEOUT = 60.0
+
+TWISTD = [
+    sys.executable,
+    "-c",
+    "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()",
+]
+
+#: The personal server's pages: an index, and a resource script that writes
+#: part of a response and then waits for ever.
+INDEX = b"<h1>my personal pages</h1>"
+HALF_RPY = b"""
+from twisted_web_re import resource, server
+
+class Half(resource.Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        request.write(b"x" * 1000)
+        return server.NOT_DONE_YET
+
+resource = Half()
+"""
+
+
+def freePort() -> int:
+    """@return: a TCP port of 127.0.0.1 free a moment ago."""
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+class Twistd:
+    """One C{twistd -n web-re} process, and its output."""
+
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str], command: str = "web-re"
+    ) -> None:
+        self.output = cwd / f"twistd-{time.monotonic_ns()}.log"
+        environ = dict(os.environ)
+        environ["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), str(REPO / "tests" / "e2e"), environ.get("PYTHONPATH", "")]
+        )
+        environ.update(env)
+        with self.output.open("wb") as out:
+            self.process = subprocess.Popen(
+                [*TWISTD, "-n", "--pidfile=", command, *args],
+                cwd=cwd,
+                env=environ,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def log(self) -> str:
+        return self.output.read_text("utf-8", "replace")
+
+    def waitFor(self, ready: object) -> None:
+        """Wait until C{ready()} is true, or fail saying what the log says."""
+        deadline = time.monotonic() + START_DEADLINE
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"twistd exited {self.process.returncode}:\n{self.log()}")
+            if ready():  # type: ignore[operator]
+                return
+            time.sleep(0.1)
+        pytest.fail(f"twistd was not ready in {START_DEADLINE}s:\n{self.log()}")
+
+    def kill(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+    def peakMemory(self) -> int:
+        """@return: the process's peak resident memory, in bytes (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmHWM")
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, str], bytes, bool]:
+    """@return: status, fields, body, and whether the body was cut."""
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        fields = {k.lower(): v for k, v in answer.getheaders()}
+        try:
+            return answer.status, fields, answer.read(), False
+        except (http.client.IncompleteRead, ConnectionError) as e:
+            return answer.status, fields, getattr(e, "partial", b""), True
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A temporary home, with the personal server's pages in C{site/}."""
+    home = tmp_path / "home"
+    (home / "site").mkdir(parents=True)
+    (home / "site" / "index.html").write_bytes(INDEX)
+    (home / "site" / "half.rpy").write_bytes(HALF_RPY)
+    (home / "public_html").mkdir()
+    (home / "public_html" / "hello.txt").write_bytes(b"static hello")
+    return home
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Twistd]]:
+    started: list[Twistd] = []
+    yield started
+    for server in started:
+        server.kill()
+
+
+def startPersonal(home: Path, servers: list[Twistd], *args: str) -> Twistd:
+    personal = Twistd(
+        ["--personal", "--path", str(home / "site"), *args], home, {"HOME": str(home)}
+    )
+    servers.append(personal)
+    return personal
+
+
+def test_howtoOverUnixSocket(home: Path, servers: list[Twistd]) -> None:
+    """
+    The howto's two commands: a personal server in a home publishes on
+    C{~/.twistd-web-pb} (owner-only), the C{--user} front lists the user and
+    relays C{/<user>.twistd/} to it, and serves C{~/public_html} at
+    C{/<user>/}; a personal server killed mid-request leaves the client
+    with a cut response, then 502 while it is down; started again (its
+    stale socket cleared by the lock file), it is reached again.
+    """
+    user = getpass.getuser()
+    socketPath = home / ".twistd-web-pb"
+    personal = startPersonal(home, servers)
+    personal.waitFor(socketPath.exists)
+    assert socketPath.stat().st_mode & 0o777 == 0o600
+    port = freePort()
+    front = Twistd(
+        [
+            "--class",
+            "_distribfront.UserRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+        ],
+        home,
+        {"HOME": str(home)},
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+
+    status, _, listing, _ = get(port, "/")
+    assert status == 200
+    assert f'href="{user}.twistd/"'.encode() in listing
+    assert f'href="{user}/"'.encode() in listing
+    assert b"Test &lt;User&gt; (twistd)" in listing
+    assert get(port, f"/{user}/hello.txt")[2] == b"static hello"
+    assert get(port, "/nobody-such-user/")[0] == 404
+    status, _, body, cut = get(port, f"/{user}.twistd/")
+    assert (status, body, cut) == (200, INDEX, False)
+
+    import threading
+
+    outcome: list[tuple[int, dict[str, str], bytes, bool]] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(get(port, f"/{user}.twistd/half.rpy")),
+        daemon=True,
+    )
+    thread.start()
+    time.sleep(1.5)
+    personal.kill(signal.SIGKILL)
+    thread.join(REQUEST_TIMEOUT)
+    status, _, body, cut = outcome[0]
+    assert status == 200 and cut
+    assert len(body) <= 1000
+
+    assert get(port, f"/{user}.twistd/")[0] == 502
+    assert socketPath.exists()
+    restarted = startPersonal(home, servers)
+    deadline = time.monotonic() + START_DEADLINE
+    while get(port, f"/{user}.twistd/")[0] != 200:
+        assert restarted.process.poll() is None, restarted.log()
+        assert time.monotonic() < deadline, restarted.log()
+        time.sleep(0.2)
+
+
+def test_overTCPLargeFileFlatMemory(home: Path, servers: list[Twistd]) -> None:
+    """
+    Over TCP, a 100 MiB file served by the personal server reaches the
+    client whole, and neither process's memory grows by anything like it.
+    """
+    big = home / "site" / "big.bin"
+    chunk = os.urandom(1024 * 1024)
+    digest = hashlib.sha256()
+    with big.open("wb") as f:
+        for _ in range(100):
+            f.write(chunk)
+            digest.update(chunk)
+    pbPort, port = freePort(), freePort()
+    personal = startPersonal(
+        home, servers, "--listen", f"tcp:{pbPort}:interface=127.0.0.1"
+    )
+    personal.waitFor(lambda: listening(pbPort))
+    front = Twistd(
+        [
+            "--class",
+            "_distribfront.TCPRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+        ],
+        home,
+        {"DISTRIB_PORT": str(pbPort)},
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+    assert get(port, "/me.twistd/")[2] == INDEX
+    before = personal.peakMemory(), front.peakMemory()
+
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=REQUEST_TIMEOUT)
+    conn.request("GET", "/me.twistd/big.bin")
+    answer = conn.getresponse()
+    assert answer.status == 200
+    assert answer.getheader("content-length") == str(100 * 1024 * 1024)
+    received = hashlib.sha256()
+    total = 0
+    while True:
+        data = answer.read(256 * 1024)
+        if not data:
+            break
+        received.update(data)
+        total += len(data)
+    conn.close()
+    assert total == 100 * 1024 * 1024
+    assert received.digest() == digest.digest()
+    after = personal.peakMemory(), front.peakMemory()
+    for was, now in zip(before, after, strict=True):
+        assert now - was < 30 * 1024 * 1024, (before, after)
+
+
+@pytest.mark.parametrize(
+    ("frontCommand", "frontClass", "personalCommand"),
+    [
+        ("web", "_distribfront.TwistedWebRoot", "web-re"),
+        ("web-re", "_distribfront.UnixRoot", "web"),
+    ],
+)
+def test_interoperatesWithTwistedWeb(
+    home: Path,
+    servers: list[Twistd],
+    frontCommand: str,
+    frontClass: str,
+    personalCommand: str,
+) -> None:
+    """
+    A twisted.web front relays to our personal server, and our front to a
+    twisted.web personal server: the wire formats are the same, a page and
+    a file of a few MiB arrive whole.
+    """
+    big = os.urandom(3 * 1024 * 1024 + 1)
+    (home / "site" / "big.bin").write_bytes(big)
+    socketPath = home / "pb.sock"
+    personal = Twistd(
+        ["--personal", "--path", str(home / "site"), "--listen", f"unix:{socketPath}"],
+        home,
+        {"HOME": str(home)},
+        personalCommand,
+    )
+    servers.append(personal)
+    personal.waitFor(socketPath.exists)
+    port = freePort()
+    front = Twistd(
+        ["--class", frontClass, "--listen", f"tcp:{port}:interface=127.0.0.1"],
+        home,
+        {"DISTRIB_SOCKET": str(socketPath)},
+        frontCommand,
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert (status, body, cut) == (200, INDEX, False), front.log() + personal.log()
+    status, _, body, cut = get(port, "/me.twistd/big.bin")
+    assert (status, cut) == (200, False)
+    assert hashlib.sha256(body).digest() == hashlib.sha256(big).digest()
