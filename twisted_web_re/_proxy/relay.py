@@ -13,6 +13,7 @@ serves requests carried by HTTP/1.1 and by HTTP/2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
 from twisted.internet.interfaces import IPushProducer
@@ -29,6 +30,7 @@ from twisted_web_re._proxy.headers import (
 )
 from twisted_web_re._proxy.pages import answerFailure
 from twisted_web_re._proxy.pool import Backend, BackendPool
+from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re._proxy.tunnel import startTunnel, upgradeRequested
 from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
 from twisted_web_re._wire.response import ResponseHead
@@ -49,7 +51,12 @@ class _Pacer:
     the backend's transport, it pauses the client's upload.
     """
 
-    def __init__(self, pause: Any, resume: Any, stop: Any) -> None:
+    def __init__(
+        self,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+        stop: Callable[[], None],
+    ) -> None:
         self.pauseProducing = pause
         self.resumeProducing = resume
         self.stopProducing = stop
@@ -65,14 +72,14 @@ class Relay:
 
     def __init__(
         self,
-        request: Any,
+        request: ProxiedRequest,
         backend: Backend,
         target: bytes,
         pool: BackendPool,
         forwarding: Forwarding,
     ) -> None:
         """
-        @param request: the client's request (an L{twisted_web_re.http.Request}).
+        @param request: the client's request.
         @param target: the request-target to send (path and query).
         """
         self.request = request
@@ -145,7 +152,10 @@ class Relay:
         """The next piece of a streamed request body."""
         connection = self._connection
         if self._pending is not None:
+            # No connection yet: hold this piece, and no more until there is
+            # one (the pause asked before the body began may not have held).
             self._pending.append(data)
+            self.request.pauseUpload()
         elif connection is not None:
             connection.writeBody(data)
 
