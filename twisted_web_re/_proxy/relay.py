@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.protocols.basic import FileSender
@@ -29,7 +30,7 @@ from twisted_web_re._proxy.headers import (
     serialiseRequestHead,
 )
 from twisted_web_re._proxy.pages import answerFailure
-from twisted_web_re._proxy.pool import Backend, BackendPool
+from twisted_web_re._proxy.pool import Backend, BackendPool, Checkout
 from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re._proxy.tunnel import startTunnel, upgradeRequested
 from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
@@ -96,6 +97,7 @@ class Relay:
         self._bodyEnded = False
         self._retried = False
         self._done = False
+        self._waiting: Deferred[Checkout] | None = None
         self._upgrade = upgradeRequested(request)
         self._head = self._buildHead()
         request.notifyFinish().addErrback(self._clientGone)
@@ -166,16 +168,17 @@ class Relay:
             self._endStreamedBody(self._connection)
 
     def _connect(self, reuse: bool) -> None:
-        connection = None
-        if reuse:
-            connection, _ = self._pool.acquire(self.backend)
-        if connection is not None:
-            self._send(connection, reused=True)
-            return
-        d = self._pool.connect(self.backend)
-        d.addCallbacks(self._send, self._connectFailed, callbackArgs=(False,))
+        waiting = self._waiting = self._pool.checkout(self.backend, reuse)
+        waiting.addCallbacks(self._checkedOut, self._connectFailed)
+
+    def _checkedOut(self, checkout: Checkout) -> None:
+        self._waiting = None
+        self._send(*checkout)
 
     def _connectFailed(self, reason: Failure) -> None:
+        self._waiting = None
+        if reason.check(CancelledError):
+            return
         error = reason.value
         if not isinstance(error, UpstreamError):
             error = UpstreamError(f"could not connect: {reason.getErrorMessage()}")
@@ -285,6 +288,9 @@ class Relay:
     def _stop(self) -> None:
         """The client's request will not be completed: drop the backend's."""
         self._done = True
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.cancel()
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.abort()
