@@ -15,6 +15,7 @@ the backend fails.  The work is done in C{twisted_web_re._proxy}.
 from __future__ import annotations
 
 from twisted_web_re._proxy.client import ProxyClient, ProxyClientFactory
+from twisted_web_re._proxy.connect import ConnectAllowList
 from twisted_web_re._proxy.forward import Proxy, ProxyRequest
 from twisted_web_re._proxy.headers import Forwarding
 from twisted_web_re._proxy.pool import BackendPool
@@ -26,6 +27,7 @@ from twisted_web_re._proxy.reverse import (
 
 __all__ = [
     "BackendPool",
+    "ConnectAllowList",
     "Forwarding",
     "Proxy",
     "ProxyClient",

@@ -5,10 +5,15 @@ whose root is a C{ReverseProxyResource} for one backend on 127.0.0.1.
 Run::
 
     python tests/e2e/_proxyserver.py BACKEND_PORT [--impl twisted_web_re|twisted_web]
-        [--stream] [--response-timeout S] [--max-body-size N] [--tls-ca FILE]
+        [--stream] [--response-timeout S] [--max-body-size N] [--tls]
+        [--tls-ca FILE] [--forward [--connect-allow HOST:PORT]...]
 
 C{--stream} locates resources before the body, so that request bodies are
-streamed to the backend as they arrive (twisted_web_re only).  It prints
+streamed to the backend as they arrive (twisted_web_re only).  C{--tls}
+speaks TLS to the backend, verifying its certificate by the system's CAs,
+or by those of C{--tls-ca}.  C{--forward} runs a forward proxy
+(C{proxy.Proxy}) instead, BACKEND_PORT unused, tunnelling C{CONNECT} to the
+C{--connect-allow} targets, if any.  It prints
 C{PORT <port>} once listening, as C{_servers.py} does.
 """
 
@@ -23,6 +28,28 @@ from typing import Any
 LOOPBACK = "127.0.0.1"
 
 
+def forwardFactory(allowed: list[str]) -> Any:
+    """A factory of forward proxy channels tunnelling to C{allowed} targets."""
+    from twisted_web_re import http, proxy
+
+    allowList = None
+    if allowed:
+        targets = [target.rpartition(":") for target in allowed]
+        allowList = proxy.ConnectAllowList(
+            [host for host, _, _ in targets], [int(port) for _, _, port in targets]
+        )
+
+    class Request(proxy.ProxyRequest):
+        connectAllowList = allowList
+
+    class Channel(proxy.Proxy):
+        requestFactory = Request
+
+    factory = http.HTTPFactory()
+    factory.protocol = Channel
+    return factory
+
+
 def main() -> int:
     """Serve until killed."""
     parser = argparse.ArgumentParser()
@@ -31,7 +58,10 @@ def main() -> int:
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--response-timeout", type=float, default=None)
     parser.add_argument("--max-body-size", type=int, default=None)
+    parser.add_argument("--tls", action="store_true")
     parser.add_argument("--tls-ca", default=None)
+    parser.add_argument("--forward", action="store_true")
+    parser.add_argument("--connect-allow", action="append", default=[])
     parser.add_argument("--backend-host", default=LOOPBACK)
     options = parser.parse_args()
 
@@ -51,8 +81,15 @@ def main() -> int:
             pool.responseTimeout = options.response_timeout
             pool.bodyIdleTimeout = options.response_timeout
         kwargs["pool"] = pool
-        if options.tls_ca:
+        if options.tls or options.tls_ca:
             kwargs.update(tls=True, caFile=options.tls_ca)
+    if options.forward:
+        port = reactor.listenTCP(  # type: ignore[attr-defined]
+            0, forwardFactory(options.connect_allow), interface=LOOPBACK
+        )
+        os.write(1, f"PORT {port.getHost().port}\n".encode())
+        reactor.run()  # type: ignore[attr-defined]
+        return 0
     root = proxy.ReverseProxyResource(
         options.backend_host, options.backendPort, b"", reactor, **kwargs
     )

@@ -89,8 +89,9 @@ class ProtocolSwitching:
     def switchProtocol(self, protocol: IProtocol) -> None:
         """
         Hand the connection to C{protocol} (WebSocket, say): the request
-        being answered committed a C{101 Switching Protocols} head, which is
-        sent now; then C{protocol} is connected to the transport and given
+        being answered committed a C{101 Switching Protocols} head (or a 2xx
+        answer to C{CONNECT}, sent without framing fields), which is sent
+        now; then C{protocol} is connected to the transport and given
         the bytes the client sent after that request, already read.  From
         then on the channel only passes input and the connection's loss on.
 
@@ -98,17 +99,27 @@ class ProtocolSwitching:
         writes or finishes afterwards is ignored.
 
         @raise RuntimeError: no request is being answered (its body all
-            read) with a committed C{101} head.
+            read) with a committed C{101} head, or 2xx head to C{CONNECT}.
         """
         request = self._request
         writer = self._writer
-        if self._state is not RESPONDING or request is None or writer.code != 101:
+        # A 2xx answer to CONNECT opens a tunnel too (RFC 9110 section 9.3.6).
+        tunnel = (
+            request is not None
+            and request.method == b"CONNECT"
+            and 200 <= writer.code < 300
+        )
+        if (
+            self._state is not RESPONDING
+            or request is None
+            or not (writer.code == 101 or tunnel)
+        ):
             raise RuntimeError(
                 f"cannot switch protocols in state {self._state.name} "
                 f"with response code {writer.code}"
             )
         if writer.pending:
-            self._out.send(writer.head(None))
+            self._out.send(writer.tunnelHead() if tunnel else writer.head(None))
         self._request = None
         self._producer = None
         if self._accessLog is not None:

@@ -7,13 +7,12 @@ truncated response is never taken for a whole one.
 
 from __future__ import annotations
 
-from typing import Any
-
+from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re._proxy.upstream import UpstreamError
 from twisted_web_re._publish.pagehtml import errorPageHTML
 
 
-def answerFailure(request: Any, backend: str, error: UpstreamError) -> None:
+def answerFailure(request: ProxiedRequest, backend: str, error: UpstreamError) -> None:
     """
     Answer C{request} for a backend that failed with C{error}.
 

@@ -1,6 +1,7 @@
 """
-The connections a proxy keeps to its backends: one bounded set of idle
-HTTP/1.1 connections per backend, each closed after a while unused, and new
+The connections a proxy keeps to its backends: per backend, a bounded number
+in use (the requests beyond it queued, each with a deadline) and a bounded
+set of idle HTTP/1.1 connections, each closed after a while unused; new
 connections made (over TCP, or TLS with the certificate verified) with a
 deadline.
 """
@@ -8,6 +9,7 @@ deadline.
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
 from twisted.internet.defer import Deferred
@@ -25,6 +27,18 @@ _log = Logger()
 
 #: Idle connections kept per backend; more are closed as they become idle.
 MAX_IDLE = 16
+
+#: Connections in use at once per backend, and being made: requests beyond
+#: wait for one to be given back.  nginx's upstreams have no such limit by
+#: default (C{max_conns=0}); this one is bounded so that a backend which
+#: stalls cannot make the proxy open a connection (and hold a descriptor)
+#: for every client waiting on it, and pile more work on the backend.  256
+#: is far above what one backend process serves at once.
+MAX_ACTIVE = 256
+
+#: Seconds a request may wait for a connection beyond L{MAX_ACTIVE} (a 504
+#: beyond).
+QUEUE_TIMEOUT = 10.0
 
 #: Seconds an idle connection is kept: less than the usual keep-alive
 #: timeouts of servers (nginx 75 s, Apache 5 s is shorter: a connection the
@@ -95,11 +109,30 @@ class _Connecting(ClientFactory):
         self._ready.errback(error)
 
 
+class _Waiter:
+    """A request for a connection, waiting for its turn."""
+
+    __slots__ = ("ready", "reuse", "timer")
+
+    def __init__(self, ready: Deferred[Checkout], reuse: bool) -> None:
+        self.ready = ready
+        self.reuse = reuse
+        self.timer: IDelayedCall | None = None
+
+
+#: What L{BackendPool.checkout} gives: a connection, and whether it was reused.
+Checkout = tuple[UpstreamConnection, bool]
+
+
 class BackendPool:
     """
-    Idle connections to backends, for reuse.
+    Connections to backends: at most L{maxActive} in use per backend (the
+    requests beyond wait their turn, up to L{queueTimeout}), and the idle
+    ones kept for reuse.
 
     @ivar maxIdle: see L{MAX_IDLE}.
+    @ivar maxActive: see L{MAX_ACTIVE} (C{None}: no limit).
+    @ivar queueTimeout: see L{QUEUE_TIMEOUT}.
     @ivar idleTimeout: see L{IDLE_TIMEOUT}.
     @ivar connectTimeout: see L{CONNECT_TIMEOUT}.
     @ivar responseTimeout: see L{RESPONSE_TIMEOUT}.
@@ -114,23 +147,37 @@ class BackendPool:
         connectTimeout: float = CONNECT_TIMEOUT,
         responseTimeout: float | None = RESPONSE_TIMEOUT,
         bodyIdleTimeout: float | None = BODY_IDLE_TIMEOUT,
+        maxActive: int | None = MAX_ACTIVE,
+        queueTimeout: float = QUEUE_TIMEOUT,
     ) -> None:
         """
         @raise ValueError: a limit is not positive.
         """
-        if maxIdle < 0 or idleTimeout <= 0 or connectTimeout <= 0:
+        if (
+            maxIdle < 0
+            or idleTimeout <= 0
+            or connectTimeout <= 0
+            or (maxActive is not None and maxActive < 1)
+            or queueTimeout <= 0
+        ):
             raise ValueError(
                 f"invalid pool limits: maxIdle={maxIdle!r}, "
-                f"idleTimeout={idleTimeout!r}, connectTimeout={connectTimeout!r}"
+                f"idleTimeout={idleTimeout!r}, connectTimeout={connectTimeout!r}, "
+                f"maxActive={maxActive!r}, queueTimeout={queueTimeout!r}"
             )
         self.reactor = reactor
         self.maxIdle = maxIdle
+        self.maxActive = maxActive
+        self.queueTimeout = queueTimeout
         self.idleTimeout = idleTimeout
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.bodyIdleTimeout = bodyIdleTimeout
         self._idle: dict[Backend, list[UpstreamConnection]] = {}
         self._timers: dict[UpstreamConnection, IDelayedCall] = {}
+        self._active: dict[Backend, int] = {}
+        self._busy: dict[UpstreamConnection, Backend] = {}
+        self._queues: dict[Backend, deque[_Waiter]] = {}
 
     def newConnection(self) -> UpstreamConnection:
         """A new, unconnected connection with this pool's timeouts."""
@@ -144,13 +191,108 @@ class BackendPool:
         """How many idle connections to C{backend} are kept."""
         return len(self._idle.get(backend, ()))
 
-    def acquire(self, backend: Backend) -> tuple[UpstreamConnection | None, bool]:
-        """
-        Take an idle connection to C{backend}, most recently used first.
+    def activeCount(self, backend: Backend) -> int:
+        """How many connections to C{backend} are in use or being made."""
+        return self._active.get(backend, 0)
 
-        @return: C{(connection, True)}, or C{(None, False)} when none is idle
-            (then call L{connect}).
+    def waitingCount(self, backend: Backend) -> int:
+        """How many requests wait for a connection to C{backend}."""
+        return len(self._queues.get(backend, ()))
+
+    def checkout(self, backend: Backend, reuse: bool = True) -> Deferred[Checkout]:
         """
+        A connection to C{backend} for one exchange: an idle one when
+        C{reuse} allows and one is idle, else a new one.  Beyond
+        L{maxActive} connections in use, the request waits for one to be
+        given back, in turn.
+
+        @return: a Deferred firing with C{(connection, reused)}, or failing
+            with L{UpstreamError} (a timeout when no connection could be had
+            within L{queueTimeout}); cancel it to give up the wait.
+        """
+        waiter = _Waiter(Deferred(lambda d: self._giveUp(backend, waiter)), reuse)
+        queue = self._queues.get(backend)
+        limit = self.maxActive
+        if not queue and (limit is None or self._active.get(backend, 0) < limit):
+            self._serve(backend, waiter)
+            return waiter.ready
+        if queue is None:
+            queue = self._queues[backend] = deque()
+        queue.append(waiter)
+        reactor: IReactorTime = self.reactor  # type: ignore[assignment]
+        waiter.timer = reactor.callLater(
+            self.queueTimeout, self._waitedTooLong, backend, waiter
+        )
+        return waiter.ready
+
+    def _giveUp(self, backend: Backend, waiter: _Waiter) -> None:
+        """A waiting request was cancelled: it leaves the queue."""
+        queue = self._queues.get(backend)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+        timer, waiter.timer = waiter.timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _waitedTooLong(self, backend: Backend, waiter: _Waiter) -> None:
+        waiter.timer = None
+        self._giveUp(backend, waiter)
+        waiter.ready.errback(
+            UpstreamError(
+                f"no connection free within {self.queueTimeout} seconds "
+                f"({self.maxActive} in use)",
+                timeout=True,
+            )
+        )
+
+    def _serve(self, backend: Backend, waiter: _Waiter) -> None:
+        """Take a place for C{waiter}, and give it a connection."""
+        self._active[backend] = self._active.get(backend, 0) + 1
+        if waiter.reuse:
+            connection = self._takeIdle(backend)
+            if connection is not None:
+                self._busy[connection] = backend
+                waiter.ready.callback((connection, True))
+                return
+
+        def made(connection: UpstreamConnection) -> None:
+            self._busy[connection] = backend
+            if waiter.ready.called:
+                # Given up while it was being made.
+                connection.loseConnection()
+            else:
+                waiter.ready.callback((connection, False))
+
+        def failed(reason: Failure) -> None:
+            self._freed(backend)
+            if not waiter.ready.called:
+                waiter.ready.errback(reason)
+
+        self._dial(backend).addCallbacks(made, failed)
+
+    def _freed(self, backend: Backend) -> None:
+        """A place was given back: the next waiting request may have it."""
+        self._active[backend] -= 1
+        if not self._active[backend]:
+            del self._active[backend]
+        if self._queues.get(backend):
+            reactor: IReactorTime = self.reactor  # type: ignore[assignment]
+            reactor.callLater(0, self._next, backend)
+
+    def _next(self, backend: Backend) -> None:
+        queue = self._queues.get(backend)
+        limit = self.maxActive
+        while queue and (limit is None or self._active.get(backend, 0) < limit):
+            waiter = queue.popleft()
+            timer, waiter.timer = waiter.timer, None
+            if timer is not None and timer.active():
+                timer.cancel()
+            self._serve(backend, waiter)
+        if not queue:
+            self._queues.pop(backend, None)
+
+    def _takeIdle(self, backend: Backend) -> UpstreamConnection | None:
+        """An idle connection to C{backend}, most recently used first."""
         idle = self._idle.get(backend)
         while idle:
             connection = idle.pop()
@@ -158,10 +300,10 @@ class BackendPool:
             if timer is not None and timer.active():
                 timer.cancel()
             if connection.idle:
-                return connection, True
-        return None, False
+                return connection
+        return None
 
-    def connect(self, backend: Backend) -> Deferred[UpstreamConnection]:
+    def _dial(self, backend: Backend) -> Deferred[UpstreamConnection]:
         """
         Make a new connection to C{backend}, which goes into the pool when
         an exchange on it ends and it may be reused.
@@ -189,15 +331,18 @@ class BackendPool:
 
     def _release(self, backend: Backend, connection: UpstreamConnection) -> None:
         """An exchange ended and C{connection} may carry another: keep it."""
+        busy = self._busy.pop(connection, None) is not None
         idle = self._idle.setdefault(backend, [])
         if len(idle) >= self.maxIdle:
             connection.loseConnection()
-            return
-        idle.append(connection)
-        reactor: IReactorTime = self.reactor  # type: ignore[assignment]
-        self._timers[connection] = reactor.callLater(
-            self.idleTimeout, self._expire, backend, connection
-        )
+        else:
+            idle.append(connection)
+            reactor: IReactorTime = self.reactor  # type: ignore[assignment]
+            self._timers[connection] = reactor.callLater(
+                self.idleTimeout, self._expire, backend, connection
+            )
+        if busy:
+            self._freed(backend)
 
     def _expire(self, backend: Backend, connection: UpstreamConnection) -> None:
         self._timers.pop(connection, None)
@@ -205,12 +350,15 @@ class BackendPool:
         connection.loseConnection()
 
     def _forget(self, backend: Backend, connection: UpstreamConnection) -> None:
+        """C{connection} closed (or is being closed): it is no longer kept."""
         idle = self._idle.get(backend)
         if idle and connection in idle:
             idle.remove(connection)
         timer = self._timers.pop(connection, None)
         if timer is not None and timer.active():
             timer.cancel()
+        if self._busy.pop(connection, None) is not None:
+            self._freed(backend)
 
     def closeIdle(self) -> None:
         """Close every idle connection (at shutdown)."""

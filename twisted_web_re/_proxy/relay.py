@@ -13,8 +13,10 @@ serves requests carried by HTTP/1.1 and by HTTP/2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, Any
 
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.protocols.basic import FileSender
@@ -28,7 +30,8 @@ from twisted_web_re._proxy.headers import (
     serialiseRequestHead,
 )
 from twisted_web_re._proxy.pages import answerFailure
-from twisted_web_re._proxy.pool import Backend, BackendPool
+from twisted_web_re._proxy.pool import Backend, BackendPool, Checkout
+from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re._proxy.tunnel import startTunnel, upgradeRequested
 from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
 from twisted_web_re._wire.response import ResponseHead
@@ -49,7 +52,12 @@ class _Pacer:
     the backend's transport, it pauses the client's upload.
     """
 
-    def __init__(self, pause: Any, resume: Any, stop: Any) -> None:
+    def __init__(
+        self,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+        stop: Callable[[], None],
+    ) -> None:
         self.pauseProducing = pause
         self.resumeProducing = resume
         self.stopProducing = stop
@@ -65,14 +73,14 @@ class Relay:
 
     def __init__(
         self,
-        request: Any,
+        request: ProxiedRequest,
         backend: Backend,
         target: bytes,
         pool: BackendPool,
         forwarding: Forwarding,
     ) -> None:
         """
-        @param request: the client's request (an L{twisted_web_re.http.Request}).
+        @param request: the client's request.
         @param target: the request-target to send (path and query).
         """
         self.request = request
@@ -89,6 +97,7 @@ class Relay:
         self._bodyEnded = False
         self._retried = False
         self._done = False
+        self._waiting: Deferred[Checkout] | None = None
         self._upgrade = upgradeRequested(request)
         self._head = self._buildHead()
         request.notifyFinish().addErrback(self._clientGone)
@@ -145,7 +154,10 @@ class Relay:
         """The next piece of a streamed request body."""
         connection = self._connection
         if self._pending is not None:
+            # No connection yet: hold this piece, and no more until there is
+            # one (the pause asked before the body began may not have held).
             self._pending.append(data)
+            self.request.pauseUpload()
         elif connection is not None:
             connection.writeBody(data)
 
@@ -156,16 +168,17 @@ class Relay:
             self._endStreamedBody(self._connection)
 
     def _connect(self, reuse: bool) -> None:
-        connection = None
-        if reuse:
-            connection, _ = self._pool.acquire(self.backend)
-        if connection is not None:
-            self._send(connection, reused=True)
-            return
-        d = self._pool.connect(self.backend)
-        d.addCallbacks(self._send, self._connectFailed, callbackArgs=(False,))
+        waiting = self._waiting = self._pool.checkout(self.backend, reuse)
+        waiting.addCallbacks(self._checkedOut, self._connectFailed)
+
+    def _checkedOut(self, checkout: Checkout) -> None:
+        self._waiting = None
+        self._send(*checkout)
 
     def _connectFailed(self, reason: Failure) -> None:
+        self._waiting = None
+        if reason.check(CancelledError):
+            return
         error = reason.value
         if not isinstance(error, UpstreamError):
             error = UpstreamError(f"could not connect: {reason.getErrorMessage()}")
@@ -275,6 +288,9 @@ class Relay:
     def _stop(self) -> None:
         """The client's request will not be completed: drop the backend's."""
         self._done = True
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.cancel()
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.abort()

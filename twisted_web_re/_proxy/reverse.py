@@ -17,6 +17,7 @@ from twisted_web_re._proxy.client import ProxyClientFactory
 from twisted_web_re._proxy.headers import REVERSE_FORWARDING, Forwarding
 from twisted_web_re._proxy.pool import Backend, BackendPool, sharedPool
 from twisted_web_re._proxy.relay import Relay
+from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re.server import NOT_DONE_YET
 
 
@@ -95,7 +96,7 @@ class ReverseProxyResource(resource.Resource):
         self.caFile = caFile
         self.forwarding = forwarding
         self.pool = pool
-        self._uploads: dict[Any, Relay] = {}
+        self._uploads: dict[ProxiedRequest, Relay] = {}
 
     def getChild(self, path: bytes, request: Any) -> ReverseProxyResource:
         """
@@ -121,7 +122,7 @@ class ReverseProxyResource(resource.Resource):
             self.pool = sharedPool(self.reactor)
         return self.pool
 
-    def _relay(self, request: Any) -> Relay:
+    def _relay(self, request: ProxiedRequest) -> Relay:
         path = self.path if self.path.startswith(b"/") else b"/" + self.path
         backend = Backend(self.host, self.port, self.tls, self.caFile)
         return Relay(

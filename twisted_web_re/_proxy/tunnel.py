@@ -13,12 +13,13 @@ from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
 from twisted_web_re._proxy.headers import Forwarding, responseFields
+from twisted_web_re._proxy.request import ProxiedRequest, switcher
 from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
 from twisted_web_re._wire.parser import connectionTokens
 from twisted_web_re._wire.response import ResponseHead
 
 
-def upgradeRequested(request: Any) -> bytes | None:
+def upgradeRequested(request: ProxiedRequest) -> bytes | None:
     """
     The protocols C{request} asks to upgrade to (its C{Upgrade} value), when
     it asks for an upgrade and its stream can be switched; else C{None}.
@@ -29,7 +30,7 @@ def upgradeRequested(request: Any) -> bytes | None:
         return None
     if b"upgrade" not in connectionTokens(headers.getRawHeaders(b"connection", [])):
         return None
-    if getattr(request.channel, "switchProtocol", None) is None:
+    if switcher(request) is None:
         return None
     return b", ".join(upgrade)
 
@@ -87,7 +88,7 @@ class BackendSide:
 
 
 def startTunnel(
-    request: Any,
+    request: ProxiedRequest,
     head: ResponseHead,
     connection: UpstreamConnection,
     forwarding: Forwarding,
@@ -104,4 +105,6 @@ def startTunnel(
     headers.setRawHeaders(b"connection", [b"upgrade"])
     headers.setRawHeaders(b"upgrade", head.headers.get(b"upgrade", []))
     request.write(b"")
-    request.channel.switchProtocol(ClientSide(connection))
+    stream = switcher(request)
+    assert stream is not None, "an upgrade is only asked for on a switching stream"
+    stream.switchProtocol(ClientSide(connection))

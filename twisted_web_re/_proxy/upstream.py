@@ -330,6 +330,8 @@ class UpstreamConnection(Protocol):
         self._stopTimer()
         if self._state is not _State.CLOSED:
             self._move(_State.CLOSED)
+            if self.onClosed is not None:
+                self.onClosed(self)
         if self.transport is not None:
             self.transport.loseConnection()
 

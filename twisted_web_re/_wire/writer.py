@@ -231,6 +231,19 @@ class ResponseWriter:
             framing += b"Connection: keep-alive\r\n"
         return head + framing + b"\r\n"
 
+    def tunnelHead(self) -> bytes:
+        """
+        Return the committed head of a 2xx answer to C{CONNECT}, whole: the
+        connection becomes a tunnel, so it goes without framing fields
+        (RFC 9110 section 9.3.6) and without C{Connection}.
+        """
+        head = self._head
+        assert head is not None, "no response head committed"
+        self._head = None
+        self.pending = False
+        self._bodyAllowed = False
+        return head + b"\r\n"
+
     def whole(self, body: bytes) -> bytes:
         """
         Return the head, C{body} and the body's end: a whole response, for
