@@ -10,7 +10,7 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 
-from tests.proxy.test_relay import BACKEND, OK, Setup
+from tests.proxy.test_proxy_relay import BACKEND, OK, Setup
 from twisted_web_re._proxy.pool import MAX_ACTIVE, BackendPool
 
 
