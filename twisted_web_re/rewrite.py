@@ -21,16 +21,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from twisted_web_re import pages
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import IResource, Resource
 
 if TYPE_CHECKING:
-    from twisted_web_re.server import Request
+    pass
 
 __all__ = ["RewriterResource", "alias", "tildeToUsers"]
 
 #: A rewrite rule: it may change the request's C{postpath} (and C{path} and
 #: C{uri}) in place.
-Rule = Callable[["Request"], object]
+Rule = Callable[[IRequest], object]
 
 # What no rewritten segment may hold: a separator (which a later decoding or
 # a file system could split on), or the percent-encoding of one or of a dot,
@@ -81,7 +82,7 @@ class RewriterResource(Resource):
         self.resource = orig
         self.rewriteRules = list(rewriteRules)
 
-    def _rewrite(self, request: Request) -> bool:
+    def _rewrite(self, request: IRequest) -> bool:
         """
         Run the rules on C{request}, and keep its path and target in line
         with its segments.
@@ -111,7 +112,7 @@ class RewriterResource(Resource):
             request.uri = request.path + (b"?" + query if query else b"")
         return True
 
-    def getChild(self, path: bytes, request: Request) -> IResource:  # type: ignore[override]
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Give C{path} back to the request, run the rules, and continue in the
         wrapped resource with the first segment they leave.
@@ -126,21 +127,21 @@ class RewriterResource(Resource):
         request.prepath.append(segment)
         return self.resource.getChildWithDefault(segment, request)
 
-    def render(self, request: Request) -> bytes | int:  # type: ignore[override]
+    def render(self, request: IRequest) -> bytes | int:
         """Run the rules, then render the wrapped resource."""
         if not self._rewrite(request):
             return pages.notFound().render(request)
         return self.resource.render(request)
 
 
-def _reset(request: Request) -> None:
+def _reset(request: IRequest) -> None:
     """Set C{request}'s path and target from its segments, query kept."""
     query = request.uri.partition(b"?")[2]
     request.path = _pathOf(request.prepath + request.postpath)
     request.uri = request.path + (b"?" + query if query else b"")
 
 
-def tildeToUsers(request: Request) -> None:
+def tildeToUsers(request: IRequest) -> None:
     """
     A rewrite rule serving C{/~name/rest} as C{/users/name/rest}, as the
     classic per-user home pages are served.
@@ -181,7 +182,7 @@ def alias(aliasPath: bytes | str, sourcePath: bytes | str) -> Rule:
     sourceSegments = _segmentsOf(sourcePath)
     count = len(aliasSegments)
 
-    def rewriter(request: Request) -> None:
+    def rewriter(request: IRequest) -> None:
         if request.postpath[:count] == aliasSegments:
             request.postpath = sourceSegments + request.postpath[count:]
             _reset(request)

@@ -21,6 +21,8 @@ from twisted.python import roots
 from twisted_web_re import pages
 from twisted_web_re._protocols.forwarded import Network, _isTrusted, parseTrustedProxies
 from twisted_web_re._publish.hostnames import canonicalHost, hostAndPort, requestedHost
+from twisted_web_re._publish.traversal import siteRequest
+from twisted_web_re.iweb import IRequest
 from twisted_web_re.resource import IResource, Resource
 
 if TYPE_CHECKING:
@@ -124,12 +126,12 @@ class NameVirtualHost(Resource):
         """
         del self.hosts[canonicalHost(name)]
 
-    def _getResourceForRequest(self, request: Request) -> IResource:
+    def _getResourceForRequest(self, request: IRequest) -> IResource:
         """
         Return the resource for the host C{request} was sent to, else
         L{default}, else a 404 page naming the host.
         """
-        host = requestedHost(request)
+        host = requestedHost(siteRequest(request))
         found = self.hosts.get(host) if host is not None else None
         if found is None:
             found = self.default
@@ -140,11 +142,11 @@ class NameVirtualHost(Resource):
         name = request.getRequestHostname().decode("ascii", "replace")
         return pages.notFound("Not Found", f"host {name!r} not in vhost map")
 
-    def render(self, request: Request) -> bytes | int:  # type: ignore[override]
+    def render(self, request: IRequest) -> bytes | int:
         """Render the resource of the request's host."""
         return self._getResourceForRequest(request).render(request)
 
-    def getChild(self, path: bytes, request: Request) -> IResource:  # type: ignore[override]
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Return the child C{path} of the request's host's resource; a leaf
         resource is returned itself, with C{path} given back to
@@ -171,12 +173,15 @@ class _HostResource(Resource):
         super().__init__()
         self.secure = secure
 
-    def getChild(self, path: bytes, request: Request) -> IResource:  # type: ignore[override]
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Set the request's host, port and scheme from C{path}, drop the
         segments consumed so far from its path, and return what the site
         finds for the rest from its root.
+
+        @raise TypeError: C{request} is not a Site's request.
         """
+        request = siteRequest(request)
         try:
             host, port = hostAndPort(path, self.secure)
         except ValueError:
@@ -272,12 +277,14 @@ class VHostMonsterResource(Resource):
             b"if sent to that scheme, host and port.\n"
         )
 
-    def getChild(self, path: bytes, request: Request) -> IResource:  # type: ignore[override]
+    def getChild(self, path: bytes, request: IRequest) -> IResource:
         """
         Take C{path} as the scheme, C{http} or C{https}: the next segment is
         the host and port.
+
+        @raise TypeError: C{request} is not a Site's request.
         """
-        if not self._allowed(request):
+        if not self._allowed(siteRequest(request)):
             return _FORBIDDEN
         if path == b"http":
             return _HostResource(secure=False)
