@@ -88,6 +88,9 @@ class HTTP2Stream:
     @ivar trustedProxies: networks whose forwarding headers are believed.
     @ivar request: the request, once its head arrived (C{None} if it was
         refused).
+    @ivar draining: whether the response ended before the request's body:
+        the rest of the body is being read and dropped, within the body's
+        deadline.
     """
 
     chunked = False
@@ -111,6 +114,7 @@ class HTTP2Stream:
         self._since = 0.0
         self._pausedAt = 0.0
         self._bodyTimer: IDelayedCall | None = None
+        self.draining = False
         self._held: deque[tuple[bytes, int]] = deque()
         self._endHeld = False
         self._head: ResponseHead | None = None
@@ -173,14 +177,16 @@ class HTTP2Stream:
             self.request = None
             self._refuse(refusal, "request body refused")
             return
+        self._since = self.reactor.seconds()
         try:
             request.gotLength(head.length)
         except RequestBodyError as error:
             self._cannotStore(error)
             return
+        if self.state is not RECEIVING:
+            return  # answered already, from the head alone
         if head.expectContinue:
             connection.engine.send_headers(self.streamId, _CONTINUE)
-        self._since = self.reactor.seconds()
         self._armBodyTimer()
 
     def bodyReceived(self, data: bytes, flowLength: int) -> None:
@@ -190,7 +196,9 @@ class HTTP2Stream:
         as the request takes the data.
         """
         if self.state is not RECEIVING:
-            # Answered before its body was all read: drop the rest.
+            # Answered before its body was all read: drop the rest, each byte
+            # extending the deadline as it would have.
+            self._received += len(data)
             self._acknowledge(flowLength)
             return
         self._received += len(data)
@@ -223,6 +231,9 @@ class HTTP2Stream:
     def bodyEnded(self) -> None:
         """The request's END_STREAM arrived: process it once its body is in."""
         if self.state is not RECEIVING:
+            if self.draining:
+                self.draining = False
+                self._stopBodyTimer()
             return
         if self._held:
             self._endHeld = True
@@ -272,7 +283,7 @@ class HTTP2Stream:
 
     def _armBodyTimer(self) -> None:
         deadline = self._bodyDeadline()
-        if deadline is not None and self.state is RECEIVING:
+        if deadline is not None and (self.state is RECEIVING or self.draining):
             wait = max(deadline - self.reactor.seconds(), 0.0)
             self._bodyTimer = self.reactor.callLater(wait, self._bodyTimerFired)
 
@@ -284,18 +295,25 @@ class HTTP2Stream:
     def _bodyTimerFired(self) -> None:
         """
         The body's deadline may have passed: answer 408 (or reset the stream
-        with C{CANCEL} once the response has started), or wait on.  Not while
-        the body is paused, nor once it has all arrived (held for a paused
-        request).
+        with C{CANCEL} once the response has started, or let the connection
+        end a stream whose body is drained), or wait on.  Not while the body
+        is paused, nor once it has all arrived (held for a paused request).
         """
         self._bodyTimer = None
-        if self.state is not RECEIVING or self._bodyPaused or self._endHeld:
+        draining = self.draining
+        if not draining and (
+            self.state is not RECEIVING or self._bodyPaused or self._endHeld
+        ):
             return
         deadline = self._bodyDeadline()
         if deadline is None:
             return
         if self.reactor.seconds() < deadline:
             self._armBodyTimer()
+            return
+        if draining:
+            self.draining = False
+            self._connection.drainTooSlow(self)
             return
         self._refuse(408, "request body not received in time")
         self._connection.flush()
@@ -416,10 +434,17 @@ class HTTP2Stream:
         return True
 
     def _finished(self) -> None:
-        """The response ended: log the request, and let the stream go."""
+        """
+        The response ended: log the request, and let the stream go, draining
+        the rest of its body if it is still coming (within the body's
+        deadline, as on HTTP/1.1).
+        """
         request = self.request
+        if self.state is RECEIVING:
+            self._startDraining()
+        else:
+            self._stopBodyTimer()
         self.state = FINISHED
-        self._stopBodyTimer()
         self._unregister()
         held, self._held = self._held, deque()
         for _, flowLength in held:
@@ -428,7 +453,16 @@ class HTTP2Stream:
         if request is not None and connection.accessLog is not None:
             connection.accessLog(request)
         connection.flush()
-        connection.streamFinished(self)
+        connection.streamFinished(self, self.draining)
+
+    def _startDraining(self) -> None:
+        self.draining = True
+        if self._bodyPaused:
+            # What was held is dropped at once: the client is slow again.
+            self._bodyPaused = False
+            self._since += self.reactor.seconds() - self._pausedAt
+        if self._bodyTimer is None:
+            self._armBodyTimer()
 
     def _logProblem(self, problem: str) -> None:
         _log.error("{request!r}: {problem}", request=self.request, problem=problem)
@@ -571,6 +605,7 @@ class HTTP2Stream:
             return
         finished = self.state is FINISHED
         self.state = GONE
+        self.draining = False
         self._stopBodyTimer()
         connection = self._connection
         unsent = connection.flow.discard(self.streamId)
