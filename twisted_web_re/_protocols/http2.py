@@ -581,7 +581,12 @@ class HTTP2Connection(Protocol):
             self._goingAway is not None and streamId > self._goingAway
         ):
             refusal = "the connection is going away"
-        elif engine.open_inbound_streams > self.limits.h2MaxConcurrentStreams:
+        elif (
+            # Counting the open streams walks them all: only when the
+            # streams h2 knows (open or not yet forgotten) could be too many.
+            len(engine.streams) > self.limits.h2MaxConcurrentStreams
+            and engine.open_inbound_streams > self.limits.h2MaxConcurrentStreams
+        ):
             refusal = "too many concurrent streams"
         if refusal is not None:
             _log.info(

@@ -65,7 +65,8 @@ class RequestHead:
     @ivar target: the request-target (C{:path}, or C{:authority} for
         CONNECT).
     @ivar fields: the fields by lower-cased name, C{host} from C{:authority}
-        when the request has none; every C{cookie} field joined in one.
+        when the request has none; every C{cookie} field joined in one (RFC
+        9113 section 8.2.3).
     @ivar length: the declared C{content-length}, or C{None}.
     @ivar expectContinue: whether the client waits for a C{100} before its
         body.
@@ -104,6 +105,11 @@ def requestHead(headers: Iterable[tuple[bytes, bytes]], limits: Limits) -> Reque
             fields[name] = [value]
         else:
             values.append(value)
+    cookies = fields.get(b"cookie")
+    if cookies is not None and len(cookies) > 1:
+        # RFC 9113 section 8.2.3: cookie fields sent apart are one field.
+        count -= len(cookies) - 1
+        fields[b"cookie"] = [b"; ".join(cookies)]
     if count > limits.maxHeaderCount:
         raise HeaderFieldsTooLarge("too many header fields")
     if method == b"CONNECT":
@@ -142,6 +148,7 @@ class ResponseHead:
     A response head made into HTTP/2 fields, with what the stream must know
     to send its body.
 
+    @ivar code: the status code.
     @ivar fields: the field list, C{:status} first; C{content-length} is
         added by L{withLength} when the body's length is known.
     @ivar bodyAllowed: whether the response has a body (not for HEAD, 1xx,
@@ -150,6 +157,7 @@ class ResponseHead:
     @ivar problem: what was wrong with the application's framing, to log.
     """
 
+    code: int
     fields: list[tuple[bytes, bytes]]
     bodyAllowed: bool
     declared: int | None
@@ -161,7 +169,7 @@ class ResponseHead:
         else C{length} when the whole body is known (or, for a HEAD, the
         length the GET would have).
         """
-        code = int(self.fields[0][1])
+        code = self.code
         if self.declared is not None:
             length = self.declared
         if length is None or code < 200 or code == 204:
@@ -211,4 +219,4 @@ def responseHead(
         else:
             problem = f"invalid response Content-Length {length!r} ignored"
     bodyAllowed = code >= 200 and code not in NO_BODY_CODES and method != b"HEAD"
-    return ResponseHead(out, bodyAllowed, declared, problem)
+    return ResponseHead(code, out, bodyAllowed, declared, problem)

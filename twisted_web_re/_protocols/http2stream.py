@@ -94,6 +94,23 @@ class HTTP2Stream:
     """
 
     chunked = False
+    request: IStreamRequest | None = None
+    draining = False
+    # What every stream starts with, shared until set (a stream is made for
+    # every request: fewer assignments each time).
+    _method = b"GET"
+    _received = 0
+    _bodyPaused = False
+    _since = 0.0
+    _pausedAt = 0.0
+    _bodyTimer: IDelayedCall | None = None
+    _endHeld = False
+    _head: ResponseHead | None = None
+    _headSent = False
+    _lengthLeft: int | None = None
+    _sent = 0
+    _producer: Any = None
+    _producerPaused = False
 
     def __init__(self, connection: HTTP2Connection, streamId: int) -> None:
         """
@@ -106,23 +123,8 @@ class HTTP2Stream:
         self.site = connection.site
         self.reactor = connection.reactor
         self.trustedProxies = connection.trustedProxies
-        self.request: IStreamRequest | None = None
         self.state = RECEIVING
-        self._method = b"GET"
-        self._received = 0
-        self._bodyPaused = False
-        self._since = 0.0
-        self._pausedAt = 0.0
-        self._bodyTimer: IDelayedCall | None = None
-        self.draining = False
         self._held: deque[tuple[bytes, int]] = deque()
-        self._endHeld = False
-        self._head: ResponseHead | None = None
-        self._headSent = False
-        self._lengthLeft: int | None = None
-        self._sent = 0
-        self._producer: Any = None
-        self._producerPaused = False
 
     def __repr__(self) -> str:
         return f"<HTTP2Stream {self.streamId} {self.state.name}>"
@@ -445,10 +447,11 @@ class HTTP2Stream:
         else:
             self._stopBodyTimer()
         self.state = FINISHED
-        self._unregister()
-        held, self._held = self._held, deque()
-        for _, flowLength in held:
-            self._acknowledge(flowLength)
+        if self._producer is not None:
+            self._unregister()
+        held = self._held
+        while held:
+            self._acknowledge(held.popleft()[1])
         connection = self._connection
         if request is not None and connection.accessLog is not None:
             connection.accessLog(request)
