@@ -340,3 +340,32 @@ def test_headerBlockEndedInTimeGoesOn() -> None:
     assert h2.clock.getDelayedCalls() == []
     h2.clock.advance(100)
     assert not h2.closed
+
+
+class _PausingThenAnswering(http.Request):
+    """A request that pauses its body, and is answered by the test."""
+
+    def gotLength(self, length: int | None) -> None:
+        super().gotLength(length)
+        self.pauseUpload()
+        PENDING.append(self)
+
+
+def test_bodyAllHeldWhenAnsweredIsNotDrained(logged: list[dict[str, Any]]) -> None:
+    """
+    A body that had all arrived (held while the request paused it) when the
+    response ended is not drained: nothing is waited for, nothing reset.
+    """
+    PENDING.clear()
+    h2 = H2Client(_PausingThenAnswering, limits=LIMITS)
+    stream = h2.request(b"/upload", b"POST", body=b"x" * 100)
+    PENDING[0].write(b"done")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(stream).ended
+    assert h2.clock.getDelayedCalls() == []
+    assert h2.server._draining == {}
+    h2.clock.advance(100)
+    h2.pump()
+    assert h2.response(stream).reset is None
+    assert not [e for e in logged if "drain" in str(e.get("log_format", ""))]

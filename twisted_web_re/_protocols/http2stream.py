@@ -442,7 +442,7 @@ class HTTP2Stream:
         deadline, as on HTTP/1.1).
         """
         request = self.request
-        if self.state is RECEIVING:
+        if self.state is RECEIVING and not self._endHeld:
             self._startDraining()
         else:
             self._stopBodyTimer()
