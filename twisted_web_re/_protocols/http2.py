@@ -56,6 +56,7 @@ from twisted_web_re._protocols.http2engine import (
     newEngine,
     settingsFrame,
 )
+from twisted_web_re._protocols.http2fields import upgradedRequestFields
 from twisted_web_re._protocols.http2flow import OutboundFlow
 from twisted_web_re._protocols.http2stream import HTTP2Stream
 from twisted_web_re._protocols.reactor import resolveReactor
@@ -64,21 +65,6 @@ from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
 from twisted_web_re.http_headers import Headers
 
 _log = Logger()
-
-# Fields of an HTTP/1.1 request that asked for h2c which mean nothing once
-# it is carried by HTTP/2 (RFC 9113 section 8.2.2, RFC 7540 section 3.2).
-_UPGRADE_ONLY = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-        b"http2-settings",
-        b"te",
-        b"host",
-    }
-)
 
 
 @implementer(IPushProducer)
@@ -228,15 +214,7 @@ class HTTP2Connection(Protocol):
 
     def _answerUpgrade(self, method: bytes, target: bytes, headers: Headers) -> None:
         """Answer the request that asked for h2c as stream 1."""
-        fields: list[tuple[bytes, bytes]] = [(b":method", method), (b":path", target)]
-        host = headers.getRawHeaders(b"host")
-        if host:
-            fields.append((b":authority", host[0]))
-        for name, values in headers.getAllRawHeaders():
-            name = name.lower()
-            if name not in _UPGRADE_ONLY:
-                fields.extend((name, value) for value in values)
-        self._openStream(1, fields, True)
+        self._openStream(1, upgradedRequestFields(method, target, headers), True)
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         """Give up every stream still open, and fire L{notifyClosed}."""

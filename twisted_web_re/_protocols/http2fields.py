@@ -25,6 +25,7 @@ from twisted_web_re._wire.errors import (
 from twisted_web_re._wire.limits import Limits
 from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re._wire.status import NO_BODY_CODES
+from twisted_web_re.http_headers import Headers
 
 #: The version label of every request carried by HTTP/2.
 VERSION = b"HTTP/2"
@@ -54,6 +55,10 @@ _MANAGED = _CONNECTION_SPECIFIC | {b"content-length"}
 _MANAGED_304 = _MANAGED | {b"content-type", b"content-encoding"}
 
 _SERVER = (b"server", SERVER_NAME)
+
+# Fields of an HTTP/1.1 request that asked for h2c which mean nothing once
+# it is carried by HTTP/2 (RFC 9113 section 8.2.2, RFC 7540 section 3.2).
+_UPGRADE_ONLY = _CONNECTION_SPECIFIC | {b"http2-settings", b"te", b"host"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,30 @@ def requestHead(headers: Iterable[tuple[bytes, bytes]], limits: Limits) -> Reque
         length,
         expect is not None and expect[0].lower() == b"100-continue",
     )
+
+
+def upgradedRequestFields(
+    method: bytes, target: bytes, headers: Headers
+) -> list[tuple[bytes, bytes]]:
+    """
+    Make the HTTP/2 field list of the HTTP/1.1 request that asked for h2c
+    by C{Upgrade} (RFC 7540 section 3.2), to be answered as stream 1: its
+    C{Host} as C{:authority}, without the fields that only meant something
+    on the HTTP/1.1 connection.
+
+    @param method: the request's method.
+    @param target: its request-target.
+    @param headers: its fields.
+    """
+    fields = [(b":method", method), (b":path", target)]
+    host = headers.getRawHeaders(b"host")
+    if host:
+        fields.append((b":authority", host[0]))
+    for name, values in headers.getAllRawHeaders():
+        name = name.lower()
+        if name not in _UPGRADE_ONLY:
+            fields.extend((name, value) for value in values)
+    return fields
 
 
 @dataclass(slots=True)
