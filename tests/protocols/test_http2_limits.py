@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted_web_re import http
 from twisted_web_re._protocols.http2engine import H2_INTERNALS
 from twisted_web_re._wire.limits import DEFAULT_LIMITS
+from twisted_web_re.http_headers import Headers
 
 PENDING: list[http.Request] = []
 
@@ -211,6 +212,46 @@ def test_shutDownSendsGoAwayThenCloses() -> None:
     done.addCallback(fired.append)
     h2.server.connectionLost(None)
     assert fired == [None]
+
+
+def test_shutDownBeforeConnected() -> None:
+    """
+    A connection told to shut down before it is connected (it became HTTP/2
+    while the server was stopping) sends its SETTINGS, then GOAWAY NO_ERROR
+    at once, takes no request, and closes.
+    """
+    h2 = _client(connect=False)
+    done = h2.server.shutDown(5)
+    fired: list[object] = []
+    done.addCallback(fired.append)
+    h2.connect()
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.NO_ERROR
+    assert goaway.last_stream_id == 0
+    assert h2.closed
+    assert PENDING == []
+    h2.server.connectionLost(None)
+    assert fired == [None]
+
+
+def test_shutDownBeforeUpgradeAnswersItsRequest() -> None:
+    """
+    An h2c Upgrade completed while the server stops still has its request
+    answered, as stream 1, before the connection closes.
+    """
+    h2 = _client(connect=False, upgrade=(b"AAIAAAAA", b"GET", b"/up", Headers()))
+    h2.server.shutDown(5)
+    h2.client.initiate_upgrade_connection()
+    h2.server.makeConnection(h2.transport)
+    h2.pump()
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.last_stream_id == 1
+    assert not h2.closed
+    PENDING[0].write(b"answered")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(1).body == b"answered"
+    assert h2.closed
 
 
 def test_shutDownDeadline() -> None:

@@ -246,6 +246,19 @@ def test_tooManyFieldsAnswers431() -> None:
     assert h2.response(stream).status == 431
 
 
+def test_cookieFieldsSentApartCountAsOne() -> None:
+    """
+    Cookie fields sent apart are one field of the request: more of them
+    than C{maxHeaderCount} is no reason for a 431 (the count is the one the
+    request would have over HTTP/1.1, with one Cookie field).
+    """
+    h2 = _client()
+    cookies = [(b"cookie", b"c%d=v" % i) for i in range(150)]
+    stream = h2.request(headers=cookies)
+    assert h2.response(stream).status == 200
+    assert SEEN[0].getCookie(b"c149") == b"v"
+
+
 def test_declaredBodyTooLargeAnswers413() -> None:
     """A declared body larger than the limit is answered 413 at once."""
     h2 = _client()

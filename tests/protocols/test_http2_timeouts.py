@@ -11,6 +11,8 @@ from typing import Any
 
 from _h2client import H2Client, processWith
 from h2.errors import ErrorCodes
+from hpack import Encoder
+from hyperframe.frame import ContinuationFrame, HeadersFrame
 from twisted.python.failure import Failure
 
 from twisted_web_re import http
@@ -228,3 +230,142 @@ def test_streamsWaitingOnTheServerAreNotIdle() -> None:
     h2.clock.advance(2)
     h2.pump()
     assert h2.closed
+
+
+class _AnsweringEarly(http.Request):
+    """A request that answers whole as soon as its head arrives."""
+
+    def gotLength(self, length: int | None) -> None:
+        super().gotLength(length)
+        self.write(b"early")
+        self.finish()
+
+
+def test_drainedBodyHasTheBodyDeadline(logged: list[dict[str, Any]]) -> None:
+    """
+    A stream answered before its body ended has the rest of its body read
+    and dropped within the body's deadline, as on HTTP/1.1: a client that
+    stops sending it has the stream reset with C{NO_ERROR} (the answer it
+    got stands) at the deadline, freeing its slot, with one log line.
+    """
+    h2 = H2Client(_AnsweringEarly, limits=LIMITS)
+    stream = h2.request(b"/upload", b"POST", end=False)
+    assert h2.response(stream).body == b"early"
+    assert h2.response(stream).ended
+    h2.sendBody(stream, b"x" * 100, end=False)
+    # 10 s, and 1 s for the 100 bytes.
+    h2.clock.advance(10.5)
+    h2.pump()
+    assert h2.response(stream).reset is None
+    assert h2.server.engine.open_inbound_streams == 1
+    h2.clock.advance(1)
+    h2.pump()
+    assert h2.response(stream).reset == ErrorCodes.NO_ERROR
+    assert h2.server.engine.open_inbound_streams == 0
+    assert len([e for e in logged if "drain" in str(e.get("log_format", ""))]) == 1
+    assert not h2.closed
+    assert h2.clock.getDelayedCalls() == []
+
+
+def test_drainedBodyEndingInTimeLeavesNoTimer() -> None:
+    """
+    The rest of a body dropped after its answer, ending in time, ends its
+    stream normally and leaves no timer behind.
+    """
+    h2 = H2Client(_AnsweringEarly, limits=LIMITS)
+    stream = h2.request(b"/upload", b"POST", end=False)
+    h2.sendBody(stream, b"x" * 100, end=True)
+    assert h2.server.engine.open_inbound_streams == 0
+    assert h2.clock.getDelayedCalls() == []
+    h2.clock.advance(100)
+    h2.pump()
+    assert h2.response(stream).reset is None
+
+
+def _openHeaderBlock(h2: H2Client, streamId: int) -> bytes:
+    """
+    Send a HEADERS frame without END_HEADERS on C{streamId}; return the rest
+    of its header block, for a CONTINUATION.
+    """
+    block = Encoder().encode(
+        [
+            (b":method", b"GET"),
+            (b":scheme", b"https"),
+            (b":path", b"/"),
+            (b":authority", b"example.com"),
+        ]
+    )
+    frame = HeadersFrame(streamId, block[:4], flags=["END_STREAM"])
+    h2.server.dataReceived(frame.serialize())
+    return block[4:]
+
+
+def test_headerBlockLeftOpenClosedAtHeadTimeout(
+    logged: list[dict[str, Any]],
+) -> None:
+    """
+    A client that opens a header block (HEADERS without END_HEADERS) and
+    then sends nothing more is given C{headTimeout}, as an HTTP/1.1 request
+    head is: then GOAWAY C{ENHANCE_YOUR_CALM}, one log line, and a close.
+    (No other frame may come inside a header block, so the connection
+    cannot go on.)  A request already in flight keeps the connection from
+    being idle, so the idle timeout would not end it.
+    """
+    h2 = _client(limits=LIMITS.replace(headTimeout=5.0))
+    h2.request(b"/pending")
+    _openHeaderBlock(h2, 3)
+    h2.clock.advance(4.9)
+    h2.pump()
+    assert not h2.closed
+    h2.clock.advance(0.2)
+    h2.pump()
+    assert h2.closed
+    goaway = h2.goaway()
+    assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert len([e for e in logged if "header block" in str(e.get("problem", ""))]) == 1
+
+
+def test_headerBlockEndedInTimeGoesOn() -> None:
+    """
+    A header block ended by its CONTINUATION within C{headTimeout} is a
+    request like any other; the deadline is gone with the block.
+    """
+    h2 = _client(limits=LIMITS.replace(headTimeout=5.0))
+    rest = _openHeaderBlock(h2, 1)
+    h2.clock.advance(4)
+    h2.server.dataReceived(
+        ContinuationFrame(1, rest, flags=["END_HEADERS"]).serialize()
+    )
+    assert [request.uri for request in PENDING] == [b"/"]
+    assert h2.clock.getDelayedCalls() == []
+    h2.clock.advance(100)
+    assert not h2.closed
+
+
+class _PausingThenAnswering(http.Request):
+    """A request that pauses its body, and is answered by the test."""
+
+    def gotLength(self, length: int | None) -> None:
+        super().gotLength(length)
+        self.pauseUpload()
+        PENDING.append(self)
+
+
+def test_bodyAllHeldWhenAnsweredIsNotDrained(logged: list[dict[str, Any]]) -> None:
+    """
+    A body that had all arrived (held while the request paused it) when the
+    response ended is not drained: nothing is waited for, nothing reset.
+    """
+    PENDING.clear()
+    h2 = H2Client(_PausingThenAnswering, limits=LIMITS)
+    stream = h2.request(b"/upload", b"POST", body=b"x" * 100)
+    PENDING[0].write(b"done")
+    PENDING[0].finish()
+    h2.pump()
+    assert h2.response(stream).ended
+    assert h2.clock.getDelayedCalls() == []
+    assert h2.server._draining == {}
+    h2.clock.advance(100)
+    h2.pump()
+    assert h2.response(stream).reset is None
+    assert not [e for e in logged if "drain" in str(e.get("log_format", ""))]

@@ -492,6 +492,31 @@ def test_shutDownHTTP2() -> None:
     assert factory.negotiation.live == 0
 
 
+def test_switchedDuringShutDownIsShutDown() -> None:
+    """
+    A connection that becomes HTTP/2 after the factory's HTTP/2 shutdown
+    started (its preface, or its ALPN choice, arriving during the stop) is
+    shut down too, with the same deadline, and the shutdown waits for it.
+    """
+    factory = FakeFactory(reactor=MemoryReactorClock())
+    early = factory.buildProtocol(PEER)
+    early.makeConnection(StringTransport())
+    early.dataReceived(PREFACE)
+    done = factory.shutDownHTTP2(2.5)
+    fired: list[object] = []
+    done.addCallback(fired.append)
+    late = factory.buildProtocol(PEER)
+    late.makeConnection(StringTransport())
+    late.dataReceived(PREFACE)
+    first, second = early._switched, late._switched
+    assert isinstance(first, FakeHTTP2) and isinstance(second, FakeHTTP2)
+    assert first.shutDowns == [2.5] and second.shutDowns == [2.5]
+    first.connectionLost(Failure(ConnectionDone()))
+    assert fired == []
+    second.connectionLost(Failure(ConnectionDone()))
+    assert fired == [None]
+
+
 def test_shutDownWithNone() -> None:
     """With no HTTP/2 connection live, the shutdown is done at once."""
     fired: list[object] = []

@@ -56,6 +56,7 @@ from twisted_web_re._protocols.http2engine import (
     newEngine,
     settingsFrame,
 )
+from twisted_web_re._protocols.http2fields import upgradedRequestFields
 from twisted_web_re._protocols.http2flow import OutboundFlow
 from twisted_web_re._protocols.http2stream import HTTP2Stream
 from twisted_web_re._protocols.reactor import resolveReactor
@@ -64,21 +65,6 @@ from twisted_web_re._wire.limits import DEFAULT_LIMITS, Limits
 from twisted_web_re.http_headers import Headers
 
 _log = Logger()
-
-# Fields of an HTTP/1.1 request that asked for h2c which mean nothing once
-# it is carried by HTTP/2 (RFC 9113 section 8.2.2, RFC 7540 section 3.2).
-_UPGRADE_ONLY = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-        b"http2-settings",
-        b"te",
-        b"host",
-    }
-)
 
 
 @implementer(IPushProducer)
@@ -123,6 +109,8 @@ class HTTP2Connection(Protocol):
         self.writePaused = False
         self.engineOpen = True
         self._streams: dict[int, HTTP2Stream] = {}
+        # Streams answered before their body ended, its rest being dropped.
+        self._draining: dict[int, HTTP2Stream] = {}
         self._splitter: FrameSplitter | None = None
         self._preface: bytes | None = b""
         self._corked = 0
@@ -135,6 +123,8 @@ class HTTP2Connection(Protocol):
         self._idleTimer: IDelayedCall | None = None
         self._stallTimer: IDelayedCall | None = None
         self._shutdownTimer: IDelayedCall | None = None
+        self._headTimer: IDelayedCall | None = None
+        self._shutDownWhenMade: float | None = None
         self._whenClosed: list[Deferred[None]] = []
         self._peer: IAddress | None = None
         self._host: IAddress | None = None
@@ -218,19 +208,13 @@ class HTTP2Connection(Protocol):
         self._armIdle(limits.h2IdleTimeout)
         if upgrade is not None:
             self._answerUpgrade(*upgrade[1:])
+        if self._shutDownWhenMade is not None:
+            self.shutDown(self._shutDownWhenMade)
         self.flush()
 
     def _answerUpgrade(self, method: bytes, target: bytes, headers: Headers) -> None:
         """Answer the request that asked for h2c as stream 1."""
-        fields: list[tuple[bytes, bytes]] = [(b":method", method), (b":path", target)]
-        host = headers.getRawHeaders(b"host")
-        if host:
-            fields.append((b":authority", host[0]))
-        for name, values in headers.getAllRawHeaders():
-            name = name.lower()
-            if name not in _UPGRADE_ONLY:
-                fields.extend((name, value) for value in values)
-        self._openStream(1, fields, True)
+        self._openStream(1, upgradedRequestFields(method, target, headers), True)
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         """Give up every stream still open, and fire L{notifyClosed}."""
@@ -239,10 +223,16 @@ class HTTP2Connection(Protocol):
         self._closed = True
         self._closing = True
         reason = reason or Failure(ConnectionDone("connection closed"))
-        for timer in (self._idleTimer, self._stallTimer, self._shutdownTimer):
+        for timer in (
+            self._idleTimer,
+            self._stallTimer,
+            self._shutdownTimer,
+            self._headTimer,
+        ):
             if timer is not None and timer.active():
                 timer.cancel()
         self._idleTimer = self._stallTimer = self._shutdownTimer = None
+        self._headTimer = None
         self._abandonAll(reason)
         waiting, self._whenClosed = self._whenClosed, []
         for d in waiting:
@@ -251,9 +241,10 @@ class HTTP2Connection(Protocol):
     def _abandonAll(self, reason: Failure) -> None:
         """Give up every stream (the connection will carry no more frames)."""
         self.engineOpen = False
-        for stream in list(self._streams.values()):
+        for stream in [*self._streams.values(), *self._draining.values()]:
             stream.lost(reason)
         self._streams.clear()
+        self._draining.clear()
 
     def notifyClosed(self) -> Deferred[None]:
         """Return a Deferred that fires when the connection is lost."""
@@ -268,12 +259,19 @@ class HTTP2Connection(Protocol):
         End gracefully: send GOAWAY now, let the streams in flight finish,
         and close after C{deadline} seconds at the latest.
 
+        Asked before the connection is made (it became HTTP/2 while the
+        server was stopping), it does so once it is: the client is sent our
+        SETTINGS, then the GOAWAY.
+
         @return: a Deferred that fires once the connection is closed (at once
             if it already is).
         """
         if self._closed:
             return succeed(None)
         closed = self.notifyClosed()
+        if self.engine is None:
+            self._shutDownWhenMade = deadline
+            return closed
         self._sendGoAway(ErrorCodes.NO_ERROR)
         if self._shutdownTimer is None:
             self._shutdownTimer = self.reactor.callLater(deadline, self._deadlinePassed)
@@ -395,10 +393,17 @@ class HTTP2Connection(Protocol):
                 self._fail(ErrorCodes.PROTOCOL_ERROR, "invalid connection preface")
                 return
         # The flood guard sees every byte after the preface before h2 does.
-        verdict = self._guard.scan(data, self.reactor.seconds())
+        guard = self._guard
+        verdict = guard.scan(data, self.reactor.seconds())
         if verdict is not None:
             self._fail(verdict.errorCode, verdict.problem)
             return
+        if guard.headerBlockOpen:
+            if self._headTimer is None:
+                self._armHeadTimer()
+        elif self._headTimer is not None:
+            self._headTimer.cancel()
+            self._headTimer = None
         self._corked += 1
         try:
             assert self._splitter is not None
@@ -486,6 +491,8 @@ class HTTP2Connection(Protocol):
     def _event(self, event: Event) -> None:
         if isinstance(event, DataReceived):
             stream = self._streams.get(event.stream_id)
+            if stream is None and self._draining:
+                stream = self._draining.get(event.stream_id)
             if stream is not None:
                 stream.bodyReceived(event.data, event.flow_controlled_length)
             elif event.flow_controlled_length:
@@ -503,13 +510,17 @@ class HTTP2Connection(Protocol):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
                 stream.bodyEnded()
+            elif self._draining:
+                stream = self._draining.pop(event.stream_id, None)
+                if stream is not None:
+                    stream.bodyEnded()
         elif isinstance(event, (WindowUpdated, RemoteSettingsChanged)):
             self.flow.resume()
             self._updateProducers()
         elif isinstance(event, StreamReset):
             streamId: int = event.stream_id
             self.flow.discard(streamId)
-            stream = self._streams.get(streamId)
+            stream = self._stream(streamId)
             if stream is not None:
                 stream.lost(
                     Failure(
@@ -527,9 +538,16 @@ class HTTP2Connection(Protocol):
                 problem=event.problem,
             )
             self.flow.discard(event.stream_id)
-            stream = self._streams.get(event.stream_id)
+            stream = self._stream(event.stream_id)
             if stream is not None:
                 stream.lost(Failure(ConnectionLost(event.problem)))
+
+    def _stream(self, streamId: int) -> HTTP2Stream | None:
+        """The stream C{streamId}, being served or draining its body."""
+        stream = self._streams.get(streamId)
+        if stream is None and self._draining:
+            stream = self._draining.get(streamId)
+        return stream
 
     def _openStream(
         self, streamId: int, headers: list[tuple[bytes, bytes]], ended: bool
@@ -541,7 +559,12 @@ class HTTP2Connection(Protocol):
             self._goingAway is not None and streamId > self._goingAway
         ):
             refusal = "the connection is going away"
-        elif engine.open_inbound_streams > self.limits.h2MaxConcurrentStreams:
+        elif (
+            # Counting the open streams walks them all: only when the
+            # streams h2 knows (open or not yet forgotten) could be too many.
+            len(engine.streams) > self.limits.h2MaxConcurrentStreams
+            and engine.open_inbound_streams > self.limits.h2MaxConcurrentStreams
+        ):
             refusal = "too many concurrent streams"
         if refusal is not None:
             _log.info(
@@ -617,13 +640,22 @@ class HTTP2Connection(Protocol):
         for stream in list(self._streams.values()):
             stream.updateProducer()
 
-    def streamFinished(self, stream: HTTP2Stream) -> None:
+    def streamFinished(self, stream: HTTP2Stream, draining: bool = False) -> None:
         """
         C{stream} is done with (its response ended, or it was given up):
         forget it, and close if the connection is going away.
+
+        @param draining: the stream's response ended before its request's
+            body: it is kept, apart, until the rest of that body is dropped
+            or its deadline passes (L{drainTooSlow}).
         """
-        if self._streams.pop(stream.streamId, None) is None:
+        streamId = stream.streamId
+        if self._streams.pop(streamId, None) is None:
+            if self._draining:
+                self._draining.pop(streamId, None)
             return
+        if draining:
+            self._draining[streamId] = stream
         if not self._streams:
             self._idleSince = self.reactor.seconds()
             if self._idleTimer is None:
@@ -642,7 +674,35 @@ class HTTP2Connection(Protocol):
             and h2stream.state_machine.state is H2StreamState.HALF_CLOSED_LOCAL
         ):
             self.engine.reset_stream(stream.streamId, ErrorCodes.NO_ERROR)
+            stream.lost(Failure(ConnectionDone("answered before its body")))
             self.flush()
+
+    def drainTooSlow(self, stream: HTTP2Stream) -> None:
+        """
+        The rest of C{stream}'s request body, answered already, did not
+        arrive within the body's deadline: reset the stream, with
+        C{NO_ERROR} if the whole response went out (the client keeps it, RFC
+        9113 section 8.1), else with C{CANCEL}.
+        """
+        _log.info(
+            "HTTP/2 stream {stream} from {peer} reset: the rest of its body, "
+            "answered already and being drained, was not received in time",
+            stream=stream.streamId,
+            peer=self.getPeer(),
+        )
+        h2stream = self.engine.streams.get(stream.streamId)
+        sent = (
+            h2stream is None
+            or h2stream.state_machine.state is H2StreamState.HALF_CLOSED_LOCAL
+        )
+        try:
+            self.engine.reset_stream(
+                stream.streamId, ErrorCodes.NO_ERROR if sent else ErrorCodes.CANCEL
+            )
+        except ProtocolError:
+            pass  # closed on the engine's side already
+        stream.lost(Failure(ConnectionLost("request body not received in time")))
+        self.flush()
 
     # -- timers ---------------------------------------------------------------------
 
@@ -661,6 +721,26 @@ class HTTP2Connection(Protocol):
             return
         self._sendGoAway(ErrorCodes.NO_ERROR)
         self._close()
+
+    def _armHeadTimer(self) -> None:
+        timeout = self.limits.headTimeout
+        if timeout is not None:
+            self._headTimer = self.reactor.callLater(timeout, self._headTimerFired)
+
+    def _headTimerFired(self) -> None:
+        """
+        A header block stayed open (HEADERS without END_HEADERS, and no
+        CONTINUATION ending it) for C{headTimeout}, the time HTTP/1.1 gives a
+        request head: nothing but its CONTINUATION may follow (RFC 9113
+        section 6.10), so the connection is ended.
+        """
+        self._headTimer = None
+        if self._guard.headerBlockOpen:
+            self._fail(
+                ErrorCodes.ENHANCE_YOUR_CALM,
+                f"a header block left open for {self.limits.headTimeout:g} s "
+                "(headTimeout)",
+            )
 
     def _checkStalls(self) -> None:
         """

@@ -158,6 +158,9 @@ def newEngine(limits: Limits) -> ServerEngine:
         # and the stream drops the connection-specific ones itself.
         validate_outbound_headers=False,
         normalize_outbound_headers=False,
+        # Its only inbound normalisation joins the cookie fields, which
+        # requestHead does as it reads the fields (one pass, not two).
+        normalize_inbound_headers=False,
     )
     engine = ServerEngine(config)
     settings = engine.local_settings

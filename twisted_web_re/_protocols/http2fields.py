@@ -25,6 +25,7 @@ from twisted_web_re._wire.errors import (
 from twisted_web_re._wire.limits import Limits
 from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re._wire.status import NO_BODY_CODES
+from twisted_web_re.http_headers import Headers
 
 #: The version label of every request carried by HTTP/2.
 VERSION = b"HTTP/2"
@@ -55,6 +56,10 @@ _MANAGED_304 = _MANAGED | {b"content-type", b"content-encoding"}
 
 _SERVER = (b"server", SERVER_NAME)
 
+# Fields of an HTTP/1.1 request that asked for h2c which mean nothing once
+# it is carried by HTTP/2 (RFC 9113 section 8.2.2, RFC 7540 section 3.2).
+_UPGRADE_ONLY = _CONNECTION_SPECIFIC | {b"http2-settings", b"te", b"host"}
+
 
 @dataclass(frozen=True, slots=True)
 class RequestHead:
@@ -65,7 +70,8 @@ class RequestHead:
     @ivar target: the request-target (C{:path}, or C{:authority} for
         CONNECT).
     @ivar fields: the fields by lower-cased name, C{host} from C{:authority}
-        when the request has none; every C{cookie} field joined in one.
+        when the request has none; every C{cookie} field joined in one (RFC
+        9113 section 8.2.3).
     @ivar length: the declared C{content-length}, or C{None}.
     @ivar expectContinue: whether the client waits for a C{100} before its
         body.
@@ -104,6 +110,11 @@ def requestHead(headers: Iterable[tuple[bytes, bytes]], limits: Limits) -> Reque
             fields[name] = [value]
         else:
             values.append(value)
+    cookies = fields.get(b"cookie")
+    if cookies is not None and len(cookies) > 1:
+        # RFC 9113 section 8.2.3: cookie fields sent apart are one field.
+        count -= len(cookies) - 1
+        fields[b"cookie"] = [b"; ".join(cookies)]
     if count > limits.maxHeaderCount:
         raise HeaderFieldsTooLarge("too many header fields")
     if method == b"CONNECT":
@@ -136,12 +147,37 @@ def requestHead(headers: Iterable[tuple[bytes, bytes]], limits: Limits) -> Reque
     )
 
 
+def upgradedRequestFields(
+    method: bytes, target: bytes, headers: Headers
+) -> list[tuple[bytes, bytes]]:
+    """
+    Make the HTTP/2 field list of the HTTP/1.1 request that asked for h2c
+    by C{Upgrade} (RFC 7540 section 3.2), to be answered as stream 1: its
+    C{Host} as C{:authority}, without the fields that only meant something
+    on the HTTP/1.1 connection.
+
+    @param method: the request's method.
+    @param target: its request-target.
+    @param headers: its fields.
+    """
+    fields = [(b":method", method), (b":path", target)]
+    host = headers.getRawHeaders(b"host")
+    if host:
+        fields.append((b":authority", host[0]))
+    for name, values in headers.getAllRawHeaders():
+        name = name.lower()
+        if name not in _UPGRADE_ONLY:
+            fields.extend((name, value) for value in values)
+    return fields
+
+
 @dataclass(slots=True)
 class ResponseHead:
     """
     A response head made into HTTP/2 fields, with what the stream must know
     to send its body.
 
+    @ivar code: the status code.
     @ivar fields: the field list, C{:status} first; C{content-length} is
         added by L{withLength} when the body's length is known.
     @ivar bodyAllowed: whether the response has a body (not for HEAD, 1xx,
@@ -150,6 +186,7 @@ class ResponseHead:
     @ivar problem: what was wrong with the application's framing, to log.
     """
 
+    code: int
     fields: list[tuple[bytes, bytes]]
     bodyAllowed: bool
     declared: int | None
@@ -161,7 +198,7 @@ class ResponseHead:
         else C{length} when the whole body is known (or, for a HEAD, the
         length the GET would have).
         """
-        code = int(self.fields[0][1])
+        code = self.code
         if self.declared is not None:
             length = self.declared
         if length is None or code < 200 or code == 204:
@@ -211,4 +248,4 @@ def responseHead(
         else:
             problem = f"invalid response Content-Length {length!r} ignored"
     bodyAllowed = code >= 200 and code not in NO_BODY_CODES and method != b"HEAD"
-    return ResponseHead(out, bodyAllowed, declared, problem)
+    return ResponseHead(code, out, bodyAllowed, declared, problem)

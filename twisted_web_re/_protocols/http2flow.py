@@ -82,7 +82,16 @@ class OutboundFlow:
         """
         held = self._held.get(streamId)
         if held is None:
-            if not data and not end:
+            if not data:
+                if end:
+                    self._engine.end_stream(streamId)
+                return
+            engine = self._engine
+            if len(data) <= engine.max_outbound_frame_size and len(data) <= self.window(
+                streamId
+            ):
+                # Nothing waits and the windows allow it all: one frame now.
+                engine.send_data(streamId, data, end_stream=end)
                 return
             held = self._held[streamId] = _Held()
         if data:

@@ -88,9 +88,29 @@ class HTTP2Stream:
     @ivar trustedProxies: networks whose forwarding headers are believed.
     @ivar request: the request, once its head arrived (C{None} if it was
         refused).
+    @ivar draining: whether the response ended before the request's body:
+        the rest of the body is being read and dropped, within the body's
+        deadline.
     """
 
     chunked = False
+    request: IStreamRequest | None = None
+    draining = False
+    # What every stream starts with, shared until set (a stream is made for
+    # every request: fewer assignments each time).
+    _method = b"GET"
+    _received = 0
+    _bodyPaused = False
+    _since = 0.0
+    _pausedAt = 0.0
+    _bodyTimer: IDelayedCall | None = None
+    _endHeld = False
+    _head: ResponseHead | None = None
+    _headSent = False
+    _lengthLeft: int | None = None
+    _sent = 0
+    _producer: Any = None
+    _producerPaused = False
 
     def __init__(self, connection: HTTP2Connection, streamId: int) -> None:
         """
@@ -103,22 +123,8 @@ class HTTP2Stream:
         self.site = connection.site
         self.reactor = connection.reactor
         self.trustedProxies = connection.trustedProxies
-        self.request: IStreamRequest | None = None
         self.state = RECEIVING
-        self._method = b"GET"
-        self._received = 0
-        self._bodyPaused = False
-        self._since = 0.0
-        self._pausedAt = 0.0
-        self._bodyTimer: IDelayedCall | None = None
         self._held: deque[tuple[bytes, int]] = deque()
-        self._endHeld = False
-        self._head: ResponseHead | None = None
-        self._headSent = False
-        self._lengthLeft: int | None = None
-        self._sent = 0
-        self._producer: Any = None
-        self._producerPaused = False
 
     def __repr__(self) -> str:
         return f"<HTTP2Stream {self.streamId} {self.state.name}>"
@@ -173,14 +179,16 @@ class HTTP2Stream:
             self.request = None
             self._refuse(refusal, "request body refused")
             return
+        self._since = self.reactor.seconds()
         try:
             request.gotLength(head.length)
         except RequestBodyError as error:
             self._cannotStore(error)
             return
+        if self.state is not RECEIVING:
+            return  # answered already, from the head alone
         if head.expectContinue:
             connection.engine.send_headers(self.streamId, _CONTINUE)
-        self._since = self.reactor.seconds()
         self._armBodyTimer()
 
     def bodyReceived(self, data: bytes, flowLength: int) -> None:
@@ -190,7 +198,9 @@ class HTTP2Stream:
         as the request takes the data.
         """
         if self.state is not RECEIVING:
-            # Answered before its body was all read: drop the rest.
+            # Answered before its body was all read: drop the rest, each byte
+            # extending the deadline as it would have.
+            self._received += len(data)
             self._acknowledge(flowLength)
             return
         self._received += len(data)
@@ -223,6 +233,9 @@ class HTTP2Stream:
     def bodyEnded(self) -> None:
         """The request's END_STREAM arrived: process it once its body is in."""
         if self.state is not RECEIVING:
+            if self.draining:
+                self.draining = False
+                self._stopBodyTimer()
             return
         if self._held:
             self._endHeld = True
@@ -272,7 +285,7 @@ class HTTP2Stream:
 
     def _armBodyTimer(self) -> None:
         deadline = self._bodyDeadline()
-        if deadline is not None and self.state is RECEIVING:
+        if deadline is not None and (self.state is RECEIVING or self.draining):
             wait = max(deadline - self.reactor.seconds(), 0.0)
             self._bodyTimer = self.reactor.callLater(wait, self._bodyTimerFired)
 
@@ -284,18 +297,25 @@ class HTTP2Stream:
     def _bodyTimerFired(self) -> None:
         """
         The body's deadline may have passed: answer 408 (or reset the stream
-        with C{CANCEL} once the response has started), or wait on.  Not while
-        the body is paused, nor once it has all arrived (held for a paused
-        request).
+        with C{CANCEL} once the response has started, or let the connection
+        end a stream whose body is drained), or wait on.  Not while the body
+        is paused, nor once it has all arrived (held for a paused request).
         """
         self._bodyTimer = None
-        if self.state is not RECEIVING or self._bodyPaused or self._endHeld:
+        draining = self.draining
+        if not draining and (
+            self.state is not RECEIVING or self._bodyPaused or self._endHeld
+        ):
             return
         deadline = self._bodyDeadline()
         if deadline is None:
             return
         if self.reactor.seconds() < deadline:
             self._armBodyTimer()
+            return
+        if draining:
+            self.draining = False
+            self._connection.drainTooSlow(self)
             return
         self._refuse(408, "request body not received in time")
         self._connection.flush()
@@ -416,19 +436,36 @@ class HTTP2Stream:
         return True
 
     def _finished(self) -> None:
-        """The response ended: log the request, and let the stream go."""
+        """
+        The response ended: log the request, and let the stream go, draining
+        the rest of its body if it is still coming (within the body's
+        deadline, as on HTTP/1.1).
+        """
         request = self.request
+        if self.state is RECEIVING and not self._endHeld:
+            self._startDraining()
+        else:
+            self._stopBodyTimer()
         self.state = FINISHED
-        self._stopBodyTimer()
-        self._unregister()
-        held, self._held = self._held, deque()
-        for _, flowLength in held:
-            self._acknowledge(flowLength)
+        if self._producer is not None:
+            self._unregister()
+        held = self._held
+        while held:
+            self._acknowledge(held.popleft()[1])
         connection = self._connection
         if request is not None and connection.accessLog is not None:
             connection.accessLog(request)
         connection.flush()
-        connection.streamFinished(self)
+        connection.streamFinished(self, self.draining)
+
+    def _startDraining(self) -> None:
+        self.draining = True
+        if self._bodyPaused:
+            # What was held is dropped at once: the client is slow again.
+            self._bodyPaused = False
+            self._since += self.reactor.seconds() - self._pausedAt
+        if self._bodyTimer is None:
+            self._armBodyTimer()
 
     def _logProblem(self, problem: str) -> None:
         _log.error("{request!r}: {problem}", request=self.request, problem=problem)
@@ -571,6 +608,7 @@ class HTTP2Stream:
             return
         finished = self.state is FINISHED
         self.state = GONE
+        self.draining = False
         self._stopBodyTimer()
         connection = self._connection
         unsent = connection.flow.discard(self.streamId)

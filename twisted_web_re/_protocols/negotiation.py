@@ -17,7 +17,7 @@ from base64 import urlsafe_b64decode
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime, ITransport
 from twisted.internet.protocol import Factory
 from twisted.python.failure import Failure
@@ -86,7 +86,10 @@ class HTTP2Protocol(Protocol):
         """The connection is gone."""
 
     def shutDown(self, deadline: float) -> Deferred[None]:
-        """Close gracefully within C{deadline} seconds; fire once closed."""
+        """
+        Close gracefully within C{deadline} seconds; fire once closed.  Asked
+        before the connection is made, it takes effect once it is.
+        """
 
     def notifyClosed(self) -> Deferred[None]:
         """Fire once the connection is lost."""
@@ -189,6 +192,8 @@ class Negotiation:
         self.h2cUpgrade = h2cUpgrade
         self._connectionClass = connectionClass or makeHTTP2Connection
         self._live: set[HTTP2Protocol] = set()
+        self._stopping: float | None = None
+        self._whenNoneLive: list[Deferred[None]] = []
 
     @property
     def cleartext(self) -> bool:
@@ -198,15 +203,22 @@ class Negotiation:
     def connect(self) -> HTTP2Protocol:
         """
         Make an HTTP/2 connection, counted among the live ones until it
-        closes.
+        closes; one made once L{shutDown} was called (its client chose HTTP/2
+        while the server stops) is shut down as soon as it is connected.
         """
         connection = self._connectionClass()
         self._live.add(connection)
         connection.notifyClosed().addBoth(self._closed, connection)
+        if self._stopping is not None:
+            connection.shutDown(self._stopping)
         return connection
 
     def _closed(self, result: object, connection: HTTP2Protocol) -> None:
         self._live.discard(connection)
+        if not self._live:
+            waiting, self._whenNoneLive = self._whenNoneLive, []
+            for done in waiting:
+                done.callback(None)
 
     @property
     def live(self) -> int:
@@ -217,11 +229,17 @@ class Negotiation:
         """
         Shut every live HTTP/2 connection down gracefully (GOAWAY, the
         streams in flight let finish), closing each within C{deadline}
-        seconds at the latest.
+        seconds at the latest, and any connection that becomes HTTP/2 from
+        now on as soon as it does.
 
-        @return: a L{Deferred} firing once all of them are closed.
+        @return: a L{Deferred} firing once no HTTP/2 connection is live.
         """
-        waiting = [connection.shutDown(deadline) for connection in list(self._live)]
+        self._stopping = deadline
+        for connection in list(self._live):
+            connection.shutDown(deadline)
         done: Deferred[None] = Deferred()
-        DeferredList(waiting, consumeErrors=True).addBoth(lambda _: done.callback(None))
+        if self._live:
+            self._whenNoneLive.append(done)
+        else:
+            done.callback(None)
         return done

@@ -242,6 +242,15 @@ class FrameGuard:
                     return self._give(verdict)
         return None
 
+    @property
+    def headerBlockOpen(self) -> bool:
+        """
+        Whether a header block was opened (HEADERS without END_HEADERS) and
+        not yet ended by a CONTINUATION: until it is, the client may send no
+        other frame (RFC 9113 section 6.10).
+        """
+        return self._blockStream != 0
+
     def _give(self, verdict: GuardVerdict) -> GuardVerdict:
         self.verdict = verdict
         return verdict
