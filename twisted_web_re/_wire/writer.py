@@ -163,11 +163,7 @@ class ResponseWriter:
                 elif name == b"connection":
                     connection = values
                 continue
-            canonical = (
-                CANONICAL_NAMES[name]
-                if name in CANONICAL_NAMES
-                else canonicalName(name)
-            )
+            canonical = CANONICAL_NAMES.get(name) or canonicalName(name)
             for value in values:
                 head += canonical + b": " + value + b"\r\n"
         for cookie in cookies:
