@@ -27,6 +27,7 @@ from twisted.internet.interfaces import (
     IPullProducer,
     IPushProducer,
     IReactorTime,
+    ITransport,
 )
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -134,9 +135,13 @@ class Request:
         return Headers()
 
     @cached_property
-    def transport(self) -> object:
-        """The transport of the request's stream, or C{None} if it has none."""
-        return getattr(self.channel, "transport", None)
+    def transport(self) -> ITransport | None:
+        """
+        The transport of the request's stream, or C{None} if it has none
+        (asked for when first read: most requests never are).
+        """
+        transport: ITransport | None = getattr(self.channel, "transport", None)
+        return transport
 
     def __repr__(self) -> str:
         return (
