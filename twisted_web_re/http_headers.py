@@ -163,7 +163,10 @@ class Headers:
         lower = _nameCache.get(name)
         if lower is None:
             lower = _lowerName(name)
-        if type(value) is not bytes or _BAD_VALUE(value) is not None:
+        # CR, LF and NUL looked for byte by byte (memchr), quicker than the
+        # regular expression for the short values set one at a time;
+        # _encodeValue refuses them.
+        if type(value) is not bytes or 13 in value or 10 in value or 0 in value:
             value = _encodeValue(value)
         self._raw[lower] = [value]
 

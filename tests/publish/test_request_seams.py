@@ -214,3 +214,34 @@ def test_siteRequestRefusesOthers() -> None:
     ]:
         with pytest.raises(TypeError, match=re.escape(NEEDED)):
             render(plain)
+
+
+def test_requestMadeByHandHasItsOwnHeadersAndTransport() -> None:
+    """
+    A request made by hand, before any head arrives, has empty request
+    headers of its own (the same object each time it is read, never shared
+    with another request), and its stream's transport.
+    """
+    stream = FakeStream()
+    first, second = http.Request(stream), http.Request(stream)
+    headers = first.requestHeaders
+    assert headers is first.requestHeaders
+    assert list(headers.getAllRawHeaders()) == []
+    headers.setRawHeaders(b"x-test", [b"1"])
+    assert second.requestHeaders.getRawHeaders(b"x-test") is None
+    assert first.transport is stream.transport
+
+
+def test_requestReceivedWithAnotherTargetReadsIt() -> None:
+    """
+    A request given a target other than its head's when it is processed
+    takes that target's path and query, and keeps its head's fields.
+    """
+    stream = FakeStream()
+    request = http.Request(stream)
+    request.requestHeaders.setRawHeaders(b"host", [b"example.com"])
+    request.requestReceived(b"GET", b"/a/b?x=1", b"HTTP/1.0")
+    assert (request.method, request.uri, request.path) == (b"GET", b"/a/b?x=1", b"/a/b")
+    assert request.clientproto == b"HTTP/1.0"
+    assert request.args == {b"x": [b"1"]}
+    assert request.getHeader(b"host") == b"example.com"

@@ -129,3 +129,31 @@ def test_errorResponse() -> None:
     assert out.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert b"Content-Length: 4\r\nConnection: close\r\n" in out
     assert out.endswith(b"\r\n\r\nbad\n")
+
+
+def test_wholeBodyOfItsDeclaredLength() -> None:
+    """
+    A whole body as long as the Content-Length the application declared
+    goes out with that one length, nothing reported, the connection kept.
+    """
+    w = writer()
+    w.commit(200, b"OK", {**FIELDS, b"content-length": [b"5"]}, [])
+    out = w.whole(b"hello")
+    assert out == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: D\r\nServer: S\r\n"
+        b"Content-Length: 5\r\n\r\nhello"
+    )
+    assert w.keepAlive and w.sent == 5 and w.problem is None
+    assert w.body(b"more") == b""
+
+
+def test_wholeBodyLongerThanDeclared() -> None:
+    """
+    A whole body longer than its declared Content-Length is cut to it, the
+    connection is not kept, and the problem is reported.
+    """
+    w = writer()
+    w.commit(200, b"OK", {**FIELDS, b"content-length": [b"3"]}, [])
+    out = w.whole(b"hello")
+    assert out.endswith(b"Content-Length: 3\r\n\r\nhel")
+    assert not w.keepAlive and w.sent == 3 and w.problem is not None

@@ -71,7 +71,14 @@ class Output:
         held, self._held = self._held, None
         self.corked = False
         if held:
-            self._flush(held)
+            # _flush() and _write(), without the calls: this runs once per
+            # read of a pipelined batch, after each response of it was sent.
+            data = b"".join(held)
+            self._corkedBytes = 0
+            if self._direct:
+                sendNow(self._transport, data)
+            else:
+                self._transport.write(data)
 
     def unsent(self) -> int:
         """Bytes written and still in the transport's buffer, where known."""

@@ -6,6 +6,7 @@ and the hand-off of the body to a resource that streams its upload.
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import IO, TYPE_CHECKING
 
 from twisted.python.failure import Failure
@@ -49,6 +50,9 @@ class FormRequest(LocatedRequest):
     _formError: FormError | None = None
     _urlencoded = False
     _formBody: IO[bytes] | None = None
+    # Whether the body is a form (a POST of multipart/form-data or
+    # application/x-www-form-urlencoded), known once the head has arrived.
+    _isForm = False
 
     def streamUploadTo(self, upload: IStreamingUpload) -> None:
         """
@@ -64,6 +68,11 @@ class FormRequest(LocatedRequest):
         Prepare for the body; a multipart form body is parsed as it arrives,
         so its files are spooled to their own files, never held in memory.
         """
+        if length == 0 and self.method != b"POST":
+            # No body and no form, as for nearly every request: what
+            # http.Request.gotLength does then, without the call.
+            self.content = BytesIO()
+            return
         super().gotLength(length)
         if self.method == b"POST" and self._upload is None:
             contentType = self.requestHeaders.getLowered(b"content-type")
@@ -73,10 +82,12 @@ class FormRequest(LocatedRequest):
                     self._formError = MalformedForm("invalid multipart boundary")
                 else:
                     self._formParser = MultipartParser(boundary, self._formLimits())
+                self._isForm = True
             elif contentType and contentType[-1].split(b";")[0].strip().lower() == (
                 b"application/x-www-form-urlencoded"
             ):
                 self._urlencoded = True
+                self._isForm = True
 
     def handleContentChunk(self, data: bytes) -> None:
         """
@@ -128,8 +139,9 @@ class FormRequest(LocatedRequest):
     def _holdForm(self) -> None:
         """
         Keep the body as received for the form, to be parsed when L{args} or
-        L{files} are first read: called as the request is processed, before
-        a resource can put something else in C{content}.
+        L{files} are first read: called, for a request whose body is a form
+        (see C{gotLength}), as the request is processed, before a resource can put
+        something else in C{content}.
         """
         self._formPending = bool(
             self._formParser is not None or self._urlencoded or self._formError

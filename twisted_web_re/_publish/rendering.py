@@ -120,23 +120,24 @@ class RenderingRequest(FormRequest, EncodingRequest):
         """Send what a render method returned."""
         if body is NOT_DONE_YET or self._disconnected:
             return
-        if isinstance(body, Deferred):
-            self._awaitBody(resrc, body)
-            return
-        if not isinstance(body, bytes):
-            _log.error(
-                "{resource!r} rendered {kind} instead of bytes or NOT_DONE_YET "
-                "for {request!r}",
-                resource=resrc,
-                kind=type(body).__name__,
-                request=self,
-            )
-            self._errorPage(
-                500,
-                "Request did not return bytes",
-                "The resource rendered something that is not a response body.",
-            )
-            return
+        if type(body) is not bytes:
+            if isinstance(body, Deferred):
+                self._awaitBody(resrc, body)
+                return
+            if not isinstance(body, bytes):
+                _log.error(
+                    "{resource!r} rendered {kind} instead of bytes or NOT_DONE_YET "
+                    "for {request!r}",
+                    resource=resrc,
+                    kind=type(body).__name__,
+                    request=self,
+                )
+                self._errorPage(
+                    500,
+                    "Request did not return bytes",
+                    "The resource rendered something that is not a response body.",
+                )
+                return
         if self._encoderFactories is not None:
             self._chooseEncoder()
         encoded = self._encoder is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import cached_property
 from io import BytesIO
 from typing import IO
 from urllib.parse import parse_qs
@@ -26,6 +27,7 @@ from twisted.internet.interfaces import (
     IPullProducer,
     IPushProducer,
     IReactorTime,
+    ITransport,
 )
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -119,12 +121,27 @@ class Request:
         @param queued: ignored; accepted for compatibility with twisted.web.
         """
         self.channel = channel
-        self.transport = getattr(channel, "transport", None)
         self.startedAt = time.monotonic()
-        self.requestHeaders = Headers()
         self.responseHeaders = Headers()
         self.cookies: list[bytes] = []
         self.notifications: list[Deferred[None]] = []
+
+    @cached_property
+    def requestHeaders(self) -> Headers:
+        """
+        The request's header fields: those its stream gave L{headReceived},
+        or, for a request made by hand, empty ones made when first read.
+        """
+        return Headers()
+
+    @cached_property
+    def transport(self) -> ITransport | None:
+        """
+        The transport of the request's stream, or C{None} if it has none
+        (asked for when first read: most requests never are).
+        """
+        transport: ITransport | None = getattr(self.channel, "transport", None)
+        return transport
 
     def __repr__(self) -> str:
         return (
@@ -146,7 +163,18 @@ class Request:
         self.uri = target
         self.clientproto = version
         self.requestHeaders = headers
-        self._setTarget(target)
+        self._target = target
+        path, _, self._query = target.partition(b"?")
+        self._authority = None
+        if path[:1] != b"/" and b"://" in path:
+            # RFC 9112 section 3.2.2: absolute-form; its authority replaces
+            # the Host field, and the path is what follows the authority.
+            self._authority = targetAuthority(target)
+            rest = path.split(b"://", 1)[1]
+            slash = rest.find(b"/")
+            path = rest[slash:] if slash >= 0 else b"/"
+        self.path = path
+        self._args = None
 
     def gotLength(self, length: int | None) -> None:
         """
@@ -207,30 +235,17 @@ class Request:
             self.content = BytesIO()
         else:
             self.content.seek(0, 0)
-        self.method = command
-        self.uri = path
-        self.clientproto = version
-        if path is not self._target:
-            self._setTarget(path)
+        if path is self._target:
+            self.method = command
+            self.clientproto = version
+        else:
+            # Not the target of the head received, if any (a request made by
+            # hand, or processed again): recorded as a head's would be.
+            self.headReceived(command, path, version, self.requestHeaders)
         self._holding = True
         self.process()
         if self._holding:
             self._release()
-
-    def _setTarget(self, target: bytes) -> None:
-        """Set L{path} and the query string from a request-target."""
-        self._target = target
-        path, _, self._query = target.partition(b"?")
-        self._authority = None
-        if path[:1] != b"/" and b"://" in path:
-            # RFC 9112 section 3.2.2: absolute-form; its authority replaces
-            # the Host field, and the path is what follows the authority.
-            self._authority = targetAuthority(target)
-            rest = path.split(b"://", 1)[1]
-            slash = rest.find(b"/")
-            path = rest[slash:] if slash >= 0 else b"/"
-        self.path = path
-        self._args = None
 
     def process(self) -> None:
         """
@@ -334,8 +349,13 @@ class Request:
         peer is one of the factory's C{trustedProxies}, the client it forwarded
         for (with port 0, which the forwarding headers do not give).
         """
-        peer = self.channel.getPeer()
-        trusted = getattr(self.channel, "trustedProxies", None)
+        channel = self.channel
+        peer = channel.getPeer()
+        try:
+            trusted = channel.trustedProxies
+        except AttributeError:
+            # A stream that does not provide all of IStream: a test double.
+            return peer
         if not trusted:
             return peer
         host = forwardedClientHost(

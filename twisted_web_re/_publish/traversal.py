@@ -58,7 +58,8 @@ class Request(RenderingRequest):
             self.postpath = _segments(self.path)
         # The fields are read from the body as received, even if a resource
         # puts something else in content (twisted.web parses them first).
-        self._holdForm()
+        if self._isForm:
+            self._holdForm()
         content = self.content
         try:
             if located is None:

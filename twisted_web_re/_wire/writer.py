@@ -153,28 +153,31 @@ class ResponseWriter:
             code >= 200 and code not in NO_BODY_CODES and self._method != b"HEAD"
         )
         line = _STATUS_LINES.get((code, reason))
-        lines = [line or _statusLine(code, reason)]
-        append = lines.append
+        head = line or _statusLine(code, reason)
         managed = _MANAGED if code != 304 else _MANAGED_304
+        connection = declared = None
         for name, values in fields.items():
             if name in managed:
+                if name == b"content-length":
+                    declared = values
+                elif name == b"connection":
+                    connection = values
                 continue
             canonical = CANONICAL_NAMES.get(name) or canonicalName(name)
             for value in values:
-                append(canonical + b": " + value + b"\r\n")
+                head += canonical + b": " + value + b"\r\n"
         for cookie in cookies:
-            append(b"Set-Cookie: " + cookie + b"\r\n")
+            head += b"Set-Cookie: " + cookie + b"\r\n"
         if b"date" not in fields:
             if b"server" not in fields:
-                append(b"Date: " + httpDate() + self._serverLine)
+                head += b"Date: " + httpDate() + self._serverLine
             else:
-                append(b"Date: " + httpDate() + b"\r\n")
+                head += b"Date: " + httpDate() + b"\r\n"
         elif b"server" not in fields:
-            append(self._serverLine[2:])
-        self._head = b"".join(lines)
+            head += self._serverLine[2:]
+        self._head = head
         self.pending = True
-        self._connection = fields.get(b"connection")
-        declared = fields.get(b"content-length")
+        self._connection = connection
         self._declared = None
         if declared is not None:
             if len(declared) == 1 and declared[0].isdigit():
@@ -249,11 +252,31 @@ class ResponseWriter:
         Return the head, C{body} and the body's end: a whole response, for
         a caller that has all of its body at once.
         """
-        out = self.head(len(body))
+        length = len(body)
+        declared = self._declared
+        if (
+            self._bodyAllowed
+            and (declared is None or declared == length)
+            and self._connection is None
+            and self.keepAlive
+            and self._version == b"HTTP/1.1"
+        ):
+            # The common case, framed by the body's own length with nothing
+            # to check and no Connection field: what head() and body()
+            # would return, without going through them.
+            head = self._head
+            assert head is not None, "no response head committed"
+            self._head = None
+            self.pending = False
+            if declared is not None:
+                self._lengthLeft = 0
+            self.sent += length
+            return head + b"Content-Length: %d\r\n\r\n" % length + body
+        out = self.head(length)
         if body and self._bodyAllowed:
             if self._lengthLeft is None:
                 # Framed by the length just written: nothing to check.
-                self.sent += len(body)
+                self.sent += length
                 out += body
             else:
                 out += self.body(body)
