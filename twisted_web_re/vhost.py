@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from twisted.python import roots
 
 from twisted_web_re import pages
-from twisted_web_re._protocols.forwarded import Network, _isTrusted, parseTrustedProxies
+from twisted_web_re._protocols.forwarded import Network, isTrusted, parseTrustedProxies
 from twisted_web_re._publish.hostnames import canonicalHost, hostAndPort, requestedHost
 from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re.iweb import IRequest
@@ -261,7 +261,7 @@ class VHostMonsterResource(Resource):
         trusted = self.trustedProxies or getattr(channel, "trustedProxies", ())
         if not trusted:
             return True
-        return _isTrusted(str(getattr(channel.getPeer(), "host", "")), trusted)
+        return isTrusted(str(getattr(channel.getPeer(), "host", "")), trusted)
 
     def render_GET(self, request: Request) -> bytes:
         """

@@ -40,7 +40,11 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _isTrusted(host: str, trusted: tuple[Network, ...]) -> bool:
+def isTrusted(host: str, trusted: tuple[Network, ...]) -> bool:
+    """
+    Return whether C{host}, an address as text, lies in one of the
+    C{trusted} networks; a name that is not an address never does.
+    """
     address = _address(host)
     return address is not None and any(address in network for network in trusted)
 
@@ -85,7 +89,7 @@ def forwardedClientHost(
     could be forged.  A hop that is not an address (C{unknown}, an obfuscated
     name, garbage) ends the walk at the last address believed.
     """
-    if not trusted or not _isTrusted(peerHost, trusted):
+    if not trusted or not isTrusted(peerHost, trusted):
         return peerHost
     forwarded = headers.get(b"forwarded")
     if forwarded is not None:
@@ -97,6 +101,6 @@ def forwardedClientHost(
         if _address(hop) is None:
             return host
         host = hop
-        if not _isTrusted(hop, trusted):
+        if not isTrusted(hop, trusted):
             return hop
     return host

@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
-from twisted_web_re._protocols.forwarded import Network, _isTrusted
+from twisted_web_re._protocols.forwarded import Network, isTrusted
 from twisted_web_re._protocols.http1state import (
     BODY,
     BODY_PAUSED,
@@ -599,7 +599,7 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         if authority is None or authority.secure == self.isSecure():
             return
         trusted = self.trustedProxies
-        if trusted and _isTrusted(str(getattr(self.getPeer(), "host", "")), trusted):
+        if trusted and isTrusted(str(getattr(self.getPeer(), "host", "")), trusted):
             return
         raise MisdirectedRequest("request target of another scheme")
 
