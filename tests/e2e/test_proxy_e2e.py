@@ -418,3 +418,55 @@ def test_howtoExamples(tmp_path: Path, echo: Server, tac: str) -> None:
         process.kill()
         process.wait(timeout=TIMEOUT)
         log.close()
+
+
+def _curlSpeaksHTTP2() -> bool:
+    """Whether a curl built with HTTP/2 is installed."""
+    try:
+        out = subprocess.run(
+            ["curl", "--version"], capture_output=True, timeout=TIMEOUT, check=False
+        ).stdout
+    except OSError:
+        return False
+    return b"HTTP2" in out
+
+
+@pytest.mark.skipif(not _curlSpeaksHTTP2(), reason="curl with HTTP/2 is not installed")
+def test_proxiedOverHTTP2(
+    httpServer: tuple[int, Path], echo: Server, proxyFor: object, tmp_path: Path
+) -> None:
+    """
+    A client speaking HTTP/2 to the proxy (h2c prior knowledge) gets the
+    backend's files whole, and its uploads reach the backend whole: the
+    proxy relays through the same request core on either protocol.
+    """
+    port, root = httpServer
+    big = bytes(range(256)) * 20000
+    (root / "big.bin").write_bytes(big)
+    proxy = proxyFor(port)  # type: ignore[operator]
+    out = tmp_path / "out.bin"
+    done = subprocess.run(
+        [
+            "curl", "-sS", "--http2-prior-knowledge", "-o", str(out),
+            "-w", "%{http_version} %{http_code}",
+            f"http://{LOOPBACK}:{proxy.port}/big.bin",
+        ],
+        capture_output=True, timeout=TIMEOUT, check=True,
+    )  # fmt: skip
+    assert done.stdout == b"2 200"
+    assert out.read_bytes() == big
+    upstream = proxyFor(echo.port)  # type: ignore[operator]
+    body = tmp_path / "body.bin"
+    body.write_bytes(os.urandom(300_000))
+    done = subprocess.run(
+        [
+            "curl", "-sS", "--http2-prior-knowledge", "--data-binary", f"@{body}",
+            "-o", str(out), "-w", "%{http_version} %{http_code}",
+            f"http://{LOOPBACK}:{upstream.port}/echo",
+        ],
+        capture_output=True, timeout=TIMEOUT, check=True,
+    )  # fmt: skip
+    assert done.stdout == b"2 200"
+    echoed = json.loads(out.read_bytes())
+    assert echoed["bodyLength"] == 300_000
+    assert echoed["bodySha256"] == hashlib.sha256(body.read_bytes()).hexdigest()
