@@ -232,6 +232,7 @@ class HTTPFactory(ServerFactory):
         h2: bool = True,
         h2cPriorKnowledge: bool = True,
         h2cUpgrade: bool = False,
+        **http2Limits: float | None,
     ) -> None:
         """
         @param logPath: a file to append the access log to; C{None} sends it to
@@ -253,9 +254,20 @@ class HTTPFactory(ServerFactory):
             a proxy in front that passes the Upgrade on and then relays the
             connection blindly lets a client send HTTP/2 requests the proxy
             never sees ("h2c smuggling"), past its access rules.
+        @param http2Limits: the HTTP/2 limits to change, by their L{Limits}
+            names (C{h2MaxConcurrentStreams=50}, C{h2SendTimeout=30}, ...);
+            C{doc/http2.md} lists them with their defaults.
+        @raise TypeError: a keyword argument names no HTTP/2 limit.
         @raise ValueError: a limit or proxy address is invalid, the access-log
             format unknown, or given with C{logFormatter}.
         """
+        unknown = sorted(
+            name
+            for name in http2Limits
+            if not name.startswith("h2") or name not in Limits.__dataclass_fields__
+        )
+        if unknown:
+            raise TypeError(f"not an HTTP/2 limit: {', '.join(unknown)}")
         self.logPath = logPath
         self.timeOut = IDLE_TIMEOUT if timeout is _UNSET else timeout
         self._logFormatter = chooseLogFormatter(logFormatter, accessLogFormat)
@@ -273,6 +285,7 @@ class HTTPFactory(ServerFactory):
             bodyMinRate=bodyMinRate,
             bodyMemoryLimit=bodyMemoryLimit,
             maxUnsentOutput=maxUnsentOutput,
+            **http2Limits,  # type: ignore[arg-type]
         )
         self._accessLog = AccessLogWriter(logPath, reactor)
         self._negotiation = Negotiation(
