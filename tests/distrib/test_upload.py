@@ -277,9 +277,7 @@ def test_userFrontLocatesFromHead() -> None:
         options.parseOptions(list(args))
         service = tap.makeService(options)
         return next(
-            c.factory
-            for c in service
-            if isinstance(c, StreamServerEndpointService)
+            c.factory for c in service if isinstance(c, StreamServerEndpointService)
         )
 
     assert siteFor("--user").locateBeforeBody

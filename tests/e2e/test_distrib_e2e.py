@@ -318,3 +318,58 @@ def test_interoperatesWithTwistedWeb(
     status, _, body, cut = get(port, "/me.twistd/big.bin")
     assert (status, cut) == (200, False)
     assert hashlib.sha256(body).digest() == hashlib.sha256(big).digest()
+
+
+def test_overTLS(home: Path, servers: list[Twistd], tmp_path: Path) -> None:
+    """
+    The front relays to a personal server on another machine's TCP port
+    over TLS (C{--listen ssl:...}), checking its certificate: a front that
+    trusts it relays its pages; one that does not trust it answers
+    502 with a page saying so, and logs one line about the refused
+    certificate.
+    """
+    from conftest import writeSelfSignedCertificate
+
+    (tmp_path / "good").mkdir()
+    (tmp_path / "other").mkdir()
+    cert, key = writeSelfSignedCertificate(tmp_path / "good")
+    otherCert, _ = writeSelfSignedCertificate(tmp_path / "other")
+    pbPort = freePort()
+    personal = startPersonal(
+        home,
+        servers,
+        "--listen",
+        f"ssl:{pbPort}:interface=127.0.0.1:privateKey={key}:certKey={cert}",
+    )
+    personal.waitFor(lambda: listening(pbPort))
+    fronts = {}
+    for name, authority in (("trusting", cert), ("distrustful", otherCert)):
+        port = freePort()
+        front = Twistd(
+            [
+                "--class",
+                "_distribfront.TLSRoot",
+                "--listen",
+                f"tcp:{port}:interface=127.0.0.1",
+            ],
+            home,
+            {"DISTRIB_PORT": str(pbPort), "DISTRIB_CA": str(authority)},
+        )
+        servers.append(front)
+        front.waitFor(lambda port=port: listening(port))  # type: ignore[misc]
+        fronts[name] = (port, front)
+
+    port, _ = fronts["trusting"]
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert (status, body, cut) == (200, INDEX, False)
+
+    port, front = fronts["distrustful"]
+    logged = front.log()
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert status == 502
+    assert b"Bad Gateway" in body
+    time.sleep(0.5)
+    new = front.log()[len(logged) :]
+    lines = [line for line in new.splitlines() if "personal server" in line]
+    assert len(lines) == 1, new
+    assert "certificate" in lines[0], new

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.spread import pb
 from twisted.spread.jelly import SecurityOptions
 
@@ -132,13 +133,29 @@ class LimitedBroker(pb.Broker):
         super().expressionReceived(lst)
 
 
+class ClientBroker(LimitedBroker):
+    """
+    The front's broker: its factory hears when its connection is lost, as
+    it would from a connector, so that a connection lost before PB is
+    ready (a TLS handshake refused, a peer that is no PB server) fails
+    the wait for the root object instead of leaving it pending for ever.
+    """
+
+    def connectionLost(self, reason: Failure) -> None:
+        """Tell the factory, after the broker's own clean-up."""
+        super().connectionLost(reason)
+        factory = self.factory
+        if isinstance(factory, pb.PBClientFactory):
+            factory.clientConnectionLost(None, reason)
+
+
 def clientFactory() -> pb.PBClientFactory:
     """
     @return: a PB client factory (the front's) with L{RelaySecurity} and
-        L{LimitedBroker}.
+        L{ClientBroker}.
     """
     factory = pb.PBClientFactory(security=RelaySecurity())
-    factory.protocol = LimitedBroker
+    factory.protocol = ClientBroker
     return factory
 
 

@@ -181,6 +181,13 @@ class ResponseRelay(pb.Referenceable):
         _log.info("relayed request failed: {reason}", reason=reason.getErrorMessage())
         self._fail(502, "Bad Gateway", "The personal server could not answer.")
 
+    def unreachable(self) -> None:
+        """
+        No connection to the personal server could be made (the connection
+        logged why): 502.
+        """
+        self._fail(502, "Bad Gateway", "The personal server cannot be reached.")
+
     # -- our protocol ----------------------------------------------------------
 
     def remote_head(

@@ -74,9 +74,11 @@ class ResourceSubscription(Resource):
         self.contextFactory = contextFactory
         self._reactor = resolveReactor(reactor)
         endpoint = endpointFor(self._reactor, host, port)
+        where = f"{host}:{port}"
         if contextFactory is not None:
             endpoint = wrapClientTLS(contextFactory, endpoint)
-        self.connection = PublisherConnection(endpoint)
+            where = f"tls:{where}"
+        self.connection = PublisherConnection(endpoint, where)
         self._uploads: dict[object, ResponseRelay] = {}
 
     def uploadStarted(self, request: http.Request, length: int | None) -> None:
@@ -137,6 +139,6 @@ class ResourceSubscription(Resource):
             )
 
         def unreachable(reason: Failure) -> None:
-            relay.failed(reason)
+            relay.unreachable()
 
         publisher.addCallbacks(send, unreachable)
