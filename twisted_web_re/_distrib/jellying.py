@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.spread import pb
@@ -141,7 +142,7 @@ class ClientBroker(LimitedBroker):
     the wait for the root object instead of leaving it pending for ever.
     """
 
-    def connectionLost(self, reason: Failure) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Tell the factory, after the broker's own clean-up."""
         super().connectionLost(reason)
         factory = self.factory
