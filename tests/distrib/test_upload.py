@@ -282,3 +282,29 @@ def test_userFrontLocatesFromHead() -> None:
 
     assert siteFor("--user").locateBeforeBody
     assert not siteFor().locateBeforeBody
+
+
+def test_largeBodyCalledAFormIsRelayed(tmp_path: Path) -> None:
+    """
+    A large body that says it is a form (as curl's C{--data-binary} does)
+    is relayed as it is: the front does not parse it, nor fail on it.
+    """
+    from test_distrib_relay import personalRoot
+
+    files = tmp_path / "files"
+    files.mkdir()
+    body = b"a=1&" * 80000
+    with relayPair(personalRoot(files), tmp_path) as pair:
+        answer = fetch(
+            pair.frontPort,
+            "/me.twistd/echo",
+            "POST",
+            body,
+            {"content-type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+    assert answer.status == 200
+    assert answer.body == b"%d %s" % (
+        len(body),
+        hashlib.sha256(body).hexdigest().encode(),
+    )

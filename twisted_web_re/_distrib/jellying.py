@@ -160,15 +160,20 @@ def clientFactory() -> pb.PBClientFactory:
     return factory
 
 
-def serverFactory(root: pb.IPBRoot, *requestTypes: bytes) -> pb.PBServerFactory:
+def serverFactory(
+    root: pb.IPBRoot,
+    *requestTypes: bytes,
+    factoryClass: type[pb.PBServerFactory] = pb.PBServerFactory,
+) -> pb.PBServerFactory:
     """
     @param root: the object the factory publishes.
     @param requestTypes: the jelly types of the copied request and what it
         holds, which the personal server alone accepts.
+    @param factoryClass: the class of the factory.
     @return: a PB server factory publishing C{root} with L{RelaySecurity}
         and L{LimitedBroker}.
     """
-    factory = pb.PBServerFactory(root, security=RelaySecurity(requestTypes))
+    factory = factoryClass(root, security=RelaySecurity(requestTypes))
     factory.protocol = LimitedBroker
     return factory
 

@@ -87,7 +87,9 @@ class ResponseRelay(pb.Referenceable):
         self._headDone = False
         self._over = False
         self._paused = False
-        self._waiting: Deferred[None] | None = None
+        # The answers to the pieces written while the client could take no
+        # more (the personal server may send several before it waits).
+        self._waiting: list[Deferred[None]] = []
         self._registered = False
         self._body: SpooledBody | StreamedBody | None = None
         self._root: pb.RemoteReference | None = None
@@ -223,8 +225,9 @@ class ResponseRelay(pb.Referenceable):
             self._startBody()
         self.request.write(data)
         if self._paused:
-            self._waiting = Deferred()
-            return self._waiting
+            waiting: Deferred[None] = Deferred()
+            self._waiting.append(waiting)
+            return waiting
         if self._remotePull:
             self._tellProducer("resumeProducing")
         return None
@@ -363,11 +366,11 @@ class ResponseRelay(pb.Referenceable):
     def resumeProducing(self) -> None:
         """The client can take more: let the personal server go on."""
         self._paused = False
-        waiting, self._waiting = self._waiting, None
+        waiting, self._waiting = self._waiting, []
         if not self._over:
             self._arm()
-        if waiting is not None:
-            waiting.callback(None)
+        for d in waiting:
+            d.callback(None)
         self._tellProducer("resumeProducing")
 
     def stopProducing(self) -> None:
@@ -405,9 +408,9 @@ class ResponseRelay(pb.Referenceable):
         if self._registered:
             self._registered = False
             self.request.unregisterProducer()
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            waiting.errback(Failure(RelayError("the response is over")))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(Failure(RelayError("the response is over")))
 
     def _fail(self, code: int, brief: str, detail: str) -> None:
         """Answer with an error page if nothing was sent, else abort."""

@@ -134,9 +134,12 @@ class ResourceSubscription(Resource):
             if relay.over:
                 return
             relay.watch(root)
-            root.callRemote("request", relay.copy()).addCallbacks(
-                relay.answered, relay.failed
-            )
+            try:
+                sent = root.callRemote("request", relay.copy())
+            except Exception:
+                relay.failed(Failure())
+                return
+            sent.addCallbacks(relay.answered, relay.failed)
 
         def unreachable(reason: Failure) -> None:
             relay.unreachable()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.interfaces import IAddress
@@ -251,13 +252,31 @@ def copyState(
         "client": addressToTuple(request.getClientAddress()),
         "host": addressToTuple(request.getHost()),
         "secure": bool(request.isSecure()),
-        "args": {name: list(values) for name, values in request.args.items()},
+        "args": _copiedArgs(request, body, bodyLength),
         "received_cookies": dict(getattr(request, "received_cookies", {})),
         "content_data": body,
         "bodyLength": bodyLength,
         "remote": remote,
         "relayVersion": RELAY_VERSION,
     }
+
+
+def _copiedArgs(
+    request: IRequest, body: bytes, bodyLength: int | None
+) -> dict[bytes, list[bytes]]:
+    """
+    @return: the arguments a twisted.web personal server takes as the
+        request's (ours parses its own): those of the query and, when the
+        whole body travels with the copy, of a form in it; the front never
+        parses a larger body, nor fails for a malformed one.
+    """
+    if body and bodyLength == len(body):
+        try:
+            return {name: list(values) for name, values in request.args.items()}
+        except Exception:
+            pass
+    query = request.uri.partition(b"?")[2]
+    return parse_qs(query, keep_blank_values=True) if query else {}
 
 
 def readResponseHead(
