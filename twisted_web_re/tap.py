@@ -623,9 +623,9 @@ def _makeSite(config: Options) -> server.Site:
     )
     if config["display-tracebacks"]:
         site.displayTracebacks = True
-    if config["wsgi"] is not None:
-        # The WSGI resource is found from the request head, so that the
-        # application can read wsgi.input while the body is still arriving.
+    if config["wsgi"] is not None or isinstance(root, distrib.UserDirectory):
+        # The WSGI resource, or a user's personal server, is found from the
+        # request head, so that the body reaches it while still arriving.
         site.locateBeforeBody = True
     return site
 

@@ -166,11 +166,16 @@ def freePort() -> int:
 
 @contextmanager
 def relayPair(
-    personalRoot: resource.Resource, tmp_path: Path, over: str = "unix"
+    personalRoot: resource.Resource,
+    tmp_path: Path,
+    over: str = "unix",
+    front: bool = False,
 ) -> Iterator[Pair]:
     """
     Run a front and a personal server in this process for the test's
-    duration, the personal one on a UNIX socket in C{tmp_path} or on TCP.
+    duration, the personal one on a UNIX socket in C{tmp_path} or on TCP;
+    with C{front}, the front's Site locates resources from the request head
+    (so that it relays request bodies as they arrive).
     """
     personalSite = server.Site(personalRoot)
     address: tuple[str, Any]
@@ -182,8 +187,10 @@ def relayPair(
     subscription.timeout = 5.0
     frontRoot = resource.Resource()
     frontRoot.putChild(b"me.twistd", subscription)
-    front = reactor.listenTCP(0, server.Site(frontRoot), interface="127.0.0.1")
-    pair = Pair(front.getHost().port, subscription, personalSite, [front])
+    frontSite = server.Site(frontRoot)
+    frontSite.locateBeforeBody = front
+    listening = reactor.listenTCP(0, frontSite, interface="127.0.0.1")
+    pair = Pair(listening.getHost().port, subscription, personalSite, [listening])
     pair.address = address
     pair.startPersonal()
     try:

@@ -14,7 +14,7 @@ import pytest
 from _relay import fetch, relayPair, turnUntil
 from twisted.internet import reactor as _reactor
 
-from twisted_web_re import resource, server, static
+from twisted_web_re import distrib, resource, server, static
 from twisted_web_re.iweb import IRequest
 
 reactor = _reactor
@@ -237,3 +237,38 @@ def fetch_blocking(port: int, path: str) -> tuple[int, bytes, bool]:
             return answer.status, getattr(e, "partial", b""), True
     finally:
         conn.close()
+
+
+def test_peerDroppingBeforePBIsBadGateway(tmp_path: Path) -> None:
+    """
+    A peer that accepts the connection and drops it before PB is ready (no
+    PB server, or a TLS handshake refused) gets the client a 502 at once,
+    not a request left waiting for ever.
+    """
+    from twisted.internet.protocol import Factory, Protocol
+
+    class Dropper(Protocol):
+        def connectionMade(self) -> None:
+            assert self.transport is not None
+            self.transport.loseConnection()
+
+    listening = reactor.listenTCP(  # type: ignore[attr-defined]
+        0, Factory.forProtocol(Dropper), interface="127.0.0.1"
+    )
+    try:
+        subscription = distrib.ResourceSubscription(
+            "127.0.0.1", listening.getHost().port
+        )
+        root = resource.Resource()
+        root.putChild(b"me.twistd", subscription)
+        front = reactor.listenTCP(  # type: ignore[attr-defined]
+            0, server.Site(root), interface="127.0.0.1"
+        )
+        try:
+            answer = fetch(front.getHost().port, "/me.twistd/", timeout=10)
+        finally:
+            front.stopListening()
+    finally:
+        listening.stopListening()
+    assert answer.status == 502
+    assert b"cannot be reached" in answer.body

@@ -10,11 +10,12 @@ import socket
 from pathlib import Path
 
 import pytest
+from _relay import fetch, reactor
 from _stream import FakeStream
 from twisted.internet.testing import StringTransport
 from twisted.spread import jelly, pb
 
-from twisted_web_re import distrib
+from twisted_web_re import distrib, resource, server
 from twisted_web_re._distrib.jellying import LimitedBroker, RelaySecurity
 from twisted_web_re._distrib.wire import REQUEST_TYPE, readResponseHead
 from twisted_web_re.resource import NoResource
@@ -213,3 +214,48 @@ def test_copiedRequestIsRegistered() -> None:
     registry: dict[bytes, object] = jelly.unjellyableRegistry  # type: ignore[assignment]
     assert registry[REQUEST_TYPE] is distrib.Request
     assert issubclass(distrib.Request, pb.RemoteCopy)
+
+
+@pytest.mark.parametrize(
+    ("operatorAllows", "userAsks", "followed"),
+    [
+        (False, False, False),
+        (False, True, False),
+        (True, False, False),
+        (True, True, True),
+    ],
+)
+def test_userSymlinksOut(
+    tmp_path: Path, operatorAllows: bool, userAsks: bool, followed: bool
+) -> None:
+    """
+    A link in a user's C{public_html} that leads out of it is followed only
+    when the site's operator allows users to ask for it
+    (C{allowUserSymlinks}) and the user asked (a C{~/.twistd-web-symlinks}
+    file of theirs); else it is 404.  A link inside is always followed.
+    """
+    home = tmp_path / "alice"
+    html = home / "public_html"
+    html.mkdir(parents=True)
+    (html / "inside.txt").write_bytes(b"inside")
+    os.symlink(html / "inside.txt", html / "in-link.txt")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_bytes(b"elsewhere")
+    os.symlink(outside, html / "out-link.txt")
+    if userAsks:
+        (home / ".twistd-web-symlinks").write_bytes(b"")
+    users = FakeUsers(("alice", os.getuid(), "Alice", str(home)))
+    directory = distrib.UserDirectory(users, allowUserSymlinks=operatorAllows)
+    root = resource.Resource()
+    root.putChild(b"users", directory)
+    port = reactor.listenTCP(0, server.Site(root), interface="127.0.0.1")
+    try:
+        inLink = fetch(port.getHost().port, "/users/alice/in-link.txt")
+        outLink = fetch(port.getHost().port, "/users/alice/out-link.txt")
+    finally:
+        port.stopListening()
+    assert (inLink.status, inLink.body) == (200, b"inside")
+    if followed:
+        assert (outLink.status, outLink.body) == (200, b"elsewhere")
+    else:
+        assert outLink.status == 404

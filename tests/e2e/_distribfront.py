@@ -9,7 +9,8 @@ C{twistd web-re --class}:
   - L{UnixRoot} and L{TwistedWebRoot}: ours and twisted.web's
     L{ResourceSubscription} at C{/me.twistd/} to the socket C{DISTRIB_SOCKET};
   - L{TCPRoot}: a L{ResourceSubscription} at C{/me.twistd/} to the personal
-    server on TCP port C{DISTRIB_PORT} of 127.0.0.1.
+    server on TCP port C{DISTRIB_PORT} of 127.0.0.1;
+  - L{TLSRoot}: the same over TLS, trusting the certificate C{DISTRIB_CA}.
 """
 
 from __future__ import annotations
@@ -82,5 +83,25 @@ def TCPRoot() -> resource.Resource:
         "127.0.0.1", int(os.environ["DISTRIB_PORT"])
     )
     subscription.timeout = float(os.environ.get("DISTRIB_TIMEOUT", "60"))
+    root.putChild(b"me.twistd", subscription)
+    return root
+
+
+def TLSRoot() -> resource.Resource:
+    """
+    @return: a root relaying C{/me.twistd/} over TLS to a personal server on
+        TCP port C{DISTRIB_PORT} of 127.0.0.1, whose certificate must name
+        C{localhost} and be signed by the one in the PEM file C{DISTRIB_CA}.
+    """
+    from twisted.internet.ssl import Certificate, optionsForClientTLS
+
+    with open(os.environ["DISTRIB_CA"], "rb") as f:
+        authority = Certificate.loadPEM(f.read())
+    root = resource.Resource()
+    subscription = distrib.ResourceSubscription(
+        "127.0.0.1",
+        int(os.environ["DISTRIB_PORT"]),
+        contextFactory=optionsForClientTLS("localhost", trustRoot=authority),
+    )
     root.putChild(b"me.twistd", subscription)
     return root

@@ -10,6 +10,7 @@ import getpass
 import hashlib
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+CURL = shutil.which("curl")
 REPO = Path(__file__).resolve().parent.parent.parent
 LOOPBACK = "127.0.0.1"
 START_DEADLINE = 30.0
@@ -44,6 +46,18 @@ class Half(resource.Resource):
         return server.NOT_DONE_YET
 
 resource = Half()
+"""
+ECHO_RPY = b"""
+import hashlib
+from twisted_web_re import resource
+
+class Echo(resource.Resource):
+    isLeaf = True
+    def render_POST(self, request):
+        data = request.content.read()
+        return b"%d %s" % (len(data), hashlib.sha256(data).hexdigest().encode())
+
+resource = Echo()
 """
 
 
@@ -137,6 +151,7 @@ def home(tmp_path: Path) -> Path:
     (home / "site").mkdir(parents=True)
     (home / "site" / "index.html").write_bytes(INDEX)
     (home / "site" / "half.rpy").write_bytes(HALF_RPY)
+    (home / "site" / "echo.rpy").write_bytes(ECHO_RPY)
     (home / "public_html").mkdir()
     (home / "public_html" / "hello.txt").write_bytes(b"static hello")
     return home
@@ -318,3 +333,217 @@ def test_interoperatesWithTwistedWeb(
     status, _, body, cut = get(port, "/me.twistd/big.bin")
     assert (status, cut) == (200, False)
     assert hashlib.sha256(body).digest() == hashlib.sha256(big).digest()
+
+
+def test_overTLS(home: Path, servers: list[Twistd], tmp_path: Path) -> None:
+    """
+    The front relays to a personal server on another machine's TCP port
+    over TLS (C{--listen ssl:...}), checking its certificate: a front that
+    trusts it relays its pages; one that does not trust it answers
+    502 with a page saying so, and logs one line about the refused
+    certificate.
+    """
+    from conftest import writeSelfSignedCertificate
+
+    (tmp_path / "good").mkdir()
+    (tmp_path / "other").mkdir()
+    cert, key = writeSelfSignedCertificate(tmp_path / "good")
+    otherCert, _ = writeSelfSignedCertificate(tmp_path / "other")
+    pbPort = freePort()
+    personal = startPersonal(
+        home,
+        servers,
+        "--listen",
+        f"ssl:{pbPort}:interface=127.0.0.1:privateKey={key}:certKey={cert}",
+    )
+    personal.waitFor(lambda: listening(pbPort))
+    fronts = {}
+    for name, authority in (("trusting", cert), ("distrustful", otherCert)):
+        port = freePort()
+        front = Twistd(
+            [
+                "--class",
+                "_distribfront.TLSRoot",
+                "--listen",
+                f"tcp:{port}:interface=127.0.0.1",
+            ],
+            home,
+            {"DISTRIB_PORT": str(pbPort), "DISTRIB_CA": str(authority)},
+        )
+        servers.append(front)
+        front.waitFor(lambda port=port: listening(port))  # type: ignore[misc]
+        fronts[name] = (port, front)
+
+    port, _ = fronts["trusting"]
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert (status, body, cut) == (200, INDEX, False)
+
+    port, front = fronts["distrustful"]
+    logged = front.log()
+    status, _, body, cut = get(port, "/me.twistd/")
+    assert status == 502
+    assert b"Bad Gateway" in body
+    time.sleep(0.5)
+    new = front.log()[len(logged) :]
+    lines = [line for line in new.splitlines() if "personal server" in line]
+    assert len(lines) == 1, new
+    assert "certificate" in lines[0], new
+
+
+def test_largeUploadStreamsWithFlatMemory(home: Path, servers: list[Twistd]) -> None:
+    """
+    A 50 MiB upload through a C{--user} front to a WSGI application on the
+    user's personal server reaches the application as it is sent (its first
+    piece before the client sends the last), whole, and neither process's
+    memory grows by anything like it.
+    """
+    user = getpass.getuser()
+    marker = home / "first-piece-seen"
+    socketPath = home / ".twistd-web-pb"
+    personal = Twistd(
+        ["--personal", "--wsgi", "_distribapp.upload"],
+        home,
+        {"HOME": str(home), "UPLOAD_MARKER": str(marker)},
+    )
+    servers.append(personal)
+    personal.waitFor(socketPath.exists)
+    port = freePort()
+    front = Twistd(
+        [
+            "--class",
+            "_distribfront.UserRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+        ],
+        home,
+        {"HOME": str(home)},
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+    assert get(port, f"/{user}.twistd/")[0] == 200
+    before = personal.peakMemory(), front.peakMemory()
+
+    piece = os.urandom(1024 * 1024)
+    digest = hashlib.sha256()
+    pieces = 50
+    seenBeforeLast = False
+    with socket.create_connection((LOOPBACK, port), timeout=REQUEST_TIMEOUT) as s:
+        s.sendall(
+            f"POST /{user}.twistd/ HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: {pieces * len(piece)}\r\n\r\n".encode()
+        )
+        for i in range(pieces):
+            if i == pieces - 1:
+                deadline = time.monotonic() + REQUEST_TIMEOUT
+                while not marker.exists() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                seenBeforeLast = marker.exists()
+            s.sendall(piece)
+            digest.update(piece)
+        answer = b""
+        expected = b"%d %s" % (pieces * len(piece), digest.hexdigest().encode())
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        while not answer.endswith(expected) and time.monotonic() < deadline:
+            data = s.recv(65536)
+            if not data:
+                break
+            answer += data
+    assert seenBeforeLast, personal.log()
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert answer.endswith(expected), answer[-200:]
+    after = personal.peakMemory(), front.peakMemory()
+    for was, now in zip(before, after, strict=True):
+        assert now - was < 30 * 1024 * 1024, (before, after)
+
+
+def startTCPPair(
+    home: Path, servers: list[Twistd], frontArgs: tuple[str, ...] = ()
+) -> tuple[Twistd, Twistd, int]:
+    """
+    Start a personal server on TCP, with its access log in
+    C{personal-access.log}, and a front relaying C{/me.twistd/} to it, with
+    its own in C{front-access.log}.
+
+    @return: the personal server, the front, and the front's HTTP port.
+    """
+    pbPort, port = freePort(), freePort()
+    personal = startPersonal(
+        home,
+        servers,
+        "--listen",
+        f"tcp:{pbPort}:interface=127.0.0.1",
+        "--logfile",
+        str(home / "personal-access.log"),
+    )
+    personal.waitFor(lambda: listening(pbPort))
+    front = Twistd(
+        [
+            "--class",
+            "_distribfront.TCPRoot",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+            "--logfile",
+            str(home / "front-access.log"),
+            *frontArgs,
+        ],
+        home,
+        {"DISTRIB_PORT": str(pbPort)},
+    )
+    servers.append(front)
+    front.waitFor(lambda: listening(port))
+    return personal, front, port
+
+
+def test_accessLogsOnBothSides(home: Path, servers: list[Twistd]) -> None:
+    """
+    Each relayed request is logged once in the personal server's access
+    log, with the status it answered and the client's address as the front
+    saw it, and once in the front's own access log.
+    """
+    personal, front, port = startTCPPair(home, servers)
+    assert get(port, "/me.twistd/")[0] == 200
+    assert get(port, "/me.twistd/no-such-page")[0] == 404
+    personal.kill()
+    front.kill()
+    personalLines = (home / "personal-access.log").read_text().splitlines()
+    frontLines = (home / "front-access.log").read_text().splitlines()
+    for lines in (personalLines, frontLines):
+        assert len(lines) == 2, lines
+        assert lines[0].startswith("127.0.0.1 ") and '"GET /me.twistd/ ' in lines[0]
+        assert '" 200 ' in lines[0]
+        assert '"GET /me.twistd/no-such-page ' in lines[1] and '" 404 ' in lines[1]
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+def test_http2Front(home: Path, servers: list[Twistd]) -> None:
+    """
+    A client speaking HTTP/2 to the front (cleartext, prior knowledge) gets
+    the personal server's pages and files relayed, and its uploads reach
+    the personal server: the relay is the same whatever the front's
+    protocol.
+    """
+    big = os.urandom(3 * 1024 * 1024 + 7)
+    (home / "site" / "big.bin").write_bytes(big)
+    upload = home / "upload.bin"
+    upload.write_bytes(os.urandom(1024 * 1024 + 3))
+    _, front, port = startTCPPair(home, servers)
+    base = f"http://{LOOPBACK}:{port}/me.twistd"
+
+    def curl(*args: str) -> subprocess.CompletedProcess[bytes]:
+        assert CURL is not None
+        return subprocess.run(
+            [CURL, "-sS", "--http2-prior-knowledge", "--max-time", "60", *args],
+            capture_output=True,
+            timeout=REQUEST_TIMEOUT + 10,
+            check=False,
+        )
+
+    index = curl("-w", "\n%{http_version} %{http_code}", f"{base}/")
+    assert index.stdout == INDEX + b"\n2 200", index.stderr + front.log().encode()
+    got = curl(f"{base}/big.bin")
+    assert hashlib.sha256(got.stdout).digest() == hashlib.sha256(big).digest()
+    posted = curl(
+        "-w", " %{http_version}", "--data-binary", f"@{upload}", f"{base}/echo.rpy"
+    )
+    expected = hashlib.sha256(upload.read_bytes()).hexdigest().encode()
+    assert posted.stdout == b"%d %s 2" % (upload.stat().st_size, expected)

@@ -37,11 +37,17 @@ class PublisherConnection:
     The root object of one personal server, connected on demand.
 
     @ivar endpoint: where the personal server listens.
+    @ivar where: that place, as the log names it.
     """
 
-    def __init__(self, endpoint: IStreamClientEndpoint) -> None:
-        """@param endpoint: where the personal server listens."""
+    def __init__(self, endpoint: IStreamClientEndpoint, where: str = "") -> None:
+        """
+        @param endpoint: where the personal server listens.
+        @param where: that place, as the log names it; the endpoint's
+            C{repr} by default.
+        """
         self.endpoint = endpoint
+        self.where = where or repr(endpoint)
         self._root: pb.RemoteReference | None = None
         self._waiting: list[Deferred[pb.RemoteReference]] = []
         self._broker: pb.Broker | None = None
@@ -85,7 +91,7 @@ class PublisherConnection:
         rooted.addCallbacks(self._gotRoot, self._settle)
 
     def _gotRoot(self, root: pb.RemoteReference) -> None:
-        _log.info("connected to personal server at {endpoint}", endpoint=self.endpoint)
+        _log.info("connected to personal server at {where}", where=self.where)
         self._root = root
         root.notifyOnDisconnect(self._lost)
         waiting, self._waiting = self._waiting, []
@@ -94,8 +100,8 @@ class PublisherConnection:
 
     def _settle(self, reason: Failure) -> None:
         _log.info(
-            "cannot reach the personal server at {endpoint}: {reason}",
-            endpoint=self.endpoint,
+            "cannot reach the personal server at {where}: {reason}",
+            where=self.where,
             reason=reason.getErrorMessage(),
         )
         self._broker = None

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.spread import pb
 from twisted.spread.jelly import SecurityOptions
 
@@ -132,25 +134,46 @@ class LimitedBroker(pb.Broker):
         super().expressionReceived(lst)
 
 
+class ClientBroker(LimitedBroker):
+    """
+    The front's broker: its factory hears when its connection is lost, as
+    it would from a connector, so that a connection lost before PB is
+    ready (a TLS handshake refused, a peer that is no PB server) fails
+    the wait for the root object instead of leaving it pending for ever.
+    """
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Tell the factory, after the broker's own clean-up."""
+        super().connectionLost(reason)
+        factory = self.factory
+        if isinstance(factory, pb.PBClientFactory):
+            factory.clientConnectionLost(None, reason)
+
+
 def clientFactory() -> pb.PBClientFactory:
     """
     @return: a PB client factory (the front's) with L{RelaySecurity} and
-        L{LimitedBroker}.
+        L{ClientBroker}.
     """
     factory = pb.PBClientFactory(security=RelaySecurity())
-    factory.protocol = LimitedBroker
+    factory.protocol = ClientBroker
     return factory
 
 
-def serverFactory(root: pb.IPBRoot, *requestTypes: bytes) -> pb.PBServerFactory:
+def serverFactory(
+    root: pb.IPBRoot,
+    *requestTypes: bytes,
+    factoryClass: type[pb.PBServerFactory] = pb.PBServerFactory,
+) -> pb.PBServerFactory:
     """
     @param root: the object the factory publishes.
     @param requestTypes: the jelly types of the copied request and what it
         holds, which the personal server alone accepts.
+    @param factoryClass: the class of the factory.
     @return: a PB server factory publishing C{root} with L{RelaySecurity}
         and L{LimitedBroker}.
     """
-    factory = pb.PBServerFactory(root, security=RelaySecurity(requestTypes))
+    factory = factoryClass(root, security=RelaySecurity(requestTypes))
     factory.protocol = LimitedBroker
     return factory
 

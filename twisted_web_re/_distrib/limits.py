@@ -19,6 +19,11 @@ WINDOW = 4
 #: twisted.web sends every body); a larger one is read in pieces.
 INLINE_BODY_LIMIT = 64 * 1024
 
+#: Bytes of a request body arriving from the front's client that wait for
+#: the personal server to read them before the front stops reading its
+#: client (and reads again once half of them were taken).
+UPLOAD_BUFFER = WINDOW * PIECE_SIZE
+
 #: Bytes a peer may send for one PB message before the connection is dropped:
 #: banana would otherwise buffer an expression of any size.
 MESSAGE_LIMIT = 1024 * 1024

@@ -16,14 +16,40 @@ from twisted_web_re._distrib.wire import REQUEST_TYPE
 from twisted_web_re._publish.site import Site
 
 
+class PersonalServerFactory(pb.PBServerFactory):
+    """
+    The PB factory of a personal server: its Site starts and stops with it,
+    as it would listening on HTTP (its access log file opened and closed,
+    its sessions' timers run).
+    """
+
+    root: ResourcePublisher
+
+    def startFactory(self) -> None:
+        """Start the published Site."""
+        super().startFactory()
+        self.root.site.doStart()
+
+    def stopFactory(self) -> None:
+        """Stop the published Site: its access log is written and closed."""
+        self.root.site.doStop()
+        super().stopFactory()
+
+
 def makePersonalServerFactory(site: Site) -> pb.PBServerFactory:
     """
     @param site: the Site to publish.
     @return: the PB factory that answers a front server's relayed requests
         with C{site}, accepting only what the relay needs (see
-        L{twisted_web_re._distrib.jellying}).
+        L{twisted_web_re._distrib.jellying}); C{site} starts and stops with
+        it.
     """
-    return serverFactory(ResourcePublisher(site), REQUEST_TYPE, UNPERSISTABLE)
+    return serverFactory(
+        ResourcePublisher(site),
+        REQUEST_TYPE,
+        UNPERSISTABLE,
+        factoryClass=PersonalServerFactory,
+    )
 
 
 def defaultPersonalListen() -> str:

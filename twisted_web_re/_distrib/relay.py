@@ -7,7 +7,9 @@ The personal server sends the head whole, then pieces of body, then the end
 the front request's producer) leaves the personal server's last piece
 unacknowledged, which holds the personal server back: back-pressure reaches
 the personal server's producer.  A body larger than the copy carries is
-read by the personal server in pieces (L{remote_readBody}).
+read by the personal server in pieces (L{remote_readBody}), as it arrives
+from the client when the front's Site hands it over that way (see
+L{twisted_web_re._distrib.upload}).
 
 Whatever goes wrong gets a clear answer: 502 Bad Gateway if the personal
 server cannot be reached or fails before the head, 504 Gateway Timeout if it
@@ -19,7 +21,7 @@ which the relay takes as well.
 
 from __future__ import annotations
 
-from typing import IO, cast
+from typing import cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
@@ -29,6 +31,7 @@ from twisted.spread import pb
 from zope.interface import implementer
 
 from twisted_web_re._distrib.limits import INLINE_BODY_LIMIT, PIECE_SIZE
+from twisted_web_re._distrib.upload import SpooledBody, StreamedBody
 from twisted_web_re._distrib.wire import RequestCopy, copyState, readResponseHead
 from twisted_web_re._wire.serialise import httpDate
 from twisted_web_re.iweb import IRequest
@@ -63,7 +66,10 @@ class ResponseRelay(pb.Referenceable):
 
     @ivar request: the front's request.
     @ivar timeout: seconds to wait for each message from the personal server.
+    @ivar sent: whether the request's copy was sent (or is being).
     """
+
+    sent = False
 
     def __init__(
         self, request: IRequest, reactor: IReactorTime, timeout: float
@@ -81,10 +87,11 @@ class ResponseRelay(pb.Referenceable):
         self._headDone = False
         self._over = False
         self._paused = False
-        self._waiting: Deferred[None] | None = None
+        # The answers to the pieces written while the client could take no
+        # more (the personal server may send several before it waits).
+        self._waiting: list[Deferred[None]] = []
         self._registered = False
-        self._body: IO[bytes] | None = None
-        self._bodyLeft = 0
+        self._body: SpooledBody | StreamedBody | None = None
         self._root: pb.RemoteReference | None = None
         self._remoteProducer: pb.RemoteReference | None = None
         self._remotePull = False
@@ -93,22 +100,51 @@ class ResponseRelay(pb.Referenceable):
 
     # -- sending the request ---------------------------------------------------
 
+    def streamBody(self, length: int | None) -> StreamedBody:
+        """
+        Relay the body as it arrives from the client, rather than from the
+        request's C{content}: call before L{copy}.
+
+        @param length: the declared length, or L{None} when chunked.
+        @return: the body, to be given each piece and then the end.
+        """
+        body = StreamedBody(self.request, length)
+        self._body = body
+        return body
+
+    def bodyReceived(self, data: bytes) -> None:
+        """The next piece of a body relayed as it arrives (L{streamBody})."""
+        if isinstance(self._body, StreamedBody):
+            self._body.received(data)
+
+    def bodyEnded(self) -> None:
+        """The whole of a body relayed as it arrives has arrived."""
+        if isinstance(self._body, StreamedBody):
+            self._body.ended()
+
     def copy(self) -> RequestCopy:
         """
         @return: the request's copy for the personal server, carrying the
-            body when it is small; the timer for the answer starts now.
+            body when it is small and all there; the timer for the answer
+            starts now.
         """
-        content = self.request.content
-        length = 0
+        streamed = self._body
+        length: int | None = 0
         body = b""
-        if content is not None:
+        if isinstance(streamed, StreamedBody):
+            length = streamed.length
+            complete = streamed.complete
+            if complete is not None and len(complete) <= INLINE_BODY_LIMIT:
+                body, length, self._body = complete, len(complete), None
+        elif self.request.content is not None:
+            content = self.request.content
             content.seek(0, 2)
             length = content.tell()
             content.seek(0)
             if length <= INLINE_BODY_LIMIT:
                 body = content.read()
             else:
-                self._body, self._bodyLeft = content, length
+                self._body = SpooledBody(content, length)
         self._arm()
         return RequestCopy(copyState(self.request, self, body, length))
 
@@ -147,6 +183,13 @@ class ResponseRelay(pb.Referenceable):
         _log.info("relayed request failed: {reason}", reason=reason.getErrorMessage())
         self._fail(502, "Bad Gateway", "The personal server could not answer.")
 
+    def unreachable(self) -> None:
+        """
+        No connection to the personal server could be made (the connection
+        logged why): 502.
+        """
+        self._fail(502, "Bad Gateway", "The personal server cannot be reached.")
+
     # -- our protocol ----------------------------------------------------------
 
     def remote_head(
@@ -182,8 +225,9 @@ class ResponseRelay(pb.Referenceable):
             self._startBody()
         self.request.write(data)
         if self._paused:
-            self._waiting = Deferred()
-            return self._waiting
+            waiting: Deferred[None] = Deferred()
+            self._waiting.append(waiting)
+            return waiting
         if self._remotePull:
             self._tellProducer("resumeProducing")
         return None
@@ -205,20 +249,27 @@ class ResponseRelay(pb.Referenceable):
         else:
             self._abort("the personal server aborted it")
 
-    def remote_readBody(self, size: object) -> bytes:
+    def remote_readBody(self, size: object) -> bytes | Deferred[bytes]:
         """
         @param size: the most bytes wanted, up to L{PIECE_SIZE}.
-        @return: the next piece of the request body.
+        @return: the next piece of the request body, C{b""} at its end; a
+            piece still to come from the client is answered when it comes
+            (the wait for the personal server is off meanwhile: the client
+            is the slow one).
         """
         self._check()
         body = self._body
         if body is None or type(size) is not int or not 0 < size <= PIECE_SIZE:
             raise RelayError("no such body to read")
-        data = body.read(min(size, self._bodyLeft))
-        self._bodyLeft -= len(data)
-        if not data:
-            raise RelayError("the body is over")
-        self._arm()
+        data = body.read(size)
+        if isinstance(data, Deferred):
+            self._disarm()
+            data.addCallback(self._pieceArrived)
+        return data
+
+    def _pieceArrived(self, data: bytes) -> bytes:
+        if not self._over:
+            self._arm()
         return data
 
     # -- twisted.web's protocol ----------------------------------------------
@@ -315,11 +366,11 @@ class ResponseRelay(pb.Referenceable):
     def resumeProducing(self) -> None:
         """The client can take more: let the personal server go on."""
         self._paused = False
-        waiting, self._waiting = self._waiting, None
+        waiting, self._waiting = self._waiting, []
         if not self._over:
             self._arm()
-        if waiting is not None:
-            waiting.callback(None)
+        for d in waiting:
+            d.callback(None)
         self._tellProducer("resumeProducing")
 
     def stopProducing(self) -> None:
@@ -347,7 +398,9 @@ class ResponseRelay(pb.Referenceable):
     def _end(self) -> None:
         self._over = True
         self._disarm()
-        self._body = None
+        body, self._body = self._body, None
+        if body is not None:
+            body.close(Failure(RelayError("the response is over")))
         root, self._root = self._root, None
         if root is not None:
             root.dontNotifyOnDisconnect(self._personalGone)
@@ -355,9 +408,9 @@ class ResponseRelay(pb.Referenceable):
         if self._registered:
             self._registered = False
             self.request.unregisterProducer()
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            waiting.errback(Failure(RelayError("the response is over")))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(Failure(RelayError("the response is over")))
 
     def _fail(self, code: int, brief: str, detail: str) -> None:
         """Answer with an error page if nothing was sent, else abort."""

@@ -11,6 +11,14 @@ pieces of L{PIECE_SIZE}; at most L{WINDOW} pieces are unacknowledged, and a
 registered producer is paused until the front has taken enough, so a large
 response never piles up in either server.
 
+The request body comes the other way, through the same contract: the
+stream gives the request the head, then each piece of body as it reads it
+from the front (C{readBody}, one piece asked at a time, none while the
+request has paused its upload), then says the request was received.  A
+resource taking its upload as it arrives (on a Site with
+C{locateBeforeBody}: a WSGI application, say) sees the first piece while
+the client is still sending the rest.
+
 A twisted.web front knows only twisted.web's calls (C{setResponseCode},
 C{setHeader}, C{write}, C{finish}); the stream speaks them to a front that
 did not say it knows ours (see L{RequestState.relayVersion}).
@@ -21,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IAddress,
@@ -36,6 +45,7 @@ from zope.interface import implementer
 from twisted_web_re._distrib.limits import PIECE_SIZE, WINDOW
 from twisted_web_re._distrib.wire import RequestState
 from twisted_web_re.iweb import IStream, IStreamRequest
+from twisted_web_re.pages import errorPage
 
 if TYPE_CHECKING:
     from twisted_web_re._publish.site import Site
@@ -95,10 +105,143 @@ class RelayStream(pb.Referenceable):
         self._streaming = False
         self._paused = False
         self._pullScheduled = False
+        self._bodyLeft: int | None = 0
+        self._bodyPaused = False
+        self._reading = False
+        self._unread: bytes | None = None
+        self._received = False
 
     def attach(self, request: IStreamRequest) -> None:
         """@param request: the request this stream carries."""
         self.request = request
+
+    def start(self) -> None:
+        """
+        Give the request its head, ask the Site whether it takes the body
+        (see C{Site.refuseBody}), then feed it the body as it is read from
+        the front, and process it once all of it has come.
+        """
+        request = self.request
+        assert request is not None, "attach the request first"
+        state = self._state
+        request.headReceived(state.method, state.uri, state.clientproto, state.headers)
+        length = state.bodyLength
+        if length == 0:
+            request.gotLength(0)
+            self._requestReceived()
+            return
+        refuse = getattr(self.site, "refuseBody", None)
+        refusal = refuse(request, length) if refuse is not None else None
+        if refusal is not None:
+            self._answerError(refusal)
+            return
+        try:
+            request.gotLength(length)
+        except Exception:
+            self._bodyFailed(Failure())
+            return
+        self._bodyLeft = length
+        if state.inlineBody:
+            self._deliver(state.inlineBody)
+        self._readBody()
+
+    # -- the request body ------------------------------------------------------
+
+    def _readBody(self) -> None:
+        """Ask the front for the next piece, unless one is awaited, the
+        request paused its upload, or the body is over."""
+        if self._reading or self._bodyPaused or self._gone or self._received:
+            return
+        unread, self._unread = self._unread, None
+        if unread is not None:
+            self._deliver(unread)
+            if self._bodyPaused or self._gone or self._received:
+                return
+        left = self._bodyLeft
+        if left == 0:
+            self._requestReceived()
+            return
+        asked = PIECE_SIZE if left is None else min(left, PIECE_SIZE)
+        try:
+            d: Deferred[object] = self._state.remote.callRemote("readBody", asked)
+        except pb.DeadReferenceError:
+            self._lost(Failure())
+            return
+        self._reading = True
+        d.addCallback(self._pieceRead, asked)
+        d.addErrback(self._bodyFailed)
+
+    def _pieceRead(self, data: object, asked: int) -> None:
+        self._reading = False
+        if self._gone or self._received:
+            return
+        if type(data) is not bytes or len(data) > asked:
+            raise pb.Error(f"the front sent {type(data).__name__} as body")
+        if not data:
+            if self._bodyLeft is not None:
+                raise pb.Error("the front's body ended early")
+            self._bodyLeft = 0
+        elif self._bodyPaused:
+            self._unread = data
+            return
+        else:
+            self._deliver(data)
+        self._readBody()
+
+    def _deliver(self, data: bytes) -> None:
+        """Hand the request a piece of its body."""
+        if self._bodyLeft is not None:
+            self._bodyLeft -= len(data)
+        try:
+            self.request.handleContentChunk(data)  # type: ignore[union-attr]
+        except Exception:
+            self._bodyFailed(Failure())
+
+    def _bodyFailed(self, reason: Failure) -> None:
+        self._reading = False
+        if self._gone or self._received:
+            return
+        _log.info(
+            "the body of {request!r} could not be read: {reason}",
+            request=self.request,
+            reason=reason.getErrorMessage(),
+        )
+        self._giveUp(reason)
+
+    def _giveUp(self, reason: Failure) -> None:
+        """Abort the front's response, and tell the request it is lost."""
+        ended = self._ended
+        self.abortConnection()
+        self._gone = True
+        self._producer = None
+        if self.request is not None and not ended:
+            self.request.connectionLost(reason)
+
+    def _requestReceived(self) -> None:
+        self._received = True
+        request = self.request
+        assert request is not None
+        state = self._state
+        try:
+            request.requestReceived(state.method, state.uri, state.clientproto)
+        except Exception:
+            failure = Failure()
+            _log.failure(
+                "Unhandled error processing {request!r}", failure, request=request
+            )
+            self._giveUp(failure)
+
+    def _answerError(self, code: int) -> None:
+        """Answer at once with C{code}, without reading the body (a Site's
+        refusal)."""
+        self._received = True
+        request = self.request
+        assert request is not None
+        request.setResponseCode(code)
+        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        brief = request.code_message.decode("latin-1")  # type: ignore[attr-defined]
+        request.write(errorPage(code, brief, "").render(request))  # type: ignore[arg-type]
+        request.finish()
 
     # -- what the request asks of its carrier ---------------------------------
 
@@ -115,10 +258,14 @@ class RelayStream(pb.Referenceable):
         return self._state.secure
 
     def pauseBody(self) -> None:
-        """Nothing to do: the body was all read before processing began."""
+        """Ask the front for no more of the body until L{resumeBody}."""
+        self._bodyPaused = True
 
     def resumeBody(self) -> None:
-        """Nothing to do: the body was all read before processing began."""
+        """Go on reading the body from the front."""
+        if self._bodyPaused:
+            self._bodyPaused = False
+            self._readBody()
 
     def writeHead(
         self,

@@ -6,8 +6,9 @@ C{/<user>.twistd/}, and at C{/} the list of the users that have either.
 The front may well run with more rights than its users, so it trusts their
 homes no further than it must: a user's C{public_html} is served only if it
 is a directory that the user owns (a link to someone else's directory is not
-followed), links inside it do not lead out of it, and a personal server's
-socket is used only if it is a socket the user owns.
+followed), links inside it do not lead out of it unless both the site's
+operator and the user allow it, and a personal server's socket is used only
+if it is a socket the user owns.
 """
 
 from __future__ import annotations
@@ -75,17 +76,29 @@ class UserDirectory(Resource):
     @cvar userDirName: the directory in a home that C{/<user>/} serves.
     @cvar userSocketName: the socket in a home that C{/<user>.twistd/}
         relays to.
+    @cvar userSymlinksName: the file in a home by which its user asks that
+        symbolic links in C{public_html} be followed out of it.
+    @ivar allowUserSymlinks: whether users may ask for that (off by
+        default): the site's operator lets each user who has the file
+        C{userSymlinksName} (a regular file of theirs, not a link) have
+        links in their C{public_html} followed wherever they lead, with the
+        front's rights.
     """
 
     userDirName = "public_html"
     userSocketName = ".twistd-web-pb"
+    userSymlinksName = ".twistd-web-symlinks"
 
-    def __init__(self, userDatabase: UserDatabase | None = None) -> None:
+    def __init__(
+        self, userDatabase: UserDatabase | None = None, allowUserSymlinks: bool = False
+    ) -> None:
         """
         @param userDatabase: where users are looked up: the L{pwd} module by
             default; anything with its C{getpwall} and C{getpwnam}.
+        @param allowUserSymlinks: see L{allowUserSymlinks}.
         """
         super().__init__()
+        self.allowUserSymlinks = allowUserSymlinks
         if userDatabase is None:
             if _pwd is None:  # pragma: no cover - not on Windows
                 raise RuntimeError("UserDirectory needs a user database here")
@@ -150,4 +163,7 @@ class UserDirectory(Resource):
         directory = os.path.join(home, self.userDirName)
         if not _ownedBy(directory, uid, stat.S_IFDIR):
             return NoResource()
-        return File(directory)
+        follow = self.allowUserSymlinks and _ownedBy(
+            os.path.join(home, self.userSymlinksName), uid, stat.S_IFREG
+        )
+        return File(directory, followSymlinks=follow)

@@ -10,7 +10,8 @@ C{remote}, C{args}, C{received_cookies}), so that each implementation's
 personal server can read the other's front.  Ours adds C{relayVersion}
 (the response then comes back as one head and pieces of body, see
 L{twisted_web_re._distrib.relay}), C{secure}, and C{bodyLength} (a body
-larger than C{content_data} is read from C{remote} in pieces).
+larger than C{content_data} is read from C{remote} in pieces; L{None} for
+a chunked body still arriving, read until an empty piece).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.interfaces import IAddress
@@ -137,7 +139,8 @@ class RequestState:
     @ivar host: the address the front received the request on.
     @ivar secure: whether the client reached the front over TLS.
     @ivar inlineBody: the body, or its first part when C{bodyLength} is more.
-    @ivar bodyLength: the body's whole length.
+    @ivar bodyLength: the body's whole length, or L{None} when it is not
+        known (chunked, still arriving at the front).
     @ivar remote: the front's relay for this request.
     @ivar relayVersion: our protocol's version, or C{None} from a twisted.web
         front.
@@ -153,7 +156,7 @@ class RequestState:
     host: IAddress
     secure: bool
     inlineBody: bytes
-    bodyLength: int
+    bodyLength: int | None
     remote: RemoteReference
     relayVersion: int | None
 
@@ -174,8 +177,10 @@ def readRequestState(state: object) -> RequestState:
     inline = state.get("content_data", b"")
     if type(inline) is not bytes or len(inline) > INLINE_BODY_LIMIT * 16:
         raise InsecureJelly("content_data must be bytes of bounded size")
-    bodyLength = state.get("bodyLength", len(inline))
-    if type(bodyLength) is not int or bodyLength < len(inline):
+    bodyLength = state["bodyLength"] if "bodyLength" in state else len(inline)
+    if bodyLength is not None and (
+        type(bodyLength) is not int or bodyLength < len(inline)
+    ):
         raise InsecureJelly("bodyLength must be an int no less than content_data")
     version = state.get("relayVersion")
     if version is not None and type(version) is not int:
@@ -219,7 +224,10 @@ class RequestCopy(pb.Copyable):
 
 
 def copyState(
-    request: IRequest, remote: pb.Referenceable, body: bytes, bodyLength: int
+    request: IRequest,
+    remote: pb.Referenceable,
+    body: bytes,
+    bodyLength: int | None,
 ) -> dict[str, object]:
     """
     Describe a front server's request for a personal server.
@@ -227,7 +235,7 @@ def copyState(
     @param request: the front's request, at the resource relaying it.
     @param remote: the relay the personal server answers to.
     @param body: the body, or nothing when it is to be read in pieces.
-    @param bodyLength: the body's whole length.
+    @param bodyLength: the body's whole length, or L{None} if not known.
     @return: the state of the request's copy.
     """
     return {
@@ -244,13 +252,31 @@ def copyState(
         "client": addressToTuple(request.getClientAddress()),
         "host": addressToTuple(request.getHost()),
         "secure": bool(request.isSecure()),
-        "args": {name: list(values) for name, values in request.args.items()},
+        "args": _copiedArgs(request, body, bodyLength),
         "received_cookies": dict(getattr(request, "received_cookies", {})),
         "content_data": body,
         "bodyLength": bodyLength,
         "remote": remote,
         "relayVersion": RELAY_VERSION,
     }
+
+
+def _copiedArgs(
+    request: IRequest, body: bytes, bodyLength: int | None
+) -> dict[bytes, list[bytes]]:
+    """
+    @return: the arguments a twisted.web personal server takes as the
+        request's (ours parses its own): those of the query and, when the
+        whole body travels with the copy, of a form in it; the front never
+        parses a larger body, nor fails for a malformed one.
+    """
+    if body and bodyLength == len(body):
+        try:
+            return {name: list(values) for name, values in request.args.items()}
+        except Exception:
+            pass
+    query = request.uri.partition(b"?")[2]
+    return parse_qs(query, keep_blank_values=True) if query else {}
 
 
 def readResponseHead(

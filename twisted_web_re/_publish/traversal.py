@@ -77,9 +77,22 @@ class Request(RenderingRequest):
 
         @return: the resource located.
         """
+        return self.locateAt([], _segments(self.path))
+
+    def locateAt(self, prepath: list[bytes], postpath: list[bytes]) -> IResource:
+        """
+        Find the resource from the root along C{postpath}, as if C{prepath}
+        had been walked already (a request relayed from a server that
+        consumed those segments, say); L{process} then renders that resource
+        instead of locating one from the path.
+
+        @param prepath: the segments taken as already walked.
+        @param postpath: the segments to walk.
+        @return: the resource located.
+        """
         self.site = site = self.channel.site
-        self.prepath = []
-        self.postpath = _segments(self.path)
+        self.prepath = list(prepath)
+        self.postpath = list(postpath)
         self._located = located = site.getResourceFor(self)
         return located
 
