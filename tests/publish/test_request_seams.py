@@ -195,6 +195,7 @@ def test_processAgain() -> None:
     assert answer.seen == [(b"GET", b"", None)]
     assert request.uri == b"/answer?x=1"
     assert request.args == {b"x": [b"1"]}
+    assert (request.prepath, request.postpath) == ([b"answer"], [])
     assert (stream.code, stream.body, stream.ended) == (200, b"answer", True)
 
 

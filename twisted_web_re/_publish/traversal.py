@@ -109,6 +109,7 @@ class Request(RenderingRequest):
         @param target: the new request-target, a path and any query.
         """
         self._located = None
+        self.prepath = []
         headers = self.requestHeaders
         for name in (b"content-length", b"content-type", b"transfer-encoding"):
             headers.removeHeader(name)
