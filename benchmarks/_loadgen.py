@@ -351,14 +351,23 @@ class Wrk:
     @ivar executable: the wrk binary.
     @ivar prefix: a command prefix, such as C{taskset -c 1}, to pin wrk.
     @ivar workdir: where the Lua scripts are written.
+    @ivar headers: more header lines for every request, such as
+        C{Connection: close} (which makes wrk reconnect for each request).
     """
 
     name = "wrk"
 
-    def __init__(self, executable: str, prefix: Sequence[str], workdir: Path) -> None:
+    def __init__(
+        self,
+        executable: str,
+        prefix: Sequence[str],
+        workdir: Path,
+        headers: Sequence[str] = (),
+    ) -> None:
         self.executable = executable
         self.prefix = list(prefix)
         self.workdir = workdir
+        self.headers = list(headers)
         self._scripts: dict[int, Path] = {}
 
     def _script(self, depth: int) -> Path:
@@ -391,6 +400,7 @@ class Wrk:
             "--latency",
             "--timeout",
             "10s",
+            *(arg for header in self.headers for arg in ("-H", header)),
             "-s",
             str(self._script(depth)),
             f"http://127.0.0.1:{port}{path}",

@@ -3,9 +3,10 @@ The report of C{bench_http.py}: one row per figure, one column per server.
 
 Each figure of a L{Row} is kept under its server's slot: L{THEIRS}
 (twisted.web), L{OURS} (this checkout's twisted_web_re), L{BASELINE} (another
-checkout's twisted_web_re, with C{--baseline}) and L{GUNICORN_SLOT}.
-L{printTable} lays them out with the ratios that matter: ours / twisted.web,
-ours / baseline, ours / gunicorn.
+checkout's twisted_web_re, with C{--baseline}), L{GUNICORN_SLOT}, and the
+L{PEER_SLOTS}: the canned-reply protocol (the reactor's limit), uvicorn,
+granian and nginx.  L{printTable} lays them out with the ratios that matter:
+ours / twisted.web, ours / baseline, ours / gunicorn, then the peers' figures.
 """
 
 from __future__ import annotations
@@ -23,8 +24,25 @@ GUNICORN_SLOT = 2
 BASELINE = 3
 """The slot of the baseline checkout's twisted_web_re."""
 
+LIMIT = 4
+"""The slot of the canned-reply protocol: the limit on this reactor."""
+UVICORN = 5
+"""The slot of uvicorn (httptools, uvloop)."""
+GRANIAN = 6
+"""The slot of granian."""
+NGINX = 7
+"""The slot of nginx."""
+
 GUNICORN_LABEL = "gunicorn 1 sync"
 """gunicorn's column heading."""
+
+PEER_SLOTS: dict[int, str] = {
+    LIMIT: "limit",
+    UVICORN: "uvicorn",
+    GRANIAN: "granian",
+    NGINX: "nginx",
+}
+"""The peers' slots, in column order, and their column headings."""
 
 
 @dataclasses.dataclass
@@ -39,6 +57,11 @@ class Row:
     @ivar figures: by slot (L{THEIRS}, L{OURS}, L{BASELINE},
         L{GUNICORN_SLOT}), a number or a word saying why there is none.
     @ivar notes: remarks printed under the table.
+    @ivar key: which figure of the kind this is (C{"ka"} for the keep-alive
+        req/s, C{"pl"} pipelined, C{"nc"} new connection per request,
+        C{"rate"} upload, C{"idle"} memory per idle connection, ...).
+    @ivar busy: by slot, the server's CPU time over wall time during the run
+        the figure comes from (1.0 is a fully busy core).
     """
 
     kind: str
@@ -47,6 +70,8 @@ class Row:
     goal: str = ""
     figures: dict[int, float | str] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
+    key: str = ""
+    busy: dict[int, float] = dataclasses.field(default_factory=dict)
 
 
 def formatFigure(value: float | str | None) -> str:
@@ -96,8 +121,9 @@ def printTable(
 
     The columns: kind, mode, the two implementations' figures, then the
     baseline's when there is one, the ratio ours / theirs, the ratio ours /
-    baseline when there is a baseline, and the goal; and when any row has
-    gunicorn's figure, that figure and the ratio ours / gunicorn.
+    baseline when there is a baseline, and the goal; when any row has
+    gunicorn's figure, that figure and the ratio ours / gunicorn; then the
+    figure of each of the L{PEER_SLOTS} that any row has.
 
     @param rows: the rows, in order.
     @param names: the column names of L{THEIRS} and L{OURS}.
@@ -106,6 +132,7 @@ def printTable(
         column.
     """
     gunicorn = any(GUNICORN_SLOT in row.figures for row in rows)
+    peers = [s for s in PEER_SLOTS if any(s in row.figures for row in rows)]
     header = ["kind", "mode", names[0], names[1]]
     if baseline is not None:
         header.append(baseline)
@@ -115,6 +142,7 @@ def printTable(
     header.append("goal")
     if gunicorn:
         header += [GUNICORN_LABEL, "ratio"]
+    header += [PEER_SLOTS[s] for s in peers]
     table = [header]
     for row in rows:
         a, b = row.figures.get(THEIRS), row.figures.get(OURS)
@@ -130,6 +158,7 @@ def printTable(
         if gunicorn:
             g = row.figures.get(GUNICORN_SLOT)
             cells += [formatFigure(g), ratio(g, b)]
+        cells += [formatFigure(row.figures.get(s)) for s in peers]
         table.append(cells)
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for n, cells in enumerate(table):
@@ -154,6 +183,12 @@ def printTable(
         )
     if gunicorn:
         print(f"last ratio = {names[1]} / gunicorn (one sync worker).", file=out)
+    if peers:
+        print(
+            "limit = a canned-reply Twisted protocol on the same reactor;"
+            " '-' where a peer does not serve the row.",
+            file=out,
+        )
     notes = [f"{row.kind} {row.mode}: {note}" for row in rows for note in row.notes]
     if notes:
         print("notes:", file=out)

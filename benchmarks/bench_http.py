@@ -50,6 +50,7 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
+import _issue15  # noqa: E402
 import _static  # noqa: E402
 import servers  # noqa: E402
 from _baseline import SERVERS as _SERVERS  # noqa: E402
@@ -64,6 +65,8 @@ from _loadgen import (  # noqa: E402
     checkServer,
     idleMemory,
 )
+from _newconn import newConnectionLoad  # noqa: E402
+from _peers import PEER_NAMES, choosePeers, peersFor  # noqa: E402
 from _table import (  # noqa: E402
     BASELINE,
     GUNICORN_LABEL,
@@ -189,6 +192,8 @@ class Contender:
     @ivar script: the C{servers.py} that serves it.
     @ivar missing: the figure shown for a kind it cannot serve.
     @ivar kinds: the kinds its C{servers.py} knows, or L{None} for all.
+    @ivar modes: the row keys (L{Mode.key}, C{"idle"}) it is measured in, or
+        L{None} for all.
     """
 
     slot: int
@@ -197,18 +202,31 @@ class Contender:
     script: Path = _HERE / "servers.py"
     missing: str = "n/a"
     kinds: tuple[str, ...] | None = None
+    modes: tuple[str, ...] | None = None
+
+    def takes(self, key: str) -> bool:
+        """
+        @param key: a row key: L{Mode.key}, or C{"idle"}.
+        @return: whether this contender is measured in that mode.
+        """
+        return self.modes is None or key in self.modes
 
 
-def contenders(args: argparse.Namespace, kind: str | None = None) -> list[Contender]:
+def contenders(
+    args: argparse.Namespace, kind: str | None = None, key: str | None = None
+) -> list[Contender]:
     """
     The servers to measure, in the order each repetition runs them: the two
     implementations compared, the baseline checkout's twisted_web_re (with
-    C{--baseline}), then gunicorn (for the WSGI kinds, when C{args.gunicorn}).
+    C{--baseline}), gunicorn (for the WSGI kinds, when C{args.gunicorn}),
+    then the peers chosen (C{args.peerList}) that serve the kind.
 
     @param args: the parsed command line; C{args.baselineCheckout} is the
         L{Baseline} or L{None}.
-    @param kind: the kind measured, or L{None} for runs gunicorn takes no
-        part in.
+    @param kind: the kind measured, or L{None} for runs neither gunicorn nor
+        the peers take part in.
+    @param key: the row key measured (C{"idle"}), or L{None} for the loads
+        (each contender then says which modes it L{takes <Contender.takes>}).
     @return: the contenders.
     """
     names = columnNames([LABELS.get(impl, impl) for impl in args.impls])
@@ -223,8 +241,12 @@ def contenders(args: argparse.Namespace, kind: str | None = None) -> list[Conten
                 BASELINE, "twisted_web_re", base.label, base.script, "-", base.kinds
             )
         )
-    if kind in servers.WSGI_KINDS and args.gunicorn:
+    # gunicorn's sync worker closes every connection: it has no idle figure.
+    if kind in servers.WSGI_KINDS and args.gunicorn and key != "idle":
         found.append(Contender(GUNICORN_SLOT, servers.GUNICORN, GUNICORN_LABEL))
+    for peer in peersFor(getattr(args, "peerList", ()), kind):
+        if key is None or key in peer.modes:
+            found.append(Contender(peer.slot, peer.impl, peer.label, modes=peer.modes))
     return found
 
 
@@ -462,7 +484,8 @@ class Mode:
     """
     One way of loading a kind: its connections and requests per write.
 
-    @ivar key: the rows' key (C{"ka"}, C{"pl"}).
+    @ivar key: the rows' key (C{"ka"}, C{"pl"}, C{"nc"} for a new connection
+        per request).
     @ivar label: the name in the report.
     @ivar depth: requests per write: 1 for plain keep-alive.
     @ivar connections: concurrent keep-alive connections.
@@ -491,7 +514,14 @@ def modesFor(kind: str, args: argparse.Namespace) -> list[Mode]:
     if kind == "listing":
         return [keepAlive]
     goal = ">=5x" if kind in servers.HELLO_KINDS else ""
-    return [keepAlive, Mode("pl", f"pipelined x{depth}", depth, args.connections, goal)]
+    modes = [
+        keepAlive,
+        Mode("pl", f"pipelined x{depth}", depth, args.connections, goal),
+    ]
+    if kind in servers.HELLO_KINDS and args.newConnectionLoad is not None:
+        label = f"new connection ({args.newConnectionLoad.name})"
+        modes.append(Mode("nc", label, 1, args.connections, ">=2x"))
+    return modes
 
 
 def _modeRows(kind: str, mode: Mode) -> dict[str, Row]:
@@ -500,11 +530,11 @@ def _modeRows(kind: str, mode: Mode) -> dict[str, Row]:
     """
     if kind in BYTES_KINDS:
         return {
-            mode.key: Row(kind, mode.label, "MiB/s", mode.goal),
+            mode.key: Row(kind, mode.label, "MiB/s", mode.goal, key=mode.key),
             mode.key + "cpu": Row(kind, f"{mode.label} server CPU", "ms/GiB"),
         }
     latency = "p99/batch" if mode.depth > 1 else "p99"
-    rows = {mode.key: Row(kind, mode.label, "req/s", mode.goal)}
+    rows = {mode.key: Row(kind, mode.label, "req/s", mode.goal, key=mode.key)}
     if kind == servers.BIG_WSGI_KIND:
         rows[mode.key + "mib"] = Row(kind, mode.label, "MiB/s")
     rows[mode.key + "99"] = Row(kind, f"{mode.label} {latency}", "ms")
@@ -563,7 +593,9 @@ def runKind(
 
     with contextlib.ExitStack() as stack:
         running: dict[int, Server] = {}
+        takes: dict[int, Contender] = {}
         for c in contenders(args, kind):
+            takes[c.slot] = c
             try:
                 server = startChecked(stack, c, kind, cores, workdir, args)
                 load.run(
@@ -581,12 +613,20 @@ def runKind(
 
         for mode in modes:
             keys = [k for k in rows if k.startswith(mode.key)]
-            results: dict[int, list[LoadResult]] = {slot: [] for slot in running}
+            modeLoad = args.newConnectionLoad if mode.key == "nc" else load
+            results: dict[int, list[LoadResult]] = {
+                slot: [] for slot in running if takes[slot].takes(mode.key)
+            }
             for _ in range(args.repeat):
-                for slot, server in running.items():
+                for slot in results:
+                    server = running[slot]
                     try:
                         r = measureLoad(
-                            load, server, mode.connections, args.duration, mode.depth
+                            modeLoad,
+                            server,
+                            mode.connections,
+                            args.duration,
+                            mode.depth,
                         )
                     except LoadError as e:
                         print(
@@ -612,6 +652,7 @@ def runKind(
                         rows[mode.key + "mib"].figures[slot] = median.mibPerSecond
                     rows[mode.key + "99"].figures[slot] = median.p99Ms
                     rows[mode.key + "cpu"].figures[slot] = median.cpuMicrosPerRequest
+                rows[mode.key].busy[slot] = median.cpuSeconds / median.seconds
                 errors = sum(r.errors for r in got)
                 if errors:
                     rows[mode.key].notes.append(
@@ -660,9 +701,9 @@ def runUpload(
     kind = servers.UPLOAD_KIND
     size = args.upload_mib * MIB
     rows = {
-        "rate": Row(kind, f"POST {args.upload_mib} MiB", "MiB/s", ">=1x"),
+        "rate": Row(kind, f"POST {args.upload_mib} MiB", "MiB/s", ">=1x", key="rate"),
         "cpu": Row(kind, f"POST {args.upload_mib} MiB server CPU", "ms/GiB"),
-        "mem": Row(kind, "peak RSS over idle", "MiB", "a few MiB"),
+        "mem": Row(kind, "peak RSS over idle", "MiB", "a few MiB", key="mem"),
     }
     with contextlib.ExitStack() as stack:
         running: dict[int, Server] = {}
@@ -747,8 +788,8 @@ def runIdleMemory(
     @return: the report row.
     """
     count = args.idle_connections
-    row = Row(kind, f"idle keep-alive x{count}", "KiB/conn", "<=1x")
-    for c in contenders(args):
+    row = Row(kind, f"idle keep-alive x{count}", "KiB/conn", "<=1x", key="idle")
+    for c in contenders(args, kind, "idle"):
         slot, label = c.slot, c.label
         try:
             with contextlib.ExitStack() as stack:
@@ -830,7 +871,10 @@ def runProfile(
                             )
                     else:
                         for mode in modesFor(kind, args):
-                            load.run(
+                            modeLoad = load
+                            if mode.key == "nc":
+                                modeLoad = args.newConnectionLoad
+                            modeLoad.run(
                                 server.port,
                                 server.path,
                                 mode.connections,
@@ -944,7 +988,24 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=",".join(servers.HELLO_KINDS),
         help="comma-separated workloads to run, from "
         + ", ".join(servers.KINDS)
-        + ", or all (default: %(default)s)",
+        + ", or all; issue15 stands for "
+        + ",".join(_issue15.KINDS)
+        + " with --new-connection, and adds issue 15's summary table"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--new-connection",
+        action="store_true",
+        help="also load the hello kinds with a new connection per request"
+        " (ab, else wrk with Connection: close)",
+    )
+    parser.add_argument(
+        "--peers",
+        default="auto",
+        help="servers measured for reference where they serve the kind: "
+        + ", ".join(PEER_NAMES)
+        + "; auto is all of them that are installed, none is none"
+        " (default: %(default)s)",
     )
     parser.add_argument(
         "--duration", type=float, default=5.0, help="seconds per load run (default 5)"
@@ -1057,7 +1118,20 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.kinds.strip() == "all":
         args.kinds = ",".join(servers.KINDS)
-    args.kinds = _choices(parser, args.kinds, servers.KINDS, "--kinds")
+    kinds = [k.strip() for k in args.kinds.split(",")]
+    args.summary = _issue15.PRESET in kinds
+    if args.summary:
+        args.new_connection = True
+        kinds = [k for k in kinds if k != _issue15.PRESET]
+        kinds += [k for k in _issue15.KINDS if k not in kinds]
+    args.kinds = _choices(parser, ",".join(kinds), servers.KINDS, "--kinds")
+    if args.peers.strip() in ("auto", "none"):
+        args.peers = PEER_NAMES if args.peers.strip() == "auto" else ()
+    else:
+        args.peers = _choices(parser, args.peers, PEER_NAMES, "--peers")
+    # Filled in by main(), which knows what is installed.
+    args.peerList = []
+    args.newConnectionLoad = None
     getKinds = tuple(k for k in servers.KINDS if k != servers.UPLOAD_KIND)
     args.idle_kinds = _choices(parser, args.idle_kinds, getKinds, "--idle-kinds")
     args.impls = _choices(parser, args.impls, tuple(servers.IMPLS), "--impls")
@@ -1150,12 +1224,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             and isinstance(load, Wrk)
             and importlib.util.find_spec("gunicorn") is not None
         )
+        args.peerList = choosePeers(args.peers, log)
+        if args.new_connection:
+            args.newConnectionLoad, how = newConnectionLoad(
+                cores.prefix(cores.load), workdir
+            )
+            print(f"new connection per request: {how}", file=log)
         names = [c.label for c in contenders(args)]
         print(
             f"bench_http: {' vs '.join(names)}; load by {load.name},"
             f" {args.connections} connections, {args.duration:g}s per run,"
             f" pipeline depth {args.pipeline}, repeat {args.repeat};"
-            f" server on core {cores.server}, load on core {cores.load}",
+            f" server on core {cores.server}, load on core {cores.load};"
+            f" peers: {', '.join(p.label for p in args.peerList) or 'none'}",
             file=log,
             flush=True,
         )
@@ -1183,6 +1264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows.append(runIdleMemory(kind, args, cores, workdir, log))
         print(file=log)
         printTable(rows, names[:2], log, base.label if base else None)
+        if args.summary:
+            print(file=log)
+            _issue15.printSummary(rows, names[:2], log, base.label if base else None)
         if args.profile:
             print("\nprofiling (separate runs, not measured):", file=log)
             runProfile(args.kinds, args, cores, load, workdir, log)

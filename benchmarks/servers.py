@@ -12,8 +12,10 @@ Run one server in its own process::
 
     python benchmarks/servers.py IMPL KIND PORT [--root DIR] [--pyinstrument PATH]
 
-C{IMPL} is one of L{IMPLS} or L{GUNICORN}, C{KIND} one of L{KINDS}, C{PORT} a
-TCP port on 127.0.0.1 (0 picks a free one).  The L{STATIC_KINDS} publish C{DIR} with
+C{IMPL} is one of L{IMPLS}, L{GUNICORN}, L{LIMIT} (the canned-reply protocol,
+the reactor's limit) or L{PEERS} (uvicorn, granian, nginx), C{KIND} one of
+L{KINDS}, C{PORT} a TCP port on 127.0.0.1 (0 picks a free one).  The
+L{STATIC_KINDS} publish C{DIR} with
 C{static.File}; the driver fills it (see C{_static.makeTree}).  When the
 server listens it prints one line, C{READY <port> <pid>}, on standard
 output.  When the implementation lacks a module the kind needs, it prints
@@ -48,6 +50,13 @@ IMPLS: dict[str, str] = {
 
 GUNICORN = "gunicorn"
 """The name on the command line of gunicorn, which serves the WSGI kinds only."""
+
+LIMIT = "limit"
+"""The name on the command line of the canned-reply protocol (C{_limit}),
+which serves the hello kinds only."""
+
+PEERS: tuple[str, ...] = ("uvicorn", "granian", "nginx")
+"""The names on the command line of the other peers (C{_peerservers})."""
 
 HELLO_KINDS: tuple[str, ...] = ("request", "site", "deep")
 """Hello-world workloads, from the lowest level of the API to the highest."""
@@ -275,6 +284,18 @@ def buildFactory(impl: str, kind: str, directory: str | None = None) -> Any:
     raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
 
 
+def _limitFactory(kind: str) -> Any:
+    """
+    @return: the canned-reply protocol's factory, for a hello kind.
+    @raise UnavailableError: for any other kind.
+    """
+    if kind not in HELLO_KINDS:
+        raise UnavailableError(f"{LIMIT} serves only {', '.join(HELLO_KINDS)}")
+    import _limit
+
+    return _limit.limitFactory()
+
+
 def raiseFileLimit() -> int:
     """
     Raise this process's open-file soft limit as far as the hard limit allows.
@@ -377,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     @return: the exit status.
     """
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("impl", choices=[*sorted(IMPLS), GUNICORN])
+    parser.add_argument("impl", choices=[*sorted(IMPLS), GUNICORN, LIMIT, *PEERS])
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("port", type=int)
     parser.add_argument(
@@ -391,6 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.impl == GUNICORN:
         return serveGunicorn(args.kind, args.port)
+    if args.impl in PEERS:
+        import _peerservers
+
+        if args.impl == "uvicorn":
+            return _peerservers.serveUvicorn(args.kind, args.port)
+        if args.impl == "granian":
+            return _peerservers.serveGranian(args.kind, args.port)
+        return _peerservers.serveNginx(args.kind, args.port, args.root)
 
     # The reactor must be chosen before anything imports the default one.
     from twisted.internet import epollreactor
@@ -402,7 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     raiseFileLimit()
     _discardLogs()
     try:
-        factory = buildFactory(args.impl, args.kind, args.root)
+        if args.impl == LIMIT:
+            factory = _limitFactory(args.kind)
+        else:
+            factory = buildFactory(args.impl, args.kind, args.root)
     except UnavailableError as e:
         print(f"UNAVAILABLE {e}", flush=True)
         return EXIT_UNAVAILABLE

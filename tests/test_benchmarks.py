@@ -19,9 +19,25 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _baseline  # noqa: E402
+import _issue15  # noqa: E402
+import _limit  # noqa: E402
+import _newconn  # noqa: E402
+import _peers  # noqa: E402
 import bench_http  # noqa: E402
 import servers  # noqa: E402
-from _table import BASELINE, GUNICORN_SLOT, OURS, THEIRS, Row, printTable  # noqa: E402
+from _table import (  # noqa: E402
+    BASELINE,
+    GRANIAN,
+    GUNICORN_SLOT,
+    LIMIT,
+    NGINX,
+    OURS,
+    THEIRS,
+    UVICORN,
+    Row,
+    printTable,
+)
+from twisted.internet.testing import StringTransport  # noqa: E402
 
 NAMES = ["twisted.web", "twisted_web_re"]
 
@@ -310,3 +326,244 @@ def test_tableWithBaselineAndGunicorn() -> None:
         "4,000",
         "3.00x",
     ]
+
+
+# -- issue 15: the limit, the peers, a new connection per request -----------------
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def peerArgs(*argv: str) -> argparse.Namespace:
+    """Parse a command line and choose its peers as if all were installed."""
+    args = bench_http.parseArguments(list(argv))
+    args.baselineCheckout = None
+    args.gunicorn = True
+    args.peerList = [p for p in _peers.PEERS if p.impl in args.peers]
+    return args
+
+
+def test_issue15Preset() -> None:
+    """
+    --kinds issue15 runs the issue's kinds, with a new connection per
+    request, and asks for the issue's table; other kinds may be added.
+    """
+    args = bench_http.parseArguments(["--kinds", "issue15"])
+    assert args.kinds == list(_issue15.KINDS)
+    assert args.new_connection and args.summary
+    args = bench_http.parseArguments(["--kinds", "site,issue15"])
+    assert args.kinds == ["site", *_issue15.KINDS]
+    args = bench_http.parseArguments([])
+    assert not args.new_connection and not args.summary
+
+
+def test_peersOption(capsys: pytest.CaptureFixture[str]) -> None:
+    """
+    --peers is auto (every peer) by default, none for none, or a list of
+    names; an unknown name is refused.
+    """
+    assert list(bench_http.parseArguments([]).peers) == list(_peers.PEER_NAMES)
+    assert list(bench_http.parseArguments(["--peers", "none"]).peers) == []
+    args = bench_http.parseArguments(["--peers", "nginx,limit"])
+    assert args.peers == ["nginx", "limit"]
+    with pytest.raises(SystemExit):
+        bench_http.parseArguments(["--peers", "lighttpd"])
+    assert "unknown 'lighttpd'" in capsys.readouterr().err
+
+
+def test_choosePeersSkipsMissing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer that is not installed is left out, and the run says why."""
+    absent = _peers.Peer(UVICORN, "uvicorn", ("request",), ("ka",), lambda: "gone")
+    present = _peers.Peer(LIMIT, "limit", ("request",), ("ka",), lambda: None)
+    monkeypatch.setattr(_peers, "PEERS", (present, absent))
+    out = io.StringIO()
+    chosen = _peers.choosePeers(["limit", "uvicorn"], out)
+    assert chosen == [present]
+    assert out.getvalue() == "peer uvicorn skipped: gone\n"
+
+
+def test_peerContenders() -> None:
+    """
+    The peers join the kinds they serve, after the Twisted servers: the
+    limit, uvicorn and granian the hello kinds, nginx the static files,
+    granian (beside gunicorn) the WSGI ones; none joins the upload.  The
+    limit, which never closes a connection, takes no new-connection run.
+    """
+    args = peerArgs()
+    hello = bench_http.contenders(args, "request")
+    assert [c.slot for c in hello] == [THEIRS, OURS, LIMIT, UVICORN, GRANIAN]
+    assert [c.label for c in hello[2:]] == ["limit", "uvicorn", "granian"]
+    assert hello[2].impl == servers.LIMIT and not hello[2].takes("nc")
+    assert hello[2].takes("pl") and hello[3].takes("nc")
+    assert [c.slot for c in bench_http.contenders(args, "file1k")] == [
+        THEIRS,
+        OURS,
+        NGINX,
+    ]
+    assert [c.slot for c in bench_http.contenders(args, "listing")] == [THEIRS, OURS]
+    assert [c.slot for c in bench_http.contenders(args, "wsgi")] == [
+        THEIRS,
+        OURS,
+        GUNICORN_SLOT,
+        GRANIAN,
+    ]
+    assert [c.slot for c in bench_http.contenders(args)] == [THEIRS, OURS]
+    idle = bench_http.contenders(args, "wsgi", "idle")
+    assert [c.slot for c in idle] == [THEIRS, OURS, GRANIAN]
+    none = peerArgs("--peers", "none")
+    assert [c.slot for c in bench_http.contenders(none, "request")] == [THEIRS, OURS]
+
+
+def test_newConnectionMode() -> None:
+    """
+    With a load generator for it, the hello kinds get a new-connection run
+    (target 2x); the other kinds do not.
+    """
+    args = peerArgs("--kinds", "issue15")
+    assert [m.key for m in bench_http.modesFor("request", args)] == ["ka", "pl"]
+    args.newConnectionLoad = _newconn.Ab("ab", [])
+    modes = bench_http.modesFor("request", args)
+    assert [m.key for m in modes] == ["ka", "pl", "nc"]
+    assert modes[2].label == "new connection (ab)" and modes[2].goal == ">=2x"
+    assert [m.key for m in bench_http.modesFor("file1k", args)] == ["ka", "pl"]
+    assert [m.key for m in bench_http.modesFor("wsgi", args)] == ["ka"]
+
+
+AB_OUTPUT = """\
+Concurrency Level:      50
+Time taken for tests:   2.000 seconds
+Complete requests:      25062
+Failed requests:        3
+Non-2xx responses:      2
+Total transferred:      4067982 bytes
+Percentage of the requests served within a certain time (ms)
+  50%      4
+  99%     10
+ 100%     19 (longest request)
+"""
+
+
+def test_parseAb() -> None:
+    """ab's totals become a load result; failures and non-2xx are errors."""
+    result = _newconn.parseAb(AB_OUTPUT)
+    assert (result.requests, result.seconds, result.p99Ms) == (25062, 2.0, 10.0)
+    assert (result.errors, result.received) == (5, 4067982)
+    with pytest.raises(bench_http.LoadError, match="no totals"):
+        _newconn.parseAb("apr_socket_connect(): Connection refused (111)")
+
+
+def test_tablePeerColumns() -> None:
+    """The peers' figures follow the ratio columns, '-' where they have none."""
+    rows = [
+        Row("request", "keep-alive", "req/s", ">=3x", {THEIRS: 1000.0, OURS: 2000.0}),
+        Row("request", "new connection", "req/s", ">=2x", {THEIRS: 500.0, OURS: 600.0}),
+    ]
+    rows[0].figures.update({LIMIT: 5000.0, UVICORN: 3000.0})
+    rows[1].figures[UVICORN] = 700.0
+    lines = tableLines(rows)
+    assert lines[0] == ["kind", "mode", *NAMES, "ratio", "goal", "limit", "uvicorn"]
+    assert lines[2][2:] == ["1,000", "2,000", "2.00x", ">=3x", "5,000", "3,000"]
+    assert lines[3][2:] == ["500.0", "600.0", "1.20x", ">=2x", "-", "700.0"]
+    assert lines[4][0].startswith("ratio = ")
+    assert lines[5][0].startswith("limit = a canned-reply Twisted protocol")
+
+
+def summaryLines(rows: list[Row], baseline: str | None = None) -> list[list[str]]:
+    """Print issue 15's table and split it into cells."""
+    out = io.StringIO()
+    _issue15.printSummary(rows, NAMES, out, baseline)
+    return [
+        [cell.strip() for cell in line.split("  ") if cell.strip()]
+        for line in out.getvalue().splitlines()
+    ]
+
+
+def test_issue15Summary() -> None:
+    """
+    Issue 15's table has one line per scenario in the issue's order: both
+    figures with the server's busy share, ours / twisted.web, then each peer
+    as its figure / twisted.web's, "—" where a peer does not serve it.
+    """
+    ka = Row("request", "keep-alive", "req/s", key="ka")
+    ka.figures = {THEIRS: 1000.0, OURS: 2000.0, LIMIT: 5000.0, UVICORN: 3000.0}
+    ka.busy = {THEIRS: 0.99, OURS: 0.97, LIMIT: 1.0, UVICORN: 0.5}
+    wsgi = Row("wsgi", "keep-alive", "req/s", key="ka")
+    wsgi.figures = {THEIRS: 100.0, OURS: 400.0, GUNICORN_SLOT: 90.0}
+    idle = Row("request", "idle keep-alive x2000", "KiB/conn", key="idle")
+    idle.figures = {THEIRS: 2.5, OURS: 1.9, LIMIT: "FAILED"}
+    cpu = Row("request", "keep-alive server CPU", "us/req")
+    cpu.figures = {THEIRS: 50.0, OURS: 25.0}
+    lines = summaryLines([idle, wsgi, cpu, ka])
+    assert lines[0] == ["issue 15:"]
+    assert lines[1] == [
+        "scenario",
+        *NAMES,
+        "ratio",
+        "limit",
+        "uvicorn",
+        "granian",
+        "other",
+        "target",
+    ]
+    assert lines[3] == [
+        "hello (request) keep-alive (req/s)",
+        "1,000 (99%)",
+        "2,000 (97%)",
+        "2.00x",
+        "5.00x (100%)",
+        "3.00x (50%)",
+        "—",
+        "—",
+        ">= 3.5x, above uvicorn",
+    ]
+    assert lines[4][0] == "WSGI hello keep-alive (req/s)"
+    assert lines[4][3:] == ["4.00x", "—", "—", "—", "gunicorn 0.90x", ">= 4x"]
+    assert lines[5][0] == "hello (request) idle keep-alive x2000 (KiB/conn)"
+    assert lines[5][1:] == ["2.50", "1.90", "0.76x", "FAILED", "—", "—", "—", "<= 1x"]
+    assert len(lines) == 6 + 3
+
+
+def test_issue15SummaryWithBaseline() -> None:
+    """With a baseline, its figure and ours / baseline follow the ratio."""
+    ka = Row("request", "keep-alive", "req/s", key="ka")
+    ka.figures = {THEIRS: 1000.0, OURS: 2000.0, BASELINE: 1600.0}
+    lines = summaryLines([ka], "baseline@abc1234")
+    assert lines[1][1:6] == [*NAMES, "ratio", "baseline@abc1234", "ours/base"]
+    assert lines[3][1:6] == ["1,000", "2,000", "2.00x", "1,600", "1.25x"]
+
+
+def test_countRequestEndsPipelined() -> None:
+    """The limit counts every request of a pipelined batch read at once."""
+    assert _limit.countRequestEnds(b"", REQUEST * 16) == (16, b"")
+
+
+def test_countRequestEndsSplit() -> None:
+    """
+    However a pipelined stream is cut into reads, even inside the CRLF CRLF
+    that ends a head, each request is counted once; a stray CRLF after a
+    head does not make a second end with the next one's first bytes.
+    """
+    stream = (REQUEST + b"\r\n") * 3 + REQUEST * 2
+    for size in range(1, len(stream) + 1):
+        carry, total = b"", 0
+        for start in range(0, len(stream), size):
+            ended, carry = _limit.countRequestEnds(carry, stream[start : start + size])
+            total += ended
+            assert len(carry) < len(_limit.END)
+        assert total == 5, size
+
+
+def test_cannedReplyAnswersEachRequest() -> None:
+    """
+    The canned-reply protocol writes one complete hello response per request
+    ended, whatever the reads, and nothing for a head not yet complete.
+    """
+    protocol = _limit.CannedReply()
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    stream = REQUEST * 3
+    protocol.dataReceived(stream[:-2])
+    assert transport.value() == _limit.RESPONSE * 2
+    protocol.dataReceived(stream[-2:])
+    assert transport.value() == _limit.RESPONSE * 3
+    assert transport.value().endswith(b"Content-Length: 13\r\n\r\nHello, world!")
+    assert not transport.disconnecting
