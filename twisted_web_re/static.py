@@ -583,6 +583,30 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return None
         return cache.get(self.path, seen)
 
+    def _sender(
+        self,
+        request: server.Request,
+        coding: bytes | None,
+        pieces: Sequence[bytes | tuple[int, int]],
+    ) -> Callable[[int, int, int], int] | None:
+        """
+        The channel's way of sending this file's bytes straight from the
+        file (see L{FileProducer}), if the body may go so: the file as
+        L{File} opens it (not a subclass's L{openForReading}), uncoded, one
+        span (not multipart), on a channel that can (HTTP/1.1 on plain TCP
+        decides for each block).
+        """
+        if (
+            coding is not None
+            or len(pieces) != 1
+            or type(self).openForReading is not File.openForReading
+        ):
+            return None
+        sender: Callable[[int, int, int], int] | None = getattr(
+            request.channel, "sendFileRegion", None
+        )
+        return sender
+
     def _setType(self, request: server.Request) -> None:
         """Set the response's media type and content coding from the name."""
         contentType, encoding = getTypeAndEncoding(
@@ -668,7 +692,13 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 # The length stated, not what a file growing meanwhile holds.
                 data = opened.read(size)
         else:
-            FileProducer(request, opened, pieces, request.reactor).start()
+            FileProducer(
+                request,
+                opened,
+                pieces,
+                request.reactor,
+                self._sender(request, coding, pieces),
+            ).start()
             return
         if len(pieces) == 1 and pieces[0] == (0, size - 1):
             request.write(data)
