@@ -12,6 +12,7 @@ served, unless the L{File}'s options say otherwise.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import IO
@@ -21,6 +22,7 @@ from twisted.python.filepath import FilePath
 
 from twisted_web_re import resource, server, util
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
+from twisted_web_re._files.cache import CachedFile, FileCache
 from twisted_web_re._files.listing import DirectoryLister, formatFileSize
 from twisted_web_re._files.mime import (
     defaultContentEncodings,
@@ -31,6 +33,7 @@ from twisted_web_re._files.mime import (
 from twisted_web_re._files.opening import openFile as _openFile
 from twisted_web_re._files.opening import regularInfo
 from twisted_web_re._files.paths import (
+    entryStatusWithin,
     entryWithin,
     inside,
     isDangerous,
@@ -58,6 +61,7 @@ __all__ = [
     "Data",
     "DirectoryLister",
     "File",
+    "FileCache",
     "Redirect",
     "Registry",
     "addSlash",
@@ -73,6 +77,22 @@ _log = Logger()
 #: Files up to this size are read in one go and sent with the response head;
 #: larger ones stream.
 SMALL_FILE = 64 * 1024
+
+#: The request fields that can make a file's answer anything but the whole
+#: file with a 200: preconditions (RFC 9110 section 13) and ranges (14.2).
+_CONDITIONAL_FIELDS = frozenset(
+    (
+        b"if-match",
+        b"if-none-match",
+        b"if-modified-since",
+        b"if-unmodified-since",
+        b"range",
+        b"if-range",
+    )
+)
+
+#: What L{File.fileCache} is until a File of the tree first needs it.
+_DEFAULT_CACHE = FileCache(maxEntries=0)
 
 #: The most an C{.asis} file's status line and header fields may take.
 ASIS_HEAD_LIMIT = 64 * 1024
@@ -203,6 +223,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
     @ivar registry: the L{Registry} handed to processors.
     @ivar followSymlinks: follow symbolic links that lead out of the tree.
     @ivar showHidden: list and serve names that start with a dot.
+    @ivar fileCache: the L{FileCache} keeping small files' contents and
+        validators between requests, shared by the Files of one tree;
+        C{None} to read every file for every request.  By default each
+        tree gets its own, with the default bounds.
     @cvar childNotFound: the resource answering for what is not found.
     @cvar forbidden: the resource answering for what cannot be read.
     """
@@ -214,6 +238,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
     childNotFound: IResource = resource.NoResource("File not found.")
     forbidden: IResource = resource.ForbiddenResource()
     _root: str | None = None
+    fileCache: FileCache | None = _DEFAULT_CACHE
+    # The entry's status as the URL's path rules read it, for render_GET.
+    _seen: os.stat_result | None = None
 
     def __init__(
         self,
@@ -225,6 +252,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         *,
         followSymlinks: bool = False,
         showHidden: bool = False,
+        fileCache: FileCache | None = _DEFAULT_CACHE,
     ) -> None:
         """
         @param path: the file or directory to publish.
@@ -235,6 +263,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         @param allowExt: if true, L{ignoredExts} is C{["*"]}.
         @param followSymlinks: see L{followSymlinks}.
         @param showHidden: see L{showHidden}.
+        @param fileCache: see L{fileCache}.
         """
         resource.Resource.__init__(self)
         FilePath.__init__(self, os.fsdecode(path))
@@ -247,6 +276,8 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         self.indexNames = list(type(self).indexNames)
         self.followSymlinks = followSymlinks
         self.showHidden = showHidden
+        if fileCache is not _DEFAULT_CACHE:
+            self.fileCache = fileCache
 
     def ignoreExt(self, ext: str) -> None:
         """
@@ -367,14 +398,23 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         if name is None:
             return self.childNotFound
         try:
-            found = self._entry(name)
-            if found is None and self.ignoredExts:
-                found = self._withExtension(name)
+            entry = entryStatusWithin(
+                self.path,
+                name,
+                self._root or self.path,
+                followSymlinks=self.followSymlinks,
+            )
+            if entry is None:
+                found = self._withExtension(name) if self.ignoredExts else None
+                if found is None:
+                    return self.childNotFound
+                return self._publish(found)
         except OSError as error:
             return self._failure(error)
-        if found is None:
-            return self.childNotFound
-        return self._publish(found)
+        child = self._publish(entry[0])
+        if isinstance(child, File):
+            child._seen = entry[1]
+        return child
 
     # Names of entries on disk are str, as in twisted.web, where the names of
     # a plain Resource's children are bytes.
@@ -442,8 +482,19 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         similar.contentEncodings = self.contentEncodings
         similar.followSymlinks = self.followSymlinks
         similar.showHidden = self.showHidden
+        similar.fileCache = self._cache()
         similar._root = self._root or self.path
         return similar
+
+    def _cache(self) -> FileCache | None:
+        """
+        The tree's L{fileCache}, made now if this is the first File of the
+        tree to need it.
+        """
+        cache = self.fileCache
+        if cache is _DEFAULT_CACHE:
+            cache = self.fileCache = FileCache()
+        return cache
 
     # -- serving --------------------------------------------------------------
 
@@ -468,6 +519,14 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         Serve the file (for HEAD, its head), or redirect a directory's URL to
         its slash form.
         """
+        cache = self._cache()
+        if cache is not None and type(self).openForReading is File.openForReading:
+            seen, self._seen = self._seen, None
+            cached = self._cached(cache, seen)
+            if cached is not None:
+                self._setType(request)
+                self._answer(request, cached, None)
+                return NOT_DONE_YET
         try:
             opened = self.openForReading()
             info = regularInfo(opened)
@@ -480,19 +539,24 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         except OSError as error:
             return self._failure(error).render(request)
         try:
-            contentType, encoding = getTypeAndEncoding(
-                self.basename(),
-                self.contentTypes,
-                self.contentEncodings,
-                self.defaultType,
+            self._setType(request)
+            entry = CachedFile(
+                info, _etag(info), _lastModified(int(info.st_mtime)), b""
             )
-            if contentType is None:
-                request.responseHeaders.removeHeader(b"content-type")
+            if (
+                cache is not None
+                and type(self).openForReading is File.openForReading
+                and cache.wants(info)
+            ):
+                with opened:
+                    # The length stated, not what a file growing meanwhile
+                    # holds.
+                    entry.data = opened.read(info.st_size)
+                if len(entry.data) == info.st_size:
+                    cache.put(self.path, entry)
+                self._answer(request, entry, None)
             else:
-                request.setHeader(b"content-type", contentType)
-            if encoding is not None:
-                request.setHeader(b"content-encoding", encoding)
-            self._answer(request, opened, info)
+                self._answer(request, entry, opened)
         except BaseException:
             # Whatever failed is the server's 500 to answer; the file must not
             # stay open until the garbage collector finds it.
@@ -502,42 +566,107 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
 
     render_HEAD = render_GET
 
+    def _cached(
+        self, cache: FileCache, seen: os.stat_result | None
+    ) -> CachedFile | None:
+        """
+        The cache's entry for this file if it is there and the file is as it
+        was: compared with C{seen}, the status its URL's path rules read,
+        when that is a regular file's; else with its status read now.
+        """
+        if seen is None or stat.S_ISLNK(seen.st_mode):
+            try:
+                seen = os.stat(self.path)
+            except OSError:
+                return None
+        elif not stat.S_ISREG(seen.st_mode):
+            return None
+        return cache.get(self.path, seen)
+
+    def _sender(
+        self,
+        request: server.Request,
+        coding: bytes | None,
+        pieces: Sequence[bytes | tuple[int, int]],
+    ) -> Callable[[int, int, int], int] | None:
+        """
+        The channel's way of sending this file's bytes straight from the
+        file (see L{FileProducer}), if the body may go so: the file as
+        L{File} opens it (not a subclass's L{openForReading}), uncoded, one
+        span (not multipart), on a channel that can (HTTP/1.1 on plain TCP
+        decides for each block).
+        """
+        if (
+            coding is not None
+            or len(pieces) != 1
+            or type(self).openForReading is not File.openForReading
+        ):
+            return None
+        sender: Callable[[int, int, int], int] | None = getattr(
+            request.channel, "sendFileRegion", None
+        )
+        return sender
+
+    def _setType(self, request: server.Request) -> None:
+        """Set the response's media type and content coding from the name."""
+        contentType, encoding = getTypeAndEncoding(
+            self.basename(),
+            self.contentTypes,
+            self.contentEncodings,
+            self.defaultType,
+        )
+        if contentType is None:
+            request.responseHeaders.removeHeader(b"content-type")
+        else:
+            request.setHeader(b"content-type", contentType)
+        if encoding is not None:
+            request.setHeader(b"content-encoding", encoding)
+
     def _answer(
-        self, request: server.Request, opened: IO[bytes], info: os.stat_result
+        self, request: server.Request, entry: CachedFile, opened: IO[bytes] | None
     ) -> None:
         """
-        Answer for the open file: with its validators; then 304 or 412 if a
+        Answer for the file: with its validators; then 304 or 412 if a
         precondition fails, else the ranges asked for, or the whole file.
 
         The decisions are the server's for a body returned whole (see
-        L{twisted_web_re._publish.conditional}), made from the file's length alone; a
-        small file is then read in one go and sent with the head, and a larger
-        one streams.
+        L{twisted_web_re._publish.conditional}), made from the file's length
+        alone; the body is then C{entry}'s data if C{opened} is C{None}, or
+        else read from C{opened}: in one go and sent with the head if the
+        file is small, streamed if not.
         """
-        size = info.st_size
+        size = entry.info.st_size
         coding = request.responseCoding()
-        etag = _etag(info) if coding is None else codedETag(_etag(info), coding)
-        lastModified = int(info.st_mtime)
+        etag = entry.etag if coding is None else codedETag(entry.etag, coding)
         request.setHeader(b"etag", etag)
-        request.setHeader(b"last-modified", _lastModified(lastModified))
+        request.setHeader(b"last-modified", entry.lastModifiedHeader)
         requestHeaders = request.requestHeaders.lowered()
-        status = evaluatePreconditions(
-            request.method, requestHeaders, request.code, etag, lastModified
-        )
-        if status is not None:
-            opened.close()
-            request.setResponseCode(status)
-            # A 304 states the length of the 200 it stands for (RFC 9110
-            # section 8.6); a 412 has an empty body.
-            request.setHeader(b"content-length", b"%d" % (size if status == 304 else 0))
-            request.finish()
-            return
         pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
         length = size
+        conditional = not _CONDITIONAL_FIELDS.isdisjoint(requestHeaders)
+        if conditional:
+            status = evaluatePreconditions(
+                request.method, requestHeaders, request.code, etag, entry.lastModified
+            )
+            if status is not None:
+                if opened is not None:
+                    opened.close()
+                request.setResponseCode(status)
+                # A 304 states the length of the 200 it stands for (RFC 9110
+                # section 8.6); a 412 has an empty body.
+                request.setHeader(
+                    b"content-length", b"%d" % (size if status == 304 else 0)
+                )
+                request.finish()
+                return
         if coding is None and request.code == 200:
             request.setHeader(b"accept-ranges", b"bytes")
-            plan = selectRanges(
-                request.method, requestHeaders, 200, etag, lastModified, size
+            plan = (
+                selectRanges(
+                    request.method, requestHeaders, 200, etag, entry.lastModified, size
+                )
+                if conditional
+                else None
             )
             if plan is not None:
                 headers = request.responseHeaders
@@ -552,21 +681,35 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 pieces, length = layout.pieces, layout.contentLength
         request.setHeader(b"content-length", b"%d" % length)
         if request.method == b"HEAD" or not pieces:
-            opened.close()
+            if opened is not None:
+                opened.close()
             request.finish()
+            return
+        if opened is None:
+            data = entry.data
         elif size <= SMALL_FILE:
             with opened:
                 # The length stated, not what a file growing meanwhile holds.
                 data = opened.read(size)
+        else:
+            FileProducer(
+                request,
+                opened,
+                pieces,
+                request.reactor,
+                self._sender(request, coding, pieces),
+            ).start()
+            return
+        if len(pieces) == 1 and pieces[0] == (0, size - 1):
+            request.write(data)
+        else:
             request.write(
                 b"".join(
                     piece if isinstance(piece, bytes) else data[piece[0] : piece[1] + 1]
                     for piece in pieces
                 )
             )
-            request.finish()
-        else:
-            FileProducer(request, opened, pieces, request.reactor).start()
+        request.finish()
 
 
 class ASISProcessor(resource.Resource):

@@ -28,6 +28,7 @@ from twisted_web_re._publish.oserror import isForbidden, isMissing
 
 __all__ = [
     "MAX_NAME_BYTES",
+    "entryStatusWithin",
     "entryWithin",
     "inside",
     "isDangerous",
@@ -134,6 +135,19 @@ def entryWithin(
     @raise OSError: the server cannot tell, for want of memory, say: neither
         a missing entry nor a forbidden one.
     """
+    found = entryStatusWithin(directory, name, root, followSymlinks=followSymlinks)
+    return None if found is None else found[0]
+
+
+def entryStatusWithin(
+    directory: str, name: str, root: str, *, followSymlinks: bool = False
+) -> tuple[str, os.stat_result] | None:
+    """
+    L{entryWithin}, also returning the entry's own status (C{lstat}: a
+    link's, not its target's), read as the rule is applied.
+
+    @raise OSError: as L{entryWithin}.
+    """
     path = os.path.join(directory, name)
     try:
         info = os.lstat(path)
@@ -143,4 +157,4 @@ def entryWithin(
         raise
     if stat.S_ISLNK(info.st_mode) and not followSymlinks and not inside(path, root):
         return None
-    return path
+    return path, info

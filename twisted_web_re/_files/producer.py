@@ -5,7 +5,7 @@ back-pressure: the producer behind large static files and C{.asis} bodies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
@@ -39,6 +39,7 @@ class FileProducer:
         opened: IO[bytes],
         pieces: Sequence[bytes | tuple[int, int]],
         reactor: IReactorTime,
+        sendFile: Callable[[int, int, int], int] | None = None,
     ) -> None:
         """
         @param request: the request whose body this writes, and finishes (or
@@ -47,12 +48,20 @@ class FileProducer:
         @param pieces: the body: bytes written as they are, and inclusive
             C{(first, last)} byte spans of the file.
         @param reactor: the reactor whose turns the writing is spread over.
+        @param sendFile: given C{(fd, offset, count)}, sends up to C{count}
+            bytes of the body straight from C{opened}'s descriptor and says
+            how many it sent (0 when it cannot now), as
+            C{HTTPChannel.sendFileRegion} does; what it does not send is
+            read and written.  C{None} to read and write every block.
         """
         self._request = request
         self._file = opened
         self._pieces = iter(pieces)
         self._reactor = reactor
         self._left = 0
+        self._offset = 0
+        self._moved = False
+        self._sendFile = sendFile
         self._paused = False
         self._running = False
         self._stopped = False
@@ -85,11 +94,25 @@ class FileProducer:
                         self._request.write(piece)
                     else:
                         self._file.seek(piece[0])
+                        self._offset = piece[0]
                         self._left = piece[1] - piece[0] + 1
                     continue
                 if written >= budget:
                     self._later = self._reactor.callLater(0, self._continue)
                     return
+                if self._sendFile is not None:
+                    sent = self._sendFile(self._file.fileno(), self._offset, self._left)
+                    if sent:
+                        self._offset += sent
+                        self._left -= sent
+                        written += sent
+                        self._moved = True
+                        continue
+                if self._moved:
+                    # sendfile reads at an offset, leaving the file's own
+                    # position behind.
+                    self._file.seek(self._offset)
+                    self._moved = False
                 data = self._file.read(min(BLOCK_SIZE, self._left))
                 if not data:
                     _log.warn(
@@ -101,6 +124,7 @@ class FileProducer:
                     self._cut()
                     return
                 self._left -= len(data)
+                self._offset += len(data)
                 written += len(data)
                 self._request.write(data)
         except OSError:

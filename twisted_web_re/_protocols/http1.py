@@ -383,6 +383,31 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         if request is not None:
             self._requestDone(request)
 
+    def sendFileRegion(self, fd: int, offset: int, count: int) -> int:
+        """
+        Send up to C{count} bytes of the current response's body straight
+        from the file open as C{fd}, from C{offset} (C{os.sendfile}): for a
+        body framed by its C{Content-Length}, once its head is out, on plain
+        TCP with nothing queued.  Not part of L{IStream}: a producer asks
+        for it by name, and writes the bytes itself when it is missing or
+        returns 0.
+
+        @return: the bytes sent, counted as body bytes written.
+        """
+        if self._state is SWITCHED:
+            return 0
+        writer = self._writer
+        allowed = writer.rawAllowance(count)
+        if not allowed:
+            return 0
+        sent = self._out.sendFile(fd, offset, allowed)
+        if sent:
+            writer.sentRaw(sent)
+            request = self._request
+            if request is not None:
+                request.sentLength = writer.sent
+        return sent
+
     def _logProblem(self) -> None:
         """Log what the writer found wrong with the application's framing."""
         writer = self._writer

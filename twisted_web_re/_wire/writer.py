@@ -308,6 +308,28 @@ class ResponseWriter:
             return chunk(data)
         return data
 
+    def rawAllowance(self, count: int) -> int:
+        """
+        Return how many of the next C{count} body bytes may go to the wire
+        as they are, not through L{body}: none unless the head is out, the
+        body is framed by its declared C{Content-Length} (not chunked) and
+        allowed; then no more than that length leaves.  Count what was
+        sent with L{sentRaw}.
+        """
+        left = self._lengthLeft
+        if self.pending or self.chunked or not self._bodyAllowed or left is None:
+            return 0
+        return min(count, left)
+
+    def sentRaw(self, count: int) -> None:
+        """
+        Count C{count} body bytes sent as they are (no more than
+        L{rawAllowance} allowed).
+        """
+        assert self._lengthLeft is not None
+        self._lengthLeft -= count
+        self.sent += count
+
     def end(self) -> bytes:
         """
         Return what ends the body: the last chunk, or nothing.  A body short
