@@ -168,6 +168,11 @@ class Relay:
             self._endStreamedBody(self._connection)
 
     def _connect(self, reuse: bool) -> None:
+        if reuse:
+            connection = self._pool.takeIdle(self.backend)
+            if connection is not None:
+                self._send(connection, True)
+                return
         waiting = self._waiting = self._pool.checkout(self.backend, reuse)
         waiting.addCallbacks(self._checkedOut, self._connectFailed)
 

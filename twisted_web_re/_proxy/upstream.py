@@ -4,6 +4,10 @@ One HTTP/1.1 client connection to a backend: it sends one request at a time
 L{twisted_web_re._wire.response.ResponseReader}, times the wait for the
 response head and the silences within the body, and says whether it may be
 reused for the next request.
+
+The deadlines share one reactor timer per connection, moved on as the
+exchange goes (and left to lapse unarmed between exchanges), rather than a
+timer set and cancelled for every phase of every request.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class UpstreamConnection(Protocol):
         self._bodyDone = True
         self._keepAlive = True
         self._timer: IDelayedCall | None = None
+        self._armed = False
         self._readPaused = False
         self._gotBytes = False
         self.reused = 0
@@ -194,7 +199,7 @@ class UpstreamConnection(Protocol):
         """Stop reading the response (the client is not reading it)."""
         if not self._readPaused and self.transport is not None:
             self._readPaused = True
-            self._stopTimer()
+            self._disarm()
             self.transport.pauseProducing()  # type: ignore[attr-defined]
 
     def resumeReading(self) -> None:
@@ -240,7 +245,7 @@ class UpstreamConnection(Protocol):
         exchange = self._exchange
         if head.code == 101:
             self._move(_State.TUNNEL)
-            self._stopTimer()
+            self._disarm()
         elif not self._readPaused:
             self._startTimer(self.idleTimeout)
         if exchange is not None:
@@ -253,7 +258,7 @@ class UpstreamConnection(Protocol):
 
     def responseEnd(self) -> None:
         """See L{ResponseReceiver.responseEnd}: the connection may be reused."""
-        self._stopTimer()
+        self._disarm()
         exchange, self._exchange = self._exchange, None
         reader = self._reader
         reusable = (
@@ -288,17 +293,37 @@ class UpstreamConnection(Protocol):
     # -- failing and closing ---------------------------------------------------
 
     def _startTimer(self, seconds: float | None) -> None:
-        self._stopTimer()
-        if seconds is not None:
-            self._timer = self._reactor.callLater(seconds, self._timedOut)
+        """Time out C{seconds} from now (C{None}: never), whatever was timed."""
+        if seconds is None:
+            self._armed = False
+            return
+        self._armed = True
+        timer = self._timer
+        if timer is not None:
+            if self._reactor.seconds() + seconds >= timer.getTime():
+                # Moving a timer later costs the reactor nothing until it
+                # comes due; moving one sooner re-sorts its queue.
+                timer.reset(seconds)
+                return
+            timer.cancel()
+        self._timer = self._reactor.callLater(seconds, self._timedOut)
+
+    def _disarm(self) -> None:
+        """Nothing is timed now: a pending timer lapses when it comes due."""
+        self._armed = False
 
     def _stopTimer(self) -> None:
+        """Cancel the timer: the connection is closing."""
+        self._armed = False
         timer, self._timer = self._timer, None
-        if timer is not None and timer.active():
+        if timer is not None:
             timer.cancel()
 
     def _timedOut(self) -> None:
         self._timer = None
+        if not self._armed:
+            return
+        self._armed = False
         headSeen = self._reader is not None and self._reader.head is not None
         what = "sent nothing within the body" if headSeen else "did not answer"
         seconds = self.idleTimeout if headSeen else self.responseTimeout
