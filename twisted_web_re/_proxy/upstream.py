@@ -21,6 +21,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
+from twisted_web_re._protocols.internals import canSendDirectly, sendNow
 from twisted_web_re._wire.response import (
     BadResponse,
     ResponseHead,
@@ -116,6 +117,7 @@ class UpstreamConnection(Protocol):
         self._armed = False
         self._readPaused = False
         self._gotBytes = False
+        self._direct = False
         self.reused = 0
         self.onIdle: Callable[[UpstreamConnection], None] | None = None
         self.onClosed: Callable[[UpstreamConnection], None] | None = None
@@ -123,6 +125,7 @@ class UpstreamConnection(Protocol):
 
     def connectionMade(self) -> None:
         """Tell whoever waits for this connection that it is ready."""
+        self._direct = canSendDirectly(self.transport)
         ready, self.whenConnected = self.whenConnected, None
         if ready is not None:
             ready.callback(self)
@@ -171,7 +174,12 @@ class UpstreamConnection(Protocol):
         else:
             framing = b"\r\n"
         assert self.transport is not None
-        self.transport.write(head[:-2] + framing)
+        if self._direct:
+            # Sent in this reactor turn rather than the next: no wait, and
+            # no system calls to watch the socket for writing.
+            sendNow(self.transport, head[:-2] + framing)
+        else:
+            self.transport.write(head[:-2] + framing)
         if self._bodyDone:
             self._startTimer(self.responseTimeout)
 
