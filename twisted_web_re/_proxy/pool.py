@@ -224,7 +224,9 @@ class BackendPool:
         @return: the connection, or C{None} when none is idle, or the
             request would have to wait its turn (then call L{checkout}).
         """
-        if not self._idle.get(backend) or self._queues.get(backend):
+        # Each table is looked at only when it holds anything: this is the
+        # path of every request to a backend with a connection idle.
+        if not self._idle.get(backend) or (self._queues and self._queues.get(backend)):
             return None
         active = self._active.get(backend, 0)
         limit = self.maxActive
@@ -310,10 +312,12 @@ class BackendPool:
 
     def _freed(self, backend: Backend) -> None:
         """A place was given back: the next waiting request may have it."""
-        self._active[backend] -= 1
-        if not self._active[backend]:
+        active = self._active[backend] - 1
+        if active:
+            self._active[backend] = active
+        else:
             del self._active[backend]
-        if self._queues.get(backend):
+        if self._queues and self._queues.get(backend):
             reactor: IReactorTime = self.reactor  # type: ignore[assignment]
             reactor.callLater(0, self._next, backend)
 
