@@ -234,14 +234,19 @@ class UpstreamConnection(Protocol):
             self._close()
             return
         self._gotBytes = True
-        if self._reader.head is not None and not self._readPaused:
-            self._startTimer(self.idleTimeout)
+        reader = self._reader
         try:
-            self._reader.feed(data)
+            reader.feed(data)
         except BadResponse as error:
             self._fail(UpstreamError(f"invalid response: {error}"))
             return
-        if self._state is _State.TUNNEL and self._exchange is not None:
+        state = self._state
+        if state is _State.BUSY:
+            # Within the body, a silence is timed from the latest read; a
+            # response read whole in this one needs no timer at all.
+            if reader.head is not None and not reader.done and not self._readPaused:
+                self._startTimer(self.idleTimeout)
+        elif state is _State.TUNNEL and self._exchange is not None:
             # The switched protocol's first bytes came with the 101.
             leftover = self.tunnelLeftover()
             if leftover:
@@ -254,8 +259,6 @@ class UpstreamConnection(Protocol):
         if head.code == 101:
             self._move(_State.TUNNEL)
             self._disarm()
-        elif not self._readPaused:
-            self._startTimer(self.idleTimeout)
         if exchange is not None:
             exchange.responseHead(head)
 
