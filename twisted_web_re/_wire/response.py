@@ -132,7 +132,12 @@ def parseResponseHead(
         raise BadResponse("too many header fields")
     headers: dict[bytes, list[bytes]] = {}
     for name, value in fields:
-        headers.setdefault(name.lower(), []).append(value)
+        name = name.lower()
+        values = headers.get(name)
+        if values is None:
+            headers[name] = [value]
+        else:
+            values.append(value)
     status = int(code)
     connection = headers.get(b"connection")
     tokens = connectionTokens(connection) if connection else _NO_TOKENS
