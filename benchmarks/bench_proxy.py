@@ -10,10 +10,14 @@ C{ReverseProxyResource}, in the same run, in front of the same backend.
 
 Run::
 
-    python benchmarks/bench_proxy.py [--seconds S] [--connections N]
+    python benchmarks/bench_proxy.py [--seconds S] [--connections N] [--repeat R]
 
 Each proxy runs in its own process (this file, with C{--serve}); the load is
-wrk when installed, else the asyncio generator of C{_loadgen}.
+wrk when installed, else the asyncio generator of C{_loadgen}.  Both small-
+response proxies are up at once and their runs alternate (A B A B ... with
+C{--repeat}), so that drift in a shared machine's load falls on both; the
+median run of each is shown.  For figures that do not depend on the
+machine's load, see C{profile_proxy.py} (in process, calls per request).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import http.client
 import importlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,12 +103,47 @@ def _stream(port: int) -> tuple[float, int]:
     return received / (1 << 20) / elapsed, received
 
 
+def _smallResponses(
+    load: Any, backendPort: int, options: argparse.Namespace
+) -> dict[str, LoadResult]:
+    """
+    Load both proxies in turn, C{options.repeat} times each, and return
+    each one's median run (by requests/s).
+    """
+    proxies: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    runs: dict[str, list[LoadResult]] = {impl: [] for impl in IMPLS}
+    try:
+        for impl in IMPLS:
+            proxies[impl] = _start(
+                [sys.executable, __file__, "--serve", impl, str(backendPort)]
+            )
+            load.run(proxies[impl][1], "/", options.connections, 1.0, 1)  # warm up
+        for _ in range(options.repeat):
+            for impl, (proxy, port) in proxies.items():
+                before = _cpu(proxy.pid)
+                result: LoadResult = load.run(
+                    port, "/", options.connections, options.seconds, 1
+                )
+                result.cpuSeconds = _cpu(proxy.pid) - before
+                runs[impl].append(result)
+    finally:
+        for proxy, _port in proxies.values():
+            proxy.kill()
+            proxy.wait()
+    medians = {}
+    for impl, results in runs.items():
+        rps = statistics.median_low([r.rps for r in results])
+        medians[impl] = next(r for r in results if r.rps == rps)
+    return medians
+
+
 def main() -> int:
     """Run both benchmarks for both implementations and print a table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve", nargs=2, metavar=("IMPL", "BACKEND_PORT"))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
     if options.serve:
         return serve(options.serve[0], int(options.serve[1]))
@@ -142,20 +182,9 @@ def main() -> int:
             f"{'proxy':<16}{'req/s':>10}{'p99 ms':>10}{'CPU us/req':>12}"
             f"{'stream MiB/s':>14}{'peak RSS MiB':>14}"
         )
+        results = _smallResponses(load, backendPort, options)
         for impl in IMPLS:
-            proxy, port = _start(
-                [sys.executable, __file__, "--serve", impl, str(backendPort)]
-            )
-            try:
-                load.run(port, "/", options.connections, 1.0, 1)  # warm up
-                before = _cpu(proxy.pid)
-                result: LoadResult = load.run(
-                    port, "/", options.connections, options.seconds, 1
-                )
-                result.cpuSeconds = _cpu(proxy.pid) - before
-            finally:
-                proxy.kill()
-                proxy.wait()
+            result = results[impl]
             streamer, streamPort = _start(
                 [sys.executable, __file__, "--serve", impl, str(filePort)]
             )
@@ -169,6 +198,13 @@ def main() -> int:
                 f"{impl:<16}{result.rps:>10.0f}{result.p99Ms:>10.1f}"
                 f"{result.cpuMicrosPerRequest:>12.0f}{speed:>14.1f}{rss:>14.1f}"
                 + (f"  ({result.errors} errors)" if result.errors else "")
+            )
+        ours, theirs = results["twisted_web_re"], results["twisted_web"]
+        if theirs.rps and theirs.cpuMicrosPerRequest:
+            print(
+                f"twisted_web_re / twisted_web: {ours.rps / theirs.rps:.2f}x req/s, "
+                f"{ours.cpuMicrosPerRequest / theirs.cpuMicrosPerRequest:.2f}x "
+                "CPU per request"
             )
     finally:
         backend.kill()

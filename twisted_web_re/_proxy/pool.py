@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError, TimeoutError
@@ -71,6 +71,24 @@ class Backend:
     port: int
     tls: bool = False
     caFile: str | None = None
+    _hash: int = field(init=False, repr=False, compare=False)
+    _authority: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A backend is looked up in the pool's tables several times for each
+        # request: its hash and Host value are worked out once.
+        object.__setattr__(
+            self, "_hash", hash((self.host, self.port, self.tls, self.caFile))
+        )
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.tls else 80
+        if self.port != default:
+            host = f"{host}:{self.port}"
+        authority = host.encode("ascii") if host.isascii() else host.encode("idna")
+        object.__setattr__(self, "_authority", authority)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         scheme = "https" if self.tls else "http"
@@ -80,11 +98,7 @@ class Backend:
     @property
     def authority(self) -> bytes:
         """The C{Host} value naming it: the port left out when the default."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.tls else 80
-        if self.port != default:
-            host = f"{host}:{self.port}"
-        return host.encode("ascii") if host.isascii() else host.encode("idna")
+        return self._authority
 
 
 class _Connecting(ClientFactory):
@@ -173,8 +187,10 @@ class BackendPool:
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.bodyIdleTimeout = bodyIdleTimeout
+        # Per backend, the idle connections, the one idle longest first.
         self._idle: dict[Backend, list[UpstreamConnection]] = {}
-        self._timers: dict[UpstreamConnection, IDelayedCall] = {}
+        self._idleSince: dict[UpstreamConnection, float] = {}
+        self._sweeper: IDelayedCall | None = None
         self._active: dict[Backend, int] = {}
         self._busy: dict[UpstreamConnection, Backend] = {}
         self._queues: dict[Backend, deque[_Waiter]] = {}
@@ -198,6 +214,30 @@ class BackendPool:
     def waitingCount(self, backend: Backend) -> int:
         """How many requests wait for a connection to C{backend}."""
         return len(self._queues.get(backend, ()))
+
+    def takeIdle(self, backend: Backend) -> UpstreamConnection | None:
+        """
+        An idle connection to C{backend} for one exchange, at once: the
+        synchronous form of L{checkout} when the connection would be reused
+        without waiting.
+
+        @return: the connection, or C{None} when none is idle, or the
+            request would have to wait its turn (then call L{checkout}).
+        """
+        # Each table is looked at only when it holds anything: this is the
+        # path of every request to a backend with a connection idle.
+        if not self._idle.get(backend) or (self._queues and self._queues.get(backend)):
+            return None
+        active = self._active.get(backend, 0)
+        limit = self.maxActive
+        if limit is not None and active >= limit:
+            return None
+        connection = self._takeIdle(backend)
+        if connection is None:
+            return None
+        self._active[backend] = active + 1
+        self._busy[connection] = backend
+        return connection
 
     def checkout(self, backend: Backend, reuse: bool = True) -> Deferred[Checkout]:
         """
@@ -272,10 +312,12 @@ class BackendPool:
 
     def _freed(self, backend: Backend) -> None:
         """A place was given back: the next waiting request may have it."""
-        self._active[backend] -= 1
-        if not self._active[backend]:
+        active = self._active[backend] - 1
+        if active:
+            self._active[backend] = active
+        else:
             del self._active[backend]
-        if self._queues.get(backend):
+        if self._queues and self._queues.get(backend):
             reactor: IReactorTime = self.reactor  # type: ignore[assignment]
             reactor.callLater(0, self._next, backend)
 
@@ -296,9 +338,7 @@ class BackendPool:
         idle = self._idle.get(backend)
         while idle:
             connection = idle.pop()
-            timer = self._timers.pop(connection, None)
-            if timer is not None and timer.active():
-                timer.cancel()
+            del self._idleSince[connection]
             if connection.idle:
                 return connection
         return None
@@ -332,31 +372,51 @@ class BackendPool:
     def _release(self, backend: Backend, connection: UpstreamConnection) -> None:
         """An exchange ended and C{connection} may carry another: keep it."""
         busy = self._busy.pop(connection, None) is not None
-        idle = self._idle.setdefault(backend, [])
+        idle = self._idle.get(backend)
+        if idle is None:
+            idle = self._idle[backend] = []
         if len(idle) >= self.maxIdle:
             connection.loseConnection()
         else:
             idle.append(connection)
             reactor: IReactorTime = self.reactor  # type: ignore[assignment]
-            self._timers[connection] = reactor.callLater(
-                self.idleTimeout, self._expire, backend, connection
-            )
+            self._idleSince[connection] = reactor.seconds()
+            if self._sweeper is None:
+                self._sweeper = reactor.callLater(self.idleTimeout, self._sweep)
         if busy:
             self._freed(backend)
 
-    def _expire(self, backend: Backend, connection: UpstreamConnection) -> None:
-        self._timers.pop(connection, None)
-        self._forget(backend, connection)
-        connection.loseConnection()
+    def _sweep(self) -> None:
+        """
+        Close the connections idle for L{idleTimeout}, and come back when
+        the next one will have been: one timer for the whole pool rather
+        than one set and cancelled for every exchange.
+        """
+        self._sweeper = None
+        reactor: IReactorTime = self.reactor  # type: ignore[assignment]
+        now = reactor.seconds()
+        since = self._idleSince
+        nextDue: float | None = None
+        for backend, idle in list(self._idle.items()):
+            while idle:
+                due = since[idle[0]] + self.idleTimeout
+                if due > now:
+                    nextDue = due if nextDue is None else min(nextDue, due)
+                    break
+                connection = idle.pop(0)
+                del since[connection]
+                connection.loseConnection()
+            if not idle:
+                self._idle.pop(backend, None)
+        if nextDue is not None:
+            self._sweeper = reactor.callLater(nextDue - now, self._sweep)
 
     def _forget(self, backend: Backend, connection: UpstreamConnection) -> None:
         """C{connection} closed (or is being closed): it is no longer kept."""
-        idle = self._idle.get(backend)
-        if idle and connection in idle:
-            idle.remove(connection)
-        timer = self._timers.pop(connection, None)
-        if timer is not None and timer.active():
-            timer.cancel()
+        if self._idleSince.pop(connection, None) is not None:
+            idle = self._idle.get(backend)
+            if idle and connection in idle:
+                idle.remove(connection)
         if self._busy.pop(connection, None) is not None:
             self._freed(backend)
 
@@ -367,6 +427,9 @@ class BackendPool:
                 self._forget(backend, connection)
                 connection.loseConnection()
         self._idle.clear()
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
 
 
 _shared: weakref.WeakKeyDictionary[object, BackendPool] = weakref.WeakKeyDictionary()

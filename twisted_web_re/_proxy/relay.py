@@ -35,6 +35,7 @@ from twisted_web_re._proxy.request import ProxiedRequest
 from twisted_web_re._proxy.tunnel import startTunnel, upgradeRequested
 from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
 from twisted_web_re._wire.response import ResponseHead
+from twisted_web_re.http_headers import Headers
 
 _log = Logger()
 
@@ -105,7 +106,7 @@ class Relay:
     def _buildHead(self) -> bytes:
         request = self.request
         headers = request.requestHeaders
-        hosts = headers.getRawHeaders(b"host")
+        hosts = headers.getLowered(b"host")
         address = request.getClientAddress()
         fields = requestFields(
             headers.lowered(),
@@ -114,13 +115,12 @@ class Relay:
             request.isSecure(),
             hosts[0] if hosts else None,
             self._forwarding,
+            self.backend.authority,
         )
         if self._upgrade is not None:
             fields[b"connection"] = [b"upgrade"]
             fields[b"upgrade"] = [self._upgrade]
-        return serialiseRequestHead(
-            request.method, self._target, {b"host": [self.backend.authority], **fields}
-        )
+        return serialiseRequestHead(request.method, self._target, fields)
 
     # -- starting ----------------------------------------------------------------
 
@@ -168,6 +168,11 @@ class Relay:
             self._endStreamedBody(self._connection)
 
     def _connect(self, reuse: bool) -> None:
+        if reuse:
+            connection = self._pool.takeIdle(self.backend)
+            if connection is not None:
+                self._send(connection, True)
+                return
         waiting = self._waiting = self._pool.checkout(self.backend, reuse)
         waiting.addCallbacks(self._checkedOut, self._connectFailed)
 
@@ -226,13 +231,12 @@ class Relay:
             self._tunnel(head)
             return
         request.setResponseCode(head.code, head.reason)
-        headers = request.responseHeaders
-        for name in list(headers.lowered()):
-            headers.removeHeader(name)
-        for name, values in responseFields(
-            head.headers, head.version, self._forwarding
-        ).items():
-            headers.setRawHeaders(name, values)
+        # The backend's fields replace any set before; the response reader
+        # has checked them as strictly as the request parser checks a
+        # client's, so they are not checked again.
+        request.responseHeaders = Headers.fromLowered(
+            responseFields(head.headers, head.version, self._forwarding)
+        )
         connection = self._connection
         if connection is not None:
             request.registerProducer(

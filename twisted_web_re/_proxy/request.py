@@ -46,9 +46,8 @@ class ProxiedRequest(Protocol):
     def requestHeaders(self) -> Headers:
         """The request's fields."""
 
-    @property
-    def responseHeaders(self) -> Headers:
-        """The response's fields."""
+    #: The response's fields.
+    responseHeaders: Headers
 
     @property
     def content(self) -> IO[bytes] | None:

@@ -97,6 +97,7 @@ class ReverseProxyResource(resource.Resource):
         self.forwarding = forwarding
         self.pool = pool
         self._uploads: dict[ProxiedRequest, Relay] = {}
+        self._backend: Backend | None = None
 
     def getChild(self, path: bytes, request: Any) -> ReverseProxyResource:
         """
@@ -115,6 +116,7 @@ class ReverseProxyResource(resource.Resource):
             pool=self._pool(),
         )
         child.proxyClientFactoryClass = self.proxyClientFactoryClass
+        child._backend = self._currentBackend()
         return child
 
     def _pool(self) -> BackendPool:
@@ -122,11 +124,30 @@ class ReverseProxyResource(resource.Resource):
             self.pool = sharedPool(self.reactor)
         return self.pool
 
+    def _currentBackend(self) -> Backend:
+        """The backend named by the attributes, made once, not per request."""
+        backend = self._backend
+        if (
+            backend is None
+            or backend.host != self.host
+            or backend.port != self.port
+            or backend.tls != self.tls
+            or backend.caFile != self.caFile
+        ):
+            # The attributes are public: a change is noticed.
+            backend = self._backend = Backend(
+                self.host, self.port, self.tls, self.caFile
+            )
+        return backend
+
     def _relay(self, request: ProxiedRequest) -> Relay:
         path = self.path if self.path.startswith(b"/") else b"/" + self.path
-        backend = Backend(self.host, self.port, self.tls, self.caFile)
         return Relay(
-            request, backend, path + _query(request.uri), self._pool(), self.forwarding
+            request,
+            self._currentBackend(),
+            path + _query(request.uri),
+            self._pool(),
+            self.forwarding,
         )
 
     def uploadStarted(self, request: Any, length: int | None) -> int | None:

@@ -25,10 +25,10 @@ def upgradeRequested(request: ProxiedRequest) -> bytes | None:
     it asks for an upgrade and its stream can be switched; else C{None}.
     """
     headers = request.requestHeaders
-    upgrade = headers.getRawHeaders(b"upgrade")
+    upgrade = headers.getLowered(b"upgrade")
     if not upgrade or request.clientproto != b"HTTP/1.1":
         return None
-    if b"upgrade" not in connectionTokens(headers.getRawHeaders(b"connection", [])):
+    if b"upgrade" not in connectionTokens(headers.getLowered(b"connection") or []):
         return None
     if switcher(request) is None:
         return None

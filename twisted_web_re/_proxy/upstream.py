@@ -4,6 +4,10 @@ One HTTP/1.1 client connection to a backend: it sends one request at a time
 L{twisted_web_re._wire.response.ResponseReader}, times the wait for the
 response head and the silences within the body, and says whether it may be
 reused for the next request.
+
+The deadlines share one reactor timer per connection, moved on as the
+exchange goes (and left to lapse unarmed between exchanges), rather than a
+timer set and cancelled for every phase of every request.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
+from twisted_web_re._protocols.internals import canSendDirectly, sendNow
 from twisted_web_re._wire.response import (
     BadResponse,
     ResponseHead,
@@ -109,8 +114,10 @@ class UpstreamConnection(Protocol):
         self._bodyDone = True
         self._keepAlive = True
         self._timer: IDelayedCall | None = None
+        self._armed = False
         self._readPaused = False
         self._gotBytes = False
+        self._direct = False
         self.reused = 0
         self.onIdle: Callable[[UpstreamConnection], None] | None = None
         self.onClosed: Callable[[UpstreamConnection], None] | None = None
@@ -118,6 +125,7 @@ class UpstreamConnection(Protocol):
 
     def connectionMade(self) -> None:
         """Tell whoever waits for this connection that it is ready."""
+        self._direct = canSendDirectly(self.transport)
         ready, self.whenConnected = self.whenConnected, None
         if ready is not None:
             ready.callback(self)
@@ -166,7 +174,12 @@ class UpstreamConnection(Protocol):
         else:
             framing = b"\r\n"
         assert self.transport is not None
-        self.transport.write(head[:-2] + framing)
+        if self._direct:
+            # Sent in this reactor turn rather than the next: no wait, and
+            # no system calls to watch the socket for writing.
+            sendNow(self.transport, head[:-2] + framing)
+        else:
+            self.transport.write(head[:-2] + framing)
         if self._bodyDone:
             self._startTimer(self.responseTimeout)
 
@@ -194,7 +207,7 @@ class UpstreamConnection(Protocol):
         """Stop reading the response (the client is not reading it)."""
         if not self._readPaused and self.transport is not None:
             self._readPaused = True
-            self._stopTimer()
+            self._disarm()
             self.transport.pauseProducing()  # type: ignore[attr-defined]
 
     def resumeReading(self) -> None:
@@ -221,14 +234,19 @@ class UpstreamConnection(Protocol):
             self._close()
             return
         self._gotBytes = True
-        if self._reader.head is not None and not self._readPaused:
-            self._startTimer(self.idleTimeout)
+        reader = self._reader
         try:
-            self._reader.feed(data)
+            reader.feed(data)
         except BadResponse as error:
             self._fail(UpstreamError(f"invalid response: {error}"))
             return
-        if self._state is _State.TUNNEL and self._exchange is not None:
+        state = self._state
+        if state is _State.BUSY:
+            # Within the body, a silence is timed from the latest read; a
+            # response read whole in this one needs no timer at all.
+            if reader.head is not None and not reader.done and not self._readPaused:
+                self._startTimer(self.idleTimeout)
+        elif state is _State.TUNNEL and self._exchange is not None:
             # The switched protocol's first bytes came with the 101.
             leftover = self.tunnelLeftover()
             if leftover:
@@ -240,9 +258,7 @@ class UpstreamConnection(Protocol):
         exchange = self._exchange
         if head.code == 101:
             self._move(_State.TUNNEL)
-            self._stopTimer()
-        elif not self._readPaused:
-            self._startTimer(self.idleTimeout)
+            self._disarm()
         if exchange is not None:
             exchange.responseHead(head)
 
@@ -253,7 +269,7 @@ class UpstreamConnection(Protocol):
 
     def responseEnd(self) -> None:
         """See L{ResponseReceiver.responseEnd}: the connection may be reused."""
-        self._stopTimer()
+        self._disarm()
         exchange, self._exchange = self._exchange, None
         reader = self._reader
         reusable = (
@@ -288,17 +304,37 @@ class UpstreamConnection(Protocol):
     # -- failing and closing ---------------------------------------------------
 
     def _startTimer(self, seconds: float | None) -> None:
-        self._stopTimer()
-        if seconds is not None:
-            self._timer = self._reactor.callLater(seconds, self._timedOut)
+        """Time out C{seconds} from now (C{None}: never), whatever was timed."""
+        if seconds is None:
+            self._armed = False
+            return
+        self._armed = True
+        timer = self._timer
+        if timer is not None:
+            if self._reactor.seconds() + seconds >= timer.getTime():
+                # Moving a timer later costs the reactor nothing until it
+                # comes due; moving one sooner re-sorts its queue.
+                timer.reset(seconds)
+                return
+            timer.cancel()
+        self._timer = self._reactor.callLater(seconds, self._timedOut)
+
+    def _disarm(self) -> None:
+        """Nothing is timed now: a pending timer lapses when it comes due."""
+        self._armed = False
 
     def _stopTimer(self) -> None:
+        """Cancel the timer: the connection is closing."""
+        self._armed = False
         timer, self._timer = self._timer, None
-        if timer is not None and timer.active():
+        if timer is not None:
             timer.cancel()
 
     def _timedOut(self) -> None:
         self._timer = None
+        if not self._armed:
+            return
+        self._armed = False
         headSeen = self._reader is not None and self._reader.head is not None
         what = "sent nothing within the body" if headSeen else "did not answer"
         seconds = self.idleTimeout if headSeen else self.responseTimeout

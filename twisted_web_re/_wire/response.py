@@ -37,6 +37,8 @@ _FIELD_LINE = re.compile(
 
 _CONTENT_LENGTH = re.compile(rb"[0-9]{1,18}")
 
+_NO_TOKENS: frozenset[bytes] = frozenset()
+
 #: The limits on what a server may send: a larger head than a client's (some
 #: applications set many cookies), and no limit on the body, which is
 #: streamed, never held.
@@ -130,9 +132,15 @@ def parseResponseHead(
         raise BadResponse("too many header fields")
     headers: dict[bytes, list[bytes]] = {}
     for name, value in fields:
-        headers.setdefault(name.lower(), []).append(value)
+        name = name.lower()
+        values = headers.get(name)
+        if values is None:
+            headers[name] = [value]
+        else:
+            values.append(value)
     status = int(code)
-    tokens = connectionTokens(headers.get(b"connection", []))
+    connection = headers.get(b"connection")
+    tokens = connectionTokens(connection) if connection else _NO_TOKENS
     if version == b"HTTP/1.1":
         keepAlive = b"close" not in tokens
     else:
@@ -167,6 +175,10 @@ def _bodyLength(code: int, method: bytes, headers: dict[bytes, list[bytes]]) -> 
         return UNTIL_CLOSE
     if lengths is None:
         return UNTIL_CLOSE
+    if len(lengths) == 1:
+        value = lengths[0]
+        if value.isdigit() and len(value) <= 18:
+            return int(value)
     values = {v.strip() for value in lengths for v in value.split(b",")}
     if len(values) != 1:
         raise BadResponse("conflicting Content-Length values")
