@@ -95,7 +95,7 @@ def _formatLine(host: str, timestamp: str, request: IHTTPRequest) -> str:
     headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    fields = (
+    fields: tuple[bytes, ...] = (
         request.method,
         request.uri,
         request.clientproto,
