@@ -188,3 +188,35 @@ def test_sendNowOnABrokenConnectionRaisesNothing() -> None:
         assert internals.unsentBytes(transport) > 0
     finally:
         transport.socket.close()
+
+
+def test_lastResponseIsSentWithTheClose() -> None:
+    """
+    The response a channel sends just before closing goes through the
+    transport's own write, to be sent with the close in one reactor turn
+    (a direct send would cost an empty send at the close); a response on a
+    connection that goes on is sent at once.
+    """
+    from twisted_web_re._protocols.output import Output
+
+    transport, theirs, reactor = _tcpPair()
+    out = Output()
+    out.attach(transport, 1 << 20)
+    try:
+        out.cork()
+        out.send(b"going on")
+        out.uncork()
+        assert internals.unsentBytes(transport) == 0
+        assert _readAll(theirs, 8) == b"going on"
+        out.cork()
+        out.send(b"last ")
+        out.send(b"one")
+        out.uncorkLast()
+        assert not out.corked
+        assert internals.unsentBytes(transport) == 8
+        assert transport in reactor.getWriters()
+        transport.doWrite()
+        assert _readAll(theirs, 8) == b"last one"
+    finally:
+        transport.socket.close()
+        theirs.close()

@@ -681,7 +681,7 @@ class HTTPChannel(Protocol, ProtocolSwitching):
         """Close the connection once everything written has been sent."""
         if self._state in ENDS:
             return
-        self._out.uncork()
+        self._out.uncorkLast()
         self._setState(CLOSING)
         self._buffer = b""
         transport: Any = self.transport
