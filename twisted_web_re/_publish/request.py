@@ -717,11 +717,12 @@ class Request:
         none of them is overridden (see L{plainWriting}) and the response is
         neither started nor finished.
         """
-        headers = self.responseHeaders
-        headers._setOne(b"content-length", b"%d" % len(body))
+        fields = self.responseHeaders._raw
+        # Digits only: nothing for setHeader to check.
+        fields[b"content-length"] = [b"%d" % len(body)]
         self.startedWriting = 1
         channel = self.channel
-        channel.writeHead(self.code, self.code_message, headers.lowered(), self.cookies)
+        channel.writeHead(self.code, self.code_message, fields, self.cookies)
         self._holding = False
         self.finished = 1
         self._headSent = True
