@@ -305,3 +305,33 @@ def test_renderedBodyGoesThroughOverriddenMethods(override: str) -> None:
         assert ("setHeader", b"content-length") in seen[0].calls
     if override == "write":
         assert ("write", b"hello") in seen[0].calls
+
+
+@pytest.mark.parametrize("override", ["setHeader", "write", "finish"])
+def test_renderedBodyGoesThroughMethodsSetOnTheRequest(override: str) -> None:
+    """
+    A method a resource sets on the request itself (C{request.write = ...})
+    is called for the body it returns whole, as twisted.web calls it.
+    """
+    seen: list[str] = []
+
+    class Patching(Resource):
+        isLeaf = True
+
+        def render(self, request: Any) -> bytes:
+            original = getattr(request, override)
+
+            def patched(*args: Any) -> Any:
+                seen.append(override)
+                return original(*args)
+
+            setattr(request, override, patched)
+            return b"hello"
+
+    site = server.Site(Patching())
+    channel = site.buildProtocol(PEER)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    assert transport.value().endswith(b"\r\nContent-Length: 5\r\n\r\nhello")
+    assert seen == [override]

@@ -54,8 +54,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-# The methods a response rendered whole would go through; a subclass that
-# overrides any of them is answered through them.
+# The methods a response rendered whole would go through; a subclass (or an
+# instance) that overrides any of them is answered through them.
 _PLAIN_WRITE = EncodingRequest.write
 _PLAIN_FINISH = EncodingRequest.finish
 _PLAIN_SET_HEADER = EncodingRequest.setHeader
@@ -172,10 +172,14 @@ class RenderingRequest(FormRequest, EncodingRequest):
             and not (self.code == 304 and (encoded or not body))
         ):
             cls = type(self)
+            own = self.__dict__
             if (
                 cls.write is _PLAIN_WRITE
                 and cls.finish is _PLAIN_FINISH
                 and cls.setHeader is _PLAIN_SET_HEADER
+                and "write" not in own
+                and "finish" not in own
+                and "setHeader" not in own
             ):
                 # Nearly every response: what the three calls below would
                 # do, in one step.
