@@ -246,3 +246,93 @@ def test_requestReceivedWithAnotherTargetReadsIt() -> None:
     assert request.clientproto == b"HTTP/1.0"
     assert request.args == {b"x": [b"1"]}
     assert request.getHeader(b"host") == b"example.com"
+
+
+class Recording(server.Request):
+    """A Site's request whose subclass sees every header set, write and finish."""
+
+    calls: list[tuple[str, object]]
+
+    def __init__(self, channel: Any, queued: object = None) -> None:
+        super().__init__(channel, queued)
+        self.calls = []
+
+    def setHeader(self, name: bytes | str, value: bytes | str) -> None:
+        self.calls.append(("setHeader", name))
+        super().setHeader(name, value)
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", data))
+        super().write(data)
+
+    def finish(self) -> None:
+        self.calls.append(("finish", None))
+        super().finish()
+
+
+@pytest.mark.parametrize("override", ["setHeader", "write", "finish"])
+def test_renderedBodyGoesThroughOverriddenMethods(override: str) -> None:
+    """
+    A body a resource returns whole is answered through the request's own
+    C{setHeader}, C{write} and C{finish} when a subclass overrides any of
+    them, as twisted.web does, and the response on the wire is the same.
+    """
+    methods = {"setHeader", "write", "finish"} - {override}
+    cls = type(
+        "OneOverride",
+        (Recording,),
+        {name: getattr(server.Request, name) for name in methods},
+    )
+    site = server.Site(Text(b"hello"), requestFactory=cls)
+    channel = site.buildProtocol(PEER)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    seen: list[Any] = []
+    original = channel.requestFactory
+
+    def remember(stream: Any) -> Any:
+        request = original(stream)
+        seen.append(request)
+        return request
+
+    channel.requestFactory = remember
+    channel.dataReceived(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    response = transport.value()
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nContent-Length: 5\r\n" in response
+    assert response.endswith(b"\r\n\r\nhello")
+    assert override in [kind for kind, _ in seen[0].calls]
+    if override == "setHeader":
+        assert ("setHeader", b"content-length") in seen[0].calls
+    if override == "write":
+        assert ("write", b"hello") in seen[0].calls
+
+
+@pytest.mark.parametrize("override", ["setHeader", "write", "finish"])
+def test_renderedBodyGoesThroughMethodsSetOnTheRequest(override: str) -> None:
+    """
+    A method a resource sets on the request itself (C{request.write = ...})
+    is called for the body it returns whole, as twisted.web calls it.
+    """
+    seen: list[str] = []
+
+    class Patching(Resource):
+        isLeaf = True
+
+        def render(self, request: Any) -> bytes:
+            original = getattr(request, override)
+
+            def patched(*args: Any) -> Any:
+                seen.append(override)
+                return original(*args)
+
+            setattr(request, override, patched)
+            return b"hello"
+
+    site = server.Site(Patching())
+    channel = site.buildProtocol(PEER)
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    assert transport.value().endswith(b"\r\nContent-Length: 5\r\n\r\nhello")
+    assert seen == [override]

@@ -95,37 +95,28 @@ def _formatLine(host: str, timestamp: str, request: IHTTPRequest) -> str:
     headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    method = request.method
-    uri = request.uri
-    proto = request.clientproto
-    refererValue = referer[-1] if referer else b"-"
-    agentValue = agent[-1] if agent else b"-"
-    unsafe = _UNSAFE_BYTES.search
-    if (
-        unsafe(uri)
-        or unsafe(agentValue)
-        or unsafe(refererValue)
-        or unsafe(method)
-        or unsafe(proto)
-    ):
-        method, uri, proto, refererValue, agentValue = (
-            _escape(method),
-            _escape(uri),
-            _escape(proto),
-            _escape(refererValue),
-            _escape(agentValue),
-        )
-    return '%s - - %s "%s %s %s" %d %s "%s" "%s"' % (
-        host,
-        timestamp,
-        method.decode("ascii"),
-        uri.decode("ascii"),
-        proto.decode("ascii"),
-        request.code,
-        length if length else "-",
-        refererValue.decode("ascii"),
-        agentValue.decode("ascii"),
+    fields: tuple[bytes, ...] = (
+        request.method,
+        request.uri,
+        request.clientproto,
+        referer[-1] if referer else b"-",
+        agent[-1] if agent else b"-",
     )
+    # One search over the peer's fields together, and the quoted part made
+    # and decoded as bytes in one go: this runs for every request.
+    if _UNSAFE_BYTES.search(b"".join(fields)) is not None:
+        fields = tuple([_escape(field) for field in fields])
+    method, uri, proto, refererValue, agentValue = fields
+    quoted = b'"%s %s %s" %d %s "%s" "%s"' % (
+        method,
+        uri,
+        proto,
+        request.code,
+        b"%d" % length if length else b"-",
+        refererValue,
+        agentValue,
+    )
+    return "%s - - %s %s" % (host, timestamp, quoted.decode("ascii"))
 
 
 @provider(IAccessLogFormatter)

@@ -7,8 +7,8 @@ that keeps working when Twisted changes them.
  - L{canSendDirectly}, L{sendNow} and L{unsentBytes}: a plain TCP transport
    queues every write until the next reactor turn; sending at once when
    nothing is queued saves a system call or two per response.  They read
-   C{tcp.Connection}'s C{dataBuffer}, C{offset}, C{_tempDataLen} and
-   C{_writeDisconnected}; when those are gone, every write goes through
+   C{tcp.Connection}'s C{dataBuffer}, C{offset}, C{_tempDataLen},
+   C{_writeDisconnected} and C{socket}; when those are gone, every write goes through
    C{transport.write} and the unsent count is unknown (zero).
 
 L{TWISTED_INTERNALS} says whether Twisted still has them; a test fails loudly
@@ -62,6 +62,10 @@ def _tcpHasInternals() -> bool:
         # FileDescriptor.__init__ sets up the buffers without a socket.
         FileDescriptor.__init__(probe)
     except Exception:
+        return False
+    # The socket itself is set by Connection.__init__, which needs one.
+    code = getattr(_TCPConnection.__init__, "__code__", None)
+    if code is None or "socket" not in code.co_names:
         return False
     return all(hasattr(probe, name) for name in _TCP_ATTRIBUTES)
 
@@ -178,11 +182,17 @@ def sendNow(transport: Any, data: bytes) -> None:
         and not transport.disconnecting
         and not transport._writeDisconnected
     ):
-        sent = transport.writeSomeData(data)
-        if isinstance(sent, int):
-            if sent == len(data):
-                return
-            data = data[sent:]
+        # What tcp.Connection.writeSomeData does, without its two calls and
+        # its memoryview: a refused or failed send leaves the data to
+        # transport.write, which queues it, and the reactor then finds the
+        # error as Twisted always does.
+        try:
+            sent = transport.socket.send(data)
+        except OSError:
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
     transport.write(data)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import twisted.internet
+
 
 def resolveReactor(reactor: Any = None) -> Any:
     """
@@ -16,6 +18,11 @@ def resolveReactor(reactor: Any = None) -> Any:
     """
     if reactor is not None:
         return reactor
-    from twisted.internet import reactor as default
+    try:
+        # Where "from twisted.internet import reactor" finds it once it is
+        # installed, without the import machinery (this runs per connection).
+        return twisted.internet.reactor
+    except AttributeError:
+        from twisted.internet import reactor as default
 
-    return default
+        return default

@@ -54,6 +54,13 @@ def _text(value: object) -> str:
     return str(value)
 
 
+# The methods a response rendered whole would go through; a subclass (or an
+# instance) that overrides any of them is answered through them.
+_PLAIN_WRITE = EncodingRequest.write
+_PLAIN_FINISH = EncodingRequest.finish
+_PLAIN_SET_HEADER = EncodingRequest.setHeader
+
+
 class RenderingRequest(FormRequest, EncodingRequest):
     """
     A request that renders a resource and answers with what it gave.
@@ -164,6 +171,20 @@ class RenderingRequest(FormRequest, EncodingRequest):
             and (body or self.method != b"HEAD")
             and not (self.code == 304 and (encoded or not body))
         ):
+            cls = type(self)
+            own = self.__dict__
+            if (
+                cls.write is _PLAIN_WRITE
+                and cls.finish is _PLAIN_FINISH
+                and cls.setHeader is _PLAIN_SET_HEADER
+                and "write" not in own
+                and "finish" not in own
+                and "setHeader" not in own
+            ):
+                # Nearly every response: what the three calls below would
+                # do, in one step.
+                self._finishWhole(body)
+                return
             self.setHeader(b"content-length", b"%d" % len(body))
         self.write(body)
         self.finish()

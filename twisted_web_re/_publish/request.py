@@ -709,6 +709,29 @@ class Request:
         for d in notifications:
             d.callback(None)
 
+    def _finishWhole(self, body: bytes) -> None:
+        """
+        Answer with C{body}, the whole body, and its length: what
+        C{setHeader(b"content-length", ...)}, L{write} and L{finish} do for
+        a response not started, in one step, for the caller to use only when
+        none of them is overridden (see L{plainWriting}) and the response is
+        neither started nor finished.
+        """
+        fields = self.responseHeaders._raw
+        # Digits only: nothing for setHeader to check.
+        fields[b"content-length"] = [b"%d" % len(body)]
+        self.startedWriting = 1
+        channel = self.channel
+        channel.writeHead(self.code, self.code_message, fields, self.cookies)
+        self._holding = False
+        self.finished = 1
+        self._headSent = True
+        channel.endResponse(body)
+        if self.notifications:
+            notifications, self.notifications = self.notifications, []
+            for d in notifications:
+                d.callback(None)
+
     def notifyFinish(self) -> Deferred[None]:
         """
         Return a Deferred that fires with C{None} when the response is finished,
