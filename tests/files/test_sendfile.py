@@ -32,6 +32,7 @@ _SERVER = """
 import sys
 from twisted.internet import reactor
 from twisted_web_re import server, static
+static.File.useSendfile = True
 site = server.Site(static.File(sys.argv[1]))
 port = reactor.listenTCP(0, site, interface="127.0.0.1")
 print("PORT", port.getHost().port, flush=True)
@@ -276,7 +277,8 @@ def test_notOverAStringTransport(tmp_path: Path) -> None:
 
 def test_senderOnlyForPlainBodies(tmp_path: Path) -> None:
     """
-    The straight send is offered for one span of a File's own file, never
+    The straight send is offered only when C{useSendfile} is set, and then
+    for one span of a File's own file, never
     with a content coding, for a multipart body, or for a subclass that
     opens files its own way.
     """
@@ -295,7 +297,11 @@ def test_senderOnlyForPlainBodies(tmp_path: Path) -> None:
     plain = static.File(str(tmp_path))
     request = Request()
     one = ((0, 9),)
+    assert plain._sender(request, None, one) is None  # type: ignore[arg-type]
+    plain.useSendfile = True
     assert plain._sender(request, None, one) is not None  # type: ignore[arg-type]
     assert plain._sender(request, b"gzip", one) is None  # type: ignore[arg-type]
     assert plain._sender(request, None, (b"--x", (0, 9))) is None  # type: ignore[arg-type]
-    assert Own(str(tmp_path))._sender(request, None, one) is None  # type: ignore[arg-type]
+    own = Own(str(tmp_path))
+    own.useSendfile = True
+    assert own._sender(request, None, one) is None  # type: ignore[arg-type]
