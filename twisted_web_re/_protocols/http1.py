@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from twisted.internet import interfaces
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
@@ -32,6 +31,7 @@ from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_web_re._protocols.addresses import ConnectionAddresses
 from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
 from twisted_web_re._protocols.forwarded import Network, isTrusted
 from twisted_web_re._protocols.http1state import (
@@ -96,7 +96,7 @@ BodyRefusal = Callable[[IStreamRequest, "int | None"], "int | None"]
 
 
 @implementer(IPushProducer, IStream, IHandshakeListener)
-class HTTPChannel(Protocol, ProtocolSwitching):
+class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
     """
     An HTTP/1.1 server connection, and the L{IStream} of the request it is
     answering.
@@ -273,29 +273,6 @@ class HTTPChannel(Protocol, ProtocolSwitching):
             self._accessLog(request)
 
     # -- what the request asks of its stream ----------------------------------
-
-    def isSecure(self) -> bool:
-        """Return whether the connection is over TLS (asked once)."""
-        secure = self._secure
-        if secure is None:
-            # Every TLS transport of Twisted's provides the interface; asking
-            # providedBy costs a tenth of adapting, once per connection.
-            secure = self._secure = interfaces.ISSLTransport.providedBy(self.transport)
-        return secure
-
-    def getPeer(self) -> IAddress:
-        """Return the client's address (asked of the transport once)."""
-        peer = self._peer
-        if peer is None:
-            peer = self._peer = self.transport.getPeer()  # type: ignore[union-attr]
-        return peer
-
-    def getHost(self) -> IAddress:
-        """Return the local address (asked of the transport once)."""
-        host = self._host
-        if host is None:
-            host = self._host = self.transport.getHost()  # type: ignore[union-attr]
-        return host
 
     @property
     def bodyMemoryLimit(self) -> int:

@@ -30,7 +30,6 @@ from h2.events import (
 from h2.exceptions import ProtocolError
 from h2.stream import StreamState as H2StreamState
 from hyperframe.frame import GoAwayFrame
-from twisted.internet import interfaces
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
@@ -44,6 +43,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_web_re._protocols.addresses import ConnectionAddresses
 from twisted_web_re._protocols.forwarded import Network
 from twisted_web_re._protocols.http1 import AccessLog, BodyRefusal, RequestFactory
 from twisted_web_re._protocols.http2engine import (
@@ -68,7 +68,7 @@ _log = Logger()
 
 
 @implementer(IPushProducer)
-class HTTP2Connection(Protocol):
+class HTTP2Connection(ConnectionAddresses, Protocol):
     """
     An HTTP/2 server connection.
 
@@ -343,31 +343,6 @@ class HTTP2Connection(Protocol):
             and not self._closing
         ):
             self._close()
-
-    # -- addresses ------------------------------------------------------------------
-
-    def isSecure(self) -> bool:
-        """Return whether the connection is over TLS (asked once)."""
-        secure = self._secure
-        if secure is None:
-            secure = self._secure = (
-                interfaces.ISSLTransport(self.transport, None) is not None
-            )
-        return secure
-
-    def getPeer(self) -> IAddress:
-        """Return the client's address (asked of the transport once)."""
-        peer = self._peer
-        if peer is None:
-            peer = self._peer = self.transport.getPeer()  # type: ignore[union-attr]
-        return peer
-
-    def getHost(self) -> IAddress:
-        """Return the local address (asked of the transport once)."""
-        host = self._host
-        if host is None:
-            host = self._host = self.transport.getHost()  # type: ignore[union-attr]
-        return host
 
     # -- input ----------------------------------------------------------------------
 
