@@ -43,7 +43,8 @@ _PARTIAL_REQUEST_LINE = re.compile(
 # exactly when every line is a valid field line.
 # The value is greedy but must end in a non-blank byte, so trailing OWS is left
 # out with one step of backtracking instead of a lazy scan.
-_FIELD_LINE = re.compile(
+# The response reader (response.py) applies the same rule.
+FIELD_LINE = re.compile(
     rb"^(" + _TOKEN + rb"):[ \t]*"
     rb"((?:[^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)?)"
     rb"[ \t]*\r?\n",
@@ -220,7 +221,7 @@ def parseHead(
         raise VersionNotSupported("only HTTP/1.x is supported")
     version = b"HTTP/1.0" if minor == b"0" else b"HTTP/1.1"
 
-    fields = _FIELD_LINE.findall(buf, lineEnd, fieldsEnd)
+    fields = FIELD_LINE.findall(buf, lineEnd, fieldsEnd)
     if len(fields) != buf.count(b"\n", lineEnd, fieldsEnd):
         raise BadRequest("malformed header field")
     if len(fields) > limits.maxHeaderCount:

@@ -19,20 +19,12 @@ from typing import Protocol
 from twisted_web_re._wire.errors import WireError
 from twisted_web_re._wire.framing import BodyDecoder, ChunkedDecoder, LengthDecoder
 from twisted_web_re._wire.limits import Limits
-from twisted_web_re._wire.parser import connectionTokens
+from twisted_web_re._wire.parser import FIELD_LINE, connectionTokens
 
 # RFC 9112 section 4: HTTP-version SP status-code SP [ reason-phrase ]; the
 # space before an empty reason is often left out, and is not required here.
 _STATUS_LINE = re.compile(
     rb"HTTP/1\.([0-9]) ([1-9][0-9][0-9])(?: ([\t \x21-\x7e\x80-\xff]*))?\r?\n"
-)
-
-# The same field-line rule the request parser applies (RFC 9112 section 5).
-_FIELD_LINE = re.compile(
-    rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*"
-    rb"((?:[^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)?)"
-    rb"[ \t]*\r?\n",
-    re.MULTILINE,
 )
 
 _CONTENT_LENGTH = re.compile(rb"[0-9]{1,18}")
@@ -125,7 +117,7 @@ def parseResponseHead(
     minor, code, reason = line.groups()
     version = b"HTTP/1.0" if minor == b"0" else b"HTTP/1.1"
     start = line.end()
-    fields = _FIELD_LINE.findall(buf, start, fieldsEnd)
+    fields = FIELD_LINE.findall(buf, start, fieldsEnd)
     if len(fields) != buf.count(b"\n", start, fieldsEnd):
         raise BadResponse("malformed header field")
     if len(fields) > limits.maxHeaderCount:
