@@ -8,18 +8,16 @@ Skipped where Chromium is not installed (Debian's C{chromium} package).
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _chromium import needsChromium, runChromium
 from _servers import startWebRe, stopServer
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+pytestmark = needsChromium
 
 LOOPBACK = "127.0.0.1"
 DEADLINE = 30.0
@@ -59,25 +57,11 @@ def site(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
 
 def _chromium(profile: Path, *args: str) -> str:
     """Run headless Chromium with C{args}; return what it printed."""
-    assert CHROMIUM is not None
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--autoplay-policy=no-user-gesture-required",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        capture_output=True,
-        timeout=DEADLINE * 2,
-        check=False,
+    result = runChromium(
+        profile,
+        "--autoplay-policy=no-user-gesture-required",
+        *args,
+        deadline=DEADLINE * 2,
     )
     return result.stdout.decode("utf-8", "replace")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _chromium import needsChromium, runChromium
 from _servers import Server, startWebRe, stopServer
 from conftest import writeSelfSignedCertificate
 
@@ -32,7 +33,6 @@ DEADLINE = 60.0
 CURL = shutil.which("curl")
 NGHTTP = shutil.which("nghttp")
 H2LOAD = shutil.which("h2load")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _curlHasHTTP2() -> bool:
@@ -54,7 +54,6 @@ needsNghttp = pytest.mark.skipif(
 needsH2load = pytest.mark.skipif(
     H2LOAD is None, reason="h2load is not installed (nghttp2-client)"
 )
-needsChromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 INDEX = b"<!DOCTYPE html><title>h2</title><p>hello over HTTP/2</p>\n"
 
@@ -395,27 +394,13 @@ def test_chromiumPageWithAssets(https: H2Site, tmp_path: Path) -> None:
     images over https: its script ran, and the access log shows the page and
     every asset fetched in HTTP/2.
     """
-    assert CHROMIUM is not None
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--ignore-certificate-errors",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            https.url("/page.html"),
-        ],
-        capture_output=True,
-        timeout=DEADLINE * 2,
-        check=False,
+    result = runChromium(
+        tmp_path / "profile",
+        "--ignore-certificate-errors",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        https.url("/page.html"),
+        deadline=DEADLINE * 2,
     )
     assert "<title>ran</title>" in result.stdout.decode("utf-8", "replace")
     for path in ("page.html", *ASSETS):

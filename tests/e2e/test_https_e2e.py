@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _chromium import needsChromium, runChromium
 from _servers import startServer, startWebRe, stopServer
 from conftest import writeSelfSignedCertificate
 
@@ -31,7 +32,6 @@ LOOPBACK = "127.0.0.1"
 DEADLINE = 30.0
 CURL = shutil.which("curl")
 WGET = shutil.which("wget")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 #: The index page served at C{/}.
 INDEX = b"<!DOCTYPE html><title>hello</title><p>hello over TLS</p>\n"
@@ -346,32 +346,18 @@ def test_wget(site: HTTPSSite) -> None:
     assert result.stdout == INDEX
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@needsChromium
 def test_chromium(site: HTTPSSite, tmp_path: Path) -> None:
     """
     Headless Chromium loads a directory listing over HTTPS (the self-signed
     certificate accepted by flag) and builds its DOM.
     """
-    assert CHROMIUM is not None
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--ignore-certificate-errors",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            site.url("/sub/"),
-        ],
-        capture_output=True,
-        timeout=DEADLINE * 2,
-        check=False,
+    result = runChromium(
+        tmp_path / "profile",
+        "--ignore-certificate-errors",
+        "--dump-dom",
+        site.url("/sub/"),
+        deadline=DEADLINE * 2,
     )
     dom = result.stdout.decode("utf-8", "replace")
     assert "Directory listing for /sub/" in dom, result.stderr[-2000:]
