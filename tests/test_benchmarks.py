@@ -19,10 +19,15 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import _baseline  # noqa: E402
+import _contenders  # noqa: E402
 import _issue15  # noqa: E402
 import _limit  # noqa: E402
+import _loadgen  # noqa: E402
 import _newconn  # noqa: E402
 import _peers  # noqa: E402
+import _process  # noqa: E402
+import _profiling  # noqa: E402
+import _runs  # noqa: E402
 import bench_http  # noqa: E402
 import servers  # noqa: E402
 from _table import (  # noqa: E402
@@ -89,13 +94,43 @@ def git(directory: Path, *args: str) -> str:
 # -- the command line -------------------------------------------------------------
 
 
+def test_profileWithoutProfiler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    With neither py-spy nor pyinstrument installed, --profile says so in one
+    line and starts no server, instead of a server that dies on its import.
+    """
+    monkeypatch.setattr(_profiling.shutil, "which", lambda name: None)
+    monkeypatch.setattr(_profiling, "_besideInterpreter", lambda name: None)
+    monkeypatch.setattr(_profiling.importlib.util, "find_spec", lambda name: None)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a server was started")
+
+    monkeypatch.setattr(_profiling, "runServer", refuse)
+    args = bench_http.parseArguments(
+        ["--profile", "--profile-dir", str(tmp_path / "profiles")]
+    )
+    log = io.StringIO()
+    _profiling.runProfile(
+        ["request"],
+        args,
+        _process.Cores(None, None),
+        None,
+        tmp_path,
+        log,  # type: ignore[arg-type]
+    )
+    assert "neither py-spy nor pyinstrument is installed" in log.getvalue()
+
+
 def test_noBaselineByDefault() -> None:
     """Without --baseline the run compares only twisted.web and ours."""
     args = bench_http.parseArguments([])
     assert args.baseline is None
     args.baselineCheckout = None
     args.gunicorn = False
-    assert [c.slot for c in bench_http.contenders(args, "request")] == [THEIRS, OURS]
+    assert [c.slot for c in _contenders.contenders(args, "request")] == [THEIRS, OURS]
 
 
 def test_baselineDirectory(tmp_path: Path) -> None:
@@ -128,7 +163,7 @@ def test_contendersOrder(tmp_path: Path) -> None:
     args = argparse.Namespace(
         impls=["twisted_web", "twisted_web_re"], baselineCheckout=base, gunicorn=True
     )
-    wsgi = bench_http.contenders(args, "wsgi")
+    wsgi = _contenders.contenders(args, "wsgi")
     assert [c.slot for c in wsgi] == [THEIRS, OURS, BASELINE, GUNICORN_SLOT]
     assert [c.label for c in wsgi] == [
         "twisted.web",
@@ -142,7 +177,7 @@ def test_contendersOrder(tmp_path: Path) -> None:
     assert baseline.missing == "-"
     assert baseline.kinds == ("site",)
     assert wsgi[1].script == BENCHMARKS / "servers.py"
-    assert [c.slot for c in bench_http.contenders(args)] == [THEIRS, OURS, BASELINE]
+    assert [c.slot for c in _contenders.contenders(args)] == [THEIRS, OURS, BASELINE]
 
 
 def test_unknownKindNotStarted(tmp_path: Path) -> None:
@@ -150,18 +185,18 @@ def test_unknownKindNotStarted(tmp_path: Path) -> None:
     A kind the baseline's servers.py does not list is unavailable before any
     process starts.
     """
-    contender = bench_http.Contender(
+    contender = _contenders.Contender(
         BASELINE, "twisted_web_re", "baseline@x", tmp_path / "nowhere.py", "-", ()
     )
     with (
         contextlib.ExitStack() as stack,
-        pytest.raises(bench_http.ServerUnavailableError, match="no kind 'site'"),
+        pytest.raises(_process.ServerUnavailableError, match="no kind 'site'"),
     ):
-        bench_http.startChecked(
+        _runs.startChecked(
             stack,
             contender,
             "site",
-            bench_http.Cores(None, None),
+            _process.Cores(None, None),
             tmp_path,
             argparse.Namespace(),
         )
@@ -172,17 +207,17 @@ def test_rejectedKindUnavailable(tmp_path: Path) -> None:
     A servers.py that refuses the kind on its command line (an older
     checkout's) makes the kind unavailable, not a failure of the run.
     """
-    contender = bench_http.Contender(BASELINE, "twisted_web_re", "baseline@x")
-    server = bench_http.runServer(
+    contender = _contenders.Contender(BASELINE, "twisted_web_re", "baseline@x")
+    server = _process.runServer(
         "twisted_web_re",
         "nosuchkind",
-        bench_http.Cores(None, None),
+        _process.Cores(None, None),
         tmp_path,
         contender=contender,
     )
-    with pytest.raises(bench_http.ServerRejectedError, match="invalid choice"), server:
+    with pytest.raises(_process.ServerRejectedError, match="invalid choice"), server:
         pass
-    assert issubclass(bench_http.ServerRejectedError, bench_http.ServerUnavailableError)
+    assert issubclass(_process.ServerRejectedError, _process.ServerUnavailableError)
 
 
 # -- the baseline checkout --------------------------------------------------------
@@ -389,28 +424,28 @@ def test_peerContenders() -> None:
     limit, which never closes a connection, takes no new-connection run.
     """
     args = peerArgs()
-    hello = bench_http.contenders(args, "request")
+    hello = _contenders.contenders(args, "request")
     assert [c.slot for c in hello] == [THEIRS, OURS, LIMIT, UVICORN, GRANIAN]
     assert [c.label for c in hello[2:]] == ["limit", "uvicorn", "granian"]
     assert hello[2].impl == servers.LIMIT and not hello[2].takes("nc")
     assert hello[2].takes("pl") and hello[3].takes("nc")
-    assert [c.slot for c in bench_http.contenders(args, "file1k")] == [
+    assert [c.slot for c in _contenders.contenders(args, "file1k")] == [
         THEIRS,
         OURS,
         NGINX,
     ]
-    assert [c.slot for c in bench_http.contenders(args, "listing")] == [THEIRS, OURS]
-    assert [c.slot for c in bench_http.contenders(args, "wsgi")] == [
+    assert [c.slot for c in _contenders.contenders(args, "listing")] == [THEIRS, OURS]
+    assert [c.slot for c in _contenders.contenders(args, "wsgi")] == [
         THEIRS,
         OURS,
         GUNICORN_SLOT,
         GRANIAN,
     ]
-    assert [c.slot for c in bench_http.contenders(args)] == [THEIRS, OURS]
-    idle = bench_http.contenders(args, "wsgi", "idle")
+    assert [c.slot for c in _contenders.contenders(args)] == [THEIRS, OURS]
+    idle = _contenders.contenders(args, "wsgi", "idle")
     assert [c.slot for c in idle] == [THEIRS, OURS, GRANIAN]
     none = peerArgs("--peers", "none")
-    assert [c.slot for c in bench_http.contenders(none, "request")] == [THEIRS, OURS]
+    assert [c.slot for c in _contenders.contenders(none, "request")] == [THEIRS, OURS]
 
 
 def test_newConnectionMode() -> None:
@@ -419,13 +454,13 @@ def test_newConnectionMode() -> None:
     (target 2x); the other kinds do not.
     """
     args = peerArgs("--kinds", "issue15")
-    assert [m.key for m in bench_http.modesFor("request", args)] == ["ka", "pl"]
+    assert [m.key for m in _runs.modesFor("request", args)] == ["ka", "pl"]
     args.newConnectionLoad = _newconn.Ab("ab", [])
-    modes = bench_http.modesFor("request", args)
+    modes = _runs.modesFor("request", args)
     assert [m.key for m in modes] == ["ka", "pl", "nc"]
     assert modes[2].label == "new connection (ab)" and modes[2].goal == ">=2x"
-    assert [m.key for m in bench_http.modesFor("file1k", args)] == ["ka", "pl"]
-    assert [m.key for m in bench_http.modesFor("wsgi", args)] == ["ka"]
+    assert [m.key for m in _runs.modesFor("file1k", args)] == ["ka", "pl"]
+    assert [m.key for m in _runs.modesFor("wsgi", args)] == ["ka"]
 
 
 AB_OUTPUT = """\
@@ -447,7 +482,7 @@ def test_parseAb() -> None:
     result = _newconn.parseAb(AB_OUTPUT)
     assert (result.requests, result.seconds, result.p99Ms) == (25062, 2.0, 10.0)
     assert (result.errors, result.received) == (5, 4067982)
-    with pytest.raises(bench_http.LoadError, match="no totals"):
+    with pytest.raises(_loadgen.LoadError, match="no totals"):
         _newconn.parseAb("apr_socket_connect(): Connection refused (111)")
 
 
