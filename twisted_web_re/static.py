@@ -23,6 +23,7 @@ from twisted.python.filepath import FilePath
 from twisted_web_re import resource, server, util
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
 from twisted_web_re._files.cache import CachedFile, FileCache
+from twisted_web_re._files.children import ChildCache
 from twisted_web_re._files.listing import DirectoryLister, formatFileSize
 from twisted_web_re._files.mime import (
     defaultContentEncodings,
@@ -129,27 +130,24 @@ def _etag(info: os.stat_result) -> bytes:
 class _PerTree:
     """
     A mapping attribute of L{File}.  Read on the class, it is the defaults;
-    on a L{File}, it is that File's own copy of them, made when first needed,
-    which the File hands on to the children it makes.
+    on a L{File}, it is that File's own copy of them, made when first needed
+    and then kept in the File's own attributes (where later reads find it
+    without calling this), which the File hands on to the children it makes.
     """
 
     def __init__(self, defaults: Callable[[], dict[str, str]]) -> None:
         self._defaults = defaults()
-        self._slot = ""
+        self._name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self._slot = "_" + name
+        self._name = name
 
     def __get__(self, instance: object | None, owner: type) -> dict[str, str]:
         if instance is None:
             return self._defaults
-        mapping: dict[str, str] | None = instance.__dict__.get(self._slot)
-        if mapping is None:
-            mapping = instance.__dict__[self._slot] = dict(self._defaults)
+        mapping: dict[str, str] = dict(self._defaults)
+        instance.__dict__[self._name] = mapping
         return mapping
-
-    def __set__(self, instance: object, value: dict[str, str]) -> None:
-        instance.__dict__[self._slot] = value
 
 
 class Data(resource.Resource):
@@ -247,6 +245,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
     useSendfile = False
     # The entry's status as the URL's path rules read it, for render_GET.
     _seen: os.stat_result | None = None
+    # The tree's ChildCache, once a File of the tree made one.
+    _children: ChildCache[File] | None = None
+    # The path's last extension; it and the one before it, lower-cased.
+    _exts: tuple[str, str, str] | None = None
 
     def __init__(
         self,
@@ -345,7 +347,12 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         regard to case: a case-insensitive file system would otherwise serve
         C{INDEX.RPY} as its source.
         """
-        ext = os.path.splitext(path)[1]
+        return self._processorForExtension(os.path.splitext(path)[1])
+
+    def _processorForExtension(
+        self, ext: str
+    ) -> Callable[[str, Registry], IResource] | None:
+        """L{_processorFor} a path whose extension is C{ext}."""
         processors = self.processors
         found = processors.get(ext)
         if found is None and ext:
@@ -398,11 +405,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         """
         if not path:
             return self._index()
-        if isDangerous(path):
-            return dangerousPathError
         name = nameOf(path, showHidden=self.showHidden)
         if name is None:
-            return self.childNotFound
+            return dangerousPathError if isDangerous(path) else self.childNotFound
         try:
             entry = entryStatusWithin(
                 self.path,
@@ -417,10 +422,57 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 return self._publish(found)
         except OSError as error:
             return self._failure(error)
-        child = self._publish(entry[0])
-        if isinstance(child, File):
-            child._seen = entry[1]
-        return child
+        entryPath, info = entry
+        if type(self) is not File:
+            # A subclass's Files may keep what they learn of a request.
+            child = self._publish(entryPath)
+            if isinstance(child, File):
+                child._seen = info
+            return child
+        children = self._childCache()
+        kept = children.get(entryPath, info)
+        if kept is not None and self._madeLike(kept):
+            kept._seen = info
+            return kept
+        if self._processorFor(entryPath) is not None:
+            return self._publish(entryPath)
+        made = self.createSimilarFile(entryPath)
+        made._seen = info
+        children.put(entryPath, info, made)
+        return made
+
+    def _childCache(self) -> ChildCache[File]:
+        """The tree's L{ChildCache}, made now if this is the first need."""
+        children = self._children
+        if children is None:
+            children = self._children = ChildCache()
+        return children
+
+    def _madeLike(self, child: File) -> bool:
+        """
+        Whether C{child}, kept from an earlier request, is what
+        L{createSimilarFile} would make now: the options this File hands on
+        may have changed since, or a processor been added for its extension.
+        """
+        processors = self.processors
+        return (
+            child.processors is processors
+            and (
+                not processors
+                or self._processorForExtension(child._extensions()[0]) is None
+            )
+            and child.defaultType == self.defaultType
+            and child.ignoredExts == self.ignoredExts
+            and child.indexNames == self.indexNames
+            and child.registry is self.registry
+            and child.childNotFound is self.childNotFound
+            and child.forbidden is self.forbidden
+            and child.followSymlinks == self.followSymlinks
+            and child.showHidden == self.showHidden
+            and child.fileCache is self.fileCache
+            and child.contentTypes is self.contentTypes
+            and child.contentEncodings is self.contentEncodings
+        )
 
     # Names of entries on disk are str, as in twisted.web, where the names of
     # a plain Resource's children are bytes.
@@ -490,7 +542,19 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         similar.showHidden = self.showHidden
         similar.fileCache = self._cache()
         similar._root = self._root or self.path
+        similar._children = self._children
         return similar
+
+    def _extensions(self) -> tuple[str, str, str]:
+        """
+        The path's last extension (C{".Gz"}); it lower-cased (C{".gz"}); and
+        the extension before it, lower-cased (C{".tar"}).
+        """
+        exts = self._exts
+        if exts is None:
+            stem, ext = os.path.splitext(self.basename())
+            exts = self._exts = (ext, ext.lower(), os.path.splitext(stem)[1].lower())
+        return exts
 
     def _cache(self) -> FileCache | None:
         """
@@ -525,7 +589,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         Serve the file (for HEAD, its head), or redirect a directory's URL to
         its slash form.
         """
-        cache = self._cache()
+        cache = self.fileCache
+        if cache is _DEFAULT_CACHE:
+            cache = self._cache()
         if cache is not None and type(self).openForReading is File.openForReading:
             seen, self._seen = self._seen, None
             cached = self._cached(cache, seen)
@@ -615,13 +681,17 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         return sender
 
     def _setType(self, request: server.Request) -> None:
-        """Set the response's media type and content coding from the name."""
-        contentType, encoding = getTypeAndEncoding(
-            self.basename(),
-            self.contentTypes,
-            self.contentEncodings,
-            self.defaultType,
-        )
+        """
+        Set the response's media type and content coding from the name, as
+        L{getTypeAndEncoding} gives them.
+        """
+        _, ext, before = self._exts or self._extensions()
+        encodings = self.contentEncodings
+        encoding = None
+        if ext in encodings:
+            encoding = encodings[ext]
+            ext = before
+        contentType = self.contentTypes.get(ext, self.defaultType)
         if contentType is None:
             request.responseHeaders.removeHeader(b"content-type")
         else:
