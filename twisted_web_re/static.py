@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import IO
 
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 
 from twisted_web_re import resource, server, util
+from twisted_web_re._files.answer import SMALL_FILE as SMALL_FILE
+from twisted_web_re._files.answer import answerFile
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
 from twisted_web_re._files.cache import CachedFile, FileCache
 from twisted_web_re._files.children import ChildCache
@@ -43,13 +44,6 @@ from twisted_web_re._files.paths import (
 )
 from twisted_web_re._files.producer import FileProducer
 from twisted_web_re._files.registry import Registry
-from twisted_web_re._publish.conditional import (
-    evaluatePreconditions,
-    layoutRanges,
-    selectRanges,
-)
-from twisted_web_re._publish.encoding import codedETag
-from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re._publish.urls import withTrailingSlash
@@ -75,23 +69,6 @@ __all__ = [
 
 _log = Logger()
 
-#: Files up to this size are read in one go and sent with the response head;
-#: larger ones stream.
-SMALL_FILE = 64 * 1024
-
-#: The request fields that can make a file's answer anything but the whole
-#: file with a 200: preconditions (RFC 9110 section 13) and ranges (14.2).
-_CONDITIONAL_FIELDS = frozenset(
-    (
-        b"if-match",
-        b"if-none-match",
-        b"if-modified-since",
-        b"if-unmodified-since",
-        b"range",
-        b"if-range",
-    )
-)
-
 #: What L{File.fileCache} is until a File of the tree first needs it.
 _DEFAULT_CACHE = FileCache(maxEntries=0)
 
@@ -111,20 +88,6 @@ def addSlash(request: IRequest) -> bytes:
     L{twisted_web_re._publish.urls.withTrailingSlash}).
     """
     return withTrailingSlash(request.uri)
-
-
-@lru_cache(maxsize=1024)
-def _lastModified(seconds: int) -> bytes:
-    """The C{Last-Modified} value for a time, formatted once per time."""
-    return formatHTTPDate(seconds)
-
-
-def _etag(info: os.stat_result) -> bytes:
-    """
-    The entity tag of a file: its size and its modification time to the
-    nanosecond, so that it changes whenever either does.
-    """
-    return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
 
 
 class _PerTree:
@@ -597,7 +560,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             cached = self._cached(cache, seen)
             if cached is not None:
                 self._setType(request)
-                self._answer(request, cached, None)
+                answerFile(request, cached, None, self._sender)
                 return NOT_DONE_YET
         try:
             opened = self.openForReading()
@@ -612,9 +575,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self._failure(error).render(request)
         try:
             self._setType(request)
-            entry = CachedFile(
-                info, _etag(info), _lastModified(int(info.st_mtime)), b""
-            )
+            entry = CachedFile.ofStatus(info)
             if (
                 cache is not None
                 and type(self).openForReading is File.openForReading
@@ -626,9 +587,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     entry.data = opened.read(info.st_size)
                 if len(entry.data) == info.st_size:
                     cache.put(self.path, entry)
-                self._answer(request, entry, None)
+                answerFile(request, entry, None, self._sender)
             else:
-                self._answer(request, entry, opened)
+                answerFile(request, entry, opened, self._sender)
         except BaseException:
             # Whatever failed is the server's 500 to answer; the file must not
             # stay open until the garbage collector finds it.
@@ -698,95 +659,6 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             request.setHeader(b"content-type", contentType)
         if encoding is not None:
             request.setHeader(b"content-encoding", encoding)
-
-    def _answer(
-        self, request: server.Request, entry: CachedFile, opened: IO[bytes] | None
-    ) -> None:
-        """
-        Answer for the file: with its validators; then 304 or 412 if a
-        precondition fails, else the ranges asked for, or the whole file.
-
-        The decisions are the server's for a body returned whole (see
-        L{twisted_web_re._publish.conditional}), made from the file's length
-        alone; the body is then C{entry}'s data if C{opened} is C{None}, or
-        else read from C{opened}: in one go and sent with the head if the
-        file is small, streamed if not.
-        """
-        size = entry.info.st_size
-        coding = request.responseCoding()
-        etag = entry.etag if coding is None else codedETag(entry.etag, coding)
-        request.setHeader(b"etag", etag)
-        request.setHeader(b"last-modified", entry.lastModifiedHeader)
-        requestHeaders = request.requestHeaders.lowered()
-        pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
-        length = size
-        conditional = not _CONDITIONAL_FIELDS.isdisjoint(requestHeaders)
-        if conditional:
-            status = evaluatePreconditions(
-                request.method, requestHeaders, request.code, etag, entry.lastModified
-            )
-            if status is not None:
-                if opened is not None:
-                    opened.close()
-                request.setResponseCode(status)
-                # A 304 states the length of the 200 it stands for (RFC 9110
-                # section 8.6); a 412 has an empty body.
-                request.setHeader(
-                    b"content-length", b"%d" % (size if status == 304 else 0)
-                )
-                request.finish()
-                return
-        if coding is None and request.code == 200:
-            request.setHeader(b"accept-ranges", b"bytes")
-            plan = (
-                selectRanges(
-                    request.method, requestHeaders, 200, etag, entry.lastModified, size
-                )
-                if conditional
-                else None
-            )
-            if plan is not None:
-                headers = request.responseHeaders
-                layout = layoutRanges(
-                    plan, headers.getRawHeaders(b"content-type", [None])[-1]
-                )
-                request.setResponseCode(layout.status)
-                for name in layout.removeHeaders:
-                    headers.removeHeader(name)
-                for name, value in layout.setHeaders:
-                    request.setHeader(name, value)
-                pieces, length = layout.pieces, layout.contentLength
-        request.setHeader(b"content-length", b"%d" % length)
-        if request.method == b"HEAD" or not pieces:
-            if opened is not None:
-                opened.close()
-            request.finish()
-            return
-        if opened is None:
-            data = entry.data
-        elif size <= SMALL_FILE:
-            with opened:
-                # The length stated, not what a file growing meanwhile holds.
-                data = opened.read(size)
-        else:
-            FileProducer(
-                request,
-                opened,
-                pieces,
-                request.reactor,
-                self._sender(request, coding, pieces),
-            ).start()
-            return
-        if len(pieces) == 1 and pieces[0] == (0, size - 1):
-            request.write(data)
-        else:
-            request.write(
-                b"".join(
-                    piece if isinstance(piece, bytes) else data[piece[0] : piece[1] + 1]
-                    for piece in pieces
-                )
-            )
-        request.finish()
 
 
 class ASISProcessor(resource.Resource):
