@@ -189,10 +189,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         C{None} to read every file for every request.  By default each
         tree gets its own, with the default bounds.
     @cvar useSendfile: send large bodies with C{os.sendfile} over plain
-        TCP.  Off by default: it halves the CPU per byte sent, but on
-        loopback the writability-driven loop left the socket idle between
-        calls, and a 10 MiB file went out at 0.77x the throughput of plain
-        writes (C{benchmarks/bench_http.py --kinds file10m}).
+        TCP.  Off by default: over loopback it saved a tenth of the CPU per
+        byte, not half, and a 10 MiB file went out at 0.85x the throughput
+        of plain writes (nginx too is faster there without it; see
+        C{doc/static.md}).
     @cvar childNotFound: the resource answering for what is not found.
     @cvar forbidden: the resource answering for what cannot be read.
     """
@@ -652,10 +652,13 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         if ext in encodings:
             encoding = encodings[ext]
             ext = before
-        contentType = self.contentTypes.get(ext, self.defaultType)
+        contentType: str | bytes | None = self.contentTypes.get(ext, self.defaultType)
         if contentType is None:
             request.responseHeaders.removeHeader(b"content-type")
         else:
+            if type(contentType) is str:
+                # Bytes are checked by setHeader without a further call.
+                contentType = contentType.encode("utf-8")
             request.setHeader(b"content-type", contentType)
         if encoding is not None:
             request.setHeader(b"content-encoding", encoding)
