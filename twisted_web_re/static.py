@@ -189,9 +189,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         C{None} to read every file for every request.  By default each
         tree gets its own, with the default bounds.
     @cvar useSendfile: send large bodies with C{os.sendfile} over plain
-        TCP.  Off by default: over loopback it saved a tenth of the CPU per
-        byte, not half, and a 10 MiB file went out at 0.85x the throughput
-        of plain writes (nginx too is faster there without it; see
+        TCP.  Off by default: over loopback it saves CPU per byte, but a
+        10 MiB file went out at 0.74x to 1.08x the throughput of plain
+        writes (nginx too is faster there without it; see
         C{doc/static.md}).
     @cvar childNotFound: the resource answering for what is not found.
     @cvar forbidden: the resource answering for what cannot be read.
