@@ -14,15 +14,17 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import IO
 
 from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 
 from twisted_web_re import resource, server, util
+from twisted_web_re._files.answer import SMALL_FILE as SMALL_FILE
+from twisted_web_re._files.answer import answerFile
 from twisted_web_re._files.asis import MalformedASIS, parseASIS
 from twisted_web_re._files.cache import CachedFile, FileCache
+from twisted_web_re._files.children import ChildCache
 from twisted_web_re._files.listing import DirectoryLister, formatFileSize
 from twisted_web_re._files.mime import (
     defaultContentEncodings,
@@ -42,13 +44,6 @@ from twisted_web_re._files.paths import (
 )
 from twisted_web_re._files.producer import FileProducer
 from twisted_web_re._files.registry import Registry
-from twisted_web_re._publish.conditional import (
-    evaluatePreconditions,
-    layoutRanges,
-    selectRanges,
-)
-from twisted_web_re._publish.encoding import codedETag
-from twisted_web_re._publish.headerparse import formatHTTPDate
 from twisted_web_re._publish.oserror import isForbidden, isMissing, unavailable
 from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re._publish.urls import withTrailingSlash
@@ -74,23 +69,6 @@ __all__ = [
 
 _log = Logger()
 
-#: Files up to this size are read in one go and sent with the response head;
-#: larger ones stream.
-SMALL_FILE = 64 * 1024
-
-#: The request fields that can make a file's answer anything but the whole
-#: file with a 200: preconditions (RFC 9110 section 13) and ranges (14.2).
-_CONDITIONAL_FIELDS = frozenset(
-    (
-        b"if-match",
-        b"if-none-match",
-        b"if-modified-since",
-        b"if-unmodified-since",
-        b"range",
-        b"if-range",
-    )
-)
-
 #: What L{File.fileCache} is until a File of the tree first needs it.
 _DEFAULT_CACHE = FileCache(maxEntries=0)
 
@@ -112,44 +90,27 @@ def addSlash(request: IRequest) -> bytes:
     return withTrailingSlash(request.uri)
 
 
-@lru_cache(maxsize=1024)
-def _lastModified(seconds: int) -> bytes:
-    """The C{Last-Modified} value for a time, formatted once per time."""
-    return formatHTTPDate(seconds)
-
-
-def _etag(info: os.stat_result) -> bytes:
-    """
-    The entity tag of a file: its size and its modification time to the
-    nanosecond, so that it changes whenever either does.
-    """
-    return b'"%x-%x"' % (info.st_size, info.st_mtime_ns)
-
-
 class _PerTree:
     """
     A mapping attribute of L{File}.  Read on the class, it is the defaults;
-    on a L{File}, it is that File's own copy of them, made when first needed,
-    which the File hands on to the children it makes.
+    on a L{File}, it is that File's own copy of them, made when first needed
+    and then kept in the File's own attributes (where later reads find it
+    without calling this), which the File hands on to the children it makes.
     """
 
     def __init__(self, defaults: Callable[[], dict[str, str]]) -> None:
         self._defaults = defaults()
-        self._slot = ""
+        self._name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self._slot = "_" + name
+        self._name = name
 
     def __get__(self, instance: object | None, owner: type) -> dict[str, str]:
         if instance is None:
             return self._defaults
-        mapping: dict[str, str] | None = instance.__dict__.get(self._slot)
-        if mapping is None:
-            mapping = instance.__dict__[self._slot] = dict(self._defaults)
+        mapping: dict[str, str] = dict(self._defaults)
+        instance.__dict__[self._name] = mapping
         return mapping
-
-    def __set__(self, instance: object, value: dict[str, str]) -> None:
-        instance.__dict__[self._slot] = value
 
 
 class Data(resource.Resource):
@@ -228,10 +189,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         C{None} to read every file for every request.  By default each
         tree gets its own, with the default bounds.
     @cvar useSendfile: send large bodies with C{os.sendfile} over plain
-        TCP.  Off by default: it halves the CPU per byte sent, but on
-        loopback the writability-driven loop left the socket idle between
-        calls, and a 10 MiB file went out at 0.77x the throughput of plain
-        writes (C{benchmarks/bench_http.py --kinds file10m}).
+        TCP.  Off by default: over loopback it saves CPU per byte, but a
+        10 MiB file went out at 0.74x to 1.08x the throughput of plain
+        writes (nginx too is faster there without it; see
+        C{doc/static.md}).
     @cvar childNotFound: the resource answering for what is not found.
     @cvar forbidden: the resource answering for what cannot be read.
     """
@@ -247,6 +208,10 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
     useSendfile = False
     # The entry's status as the URL's path rules read it, for render_GET.
     _seen: os.stat_result | None = None
+    # The tree's ChildCache, once a File of the tree made one.
+    _children: ChildCache[File] | None = None
+    # The path's last extension; it and the one before it, lower-cased.
+    _exts: tuple[str, str, str] | None = None
 
     def __init__(
         self,
@@ -345,7 +310,12 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         regard to case: a case-insensitive file system would otherwise serve
         C{INDEX.RPY} as its source.
         """
-        ext = os.path.splitext(path)[1]
+        return self._processorForExtension(os.path.splitext(path)[1])
+
+    def _processorForExtension(
+        self, ext: str
+    ) -> Callable[[str, Registry], IResource] | None:
+        """L{_processorFor} a path whose extension is C{ext}."""
         processors = self.processors
         found = processors.get(ext)
         if found is None and ext:
@@ -398,11 +368,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         """
         if not path:
             return self._index()
-        if isDangerous(path):
-            return dangerousPathError
         name = nameOf(path, showHidden=self.showHidden)
         if name is None:
-            return self.childNotFound
+            return dangerousPathError if isDangerous(path) else self.childNotFound
         try:
             entry = entryStatusWithin(
                 self.path,
@@ -417,10 +385,57 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                 return self._publish(found)
         except OSError as error:
             return self._failure(error)
-        child = self._publish(entry[0])
-        if isinstance(child, File):
-            child._seen = entry[1]
-        return child
+        entryPath, info = entry
+        if type(self) is not File:
+            # A subclass's Files may keep what they learn of a request.
+            child = self._publish(entryPath)
+            if isinstance(child, File):
+                child._seen = info
+            return child
+        children = self._childCache()
+        kept = children.get(entryPath, info)
+        if kept is not None and self._madeLike(kept):
+            kept._seen = info
+            return kept
+        if self._processorFor(entryPath) is not None:
+            return self._publish(entryPath)
+        made = self.createSimilarFile(entryPath)
+        made._seen = info
+        children.put(entryPath, info, made)
+        return made
+
+    def _childCache(self) -> ChildCache[File]:
+        """The tree's L{ChildCache}, made now if this is the first need."""
+        children = self._children
+        if children is None:
+            children = self._children = ChildCache()
+        return children
+
+    def _madeLike(self, child: File) -> bool:
+        """
+        Whether C{child}, kept from an earlier request, is what
+        L{createSimilarFile} would make now: the options this File hands on
+        may have changed since, or a processor been added for its extension.
+        """
+        processors = self.processors
+        return (
+            child.processors is processors
+            and (
+                not processors
+                or self._processorForExtension(child._extensions()[0]) is None
+            )
+            and child.defaultType == self.defaultType
+            and child.ignoredExts == self.ignoredExts
+            and child.indexNames == self.indexNames
+            and child.registry is self.registry
+            and child.childNotFound is self.childNotFound
+            and child.forbidden is self.forbidden
+            and child.followSymlinks == self.followSymlinks
+            and child.showHidden == self.showHidden
+            and child.fileCache is self.fileCache
+            and child.contentTypes is self.contentTypes
+            and child.contentEncodings is self.contentEncodings
+        )
 
     # Names of entries on disk are str, as in twisted.web, where the names of
     # a plain Resource's children are bytes.
@@ -490,7 +505,19 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         similar.showHidden = self.showHidden
         similar.fileCache = self._cache()
         similar._root = self._root or self.path
+        similar._children = self._children
         return similar
+
+    def _extensions(self) -> tuple[str, str, str]:
+        """
+        The path's last extension (C{".Gz"}); it lower-cased (C{".gz"}); and
+        the extension before it, lower-cased (C{".tar"}).
+        """
+        exts = self._exts
+        if exts is None:
+            stem, ext = os.path.splitext(self.basename())
+            exts = self._exts = (ext, ext.lower(), os.path.splitext(stem)[1].lower())
+        return exts
 
     def _cache(self) -> FileCache | None:
         """
@@ -525,13 +552,15 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         Serve the file (for HEAD, its head), or redirect a directory's URL to
         its slash form.
         """
-        cache = self._cache()
+        cache = self.fileCache
+        if cache is _DEFAULT_CACHE:
+            cache = self._cache()
         if cache is not None and type(self).openForReading is File.openForReading:
             seen, self._seen = self._seen, None
             cached = self._cached(cache, seen)
             if cached is not None:
                 self._setType(request)
-                self._answer(request, cached, None)
+                answerFile(request, cached, None, self._sender)
                 return NOT_DONE_YET
         try:
             opened = self.openForReading()
@@ -546,9 +575,7 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
             return self._failure(error).render(request)
         try:
             self._setType(request)
-            entry = CachedFile(
-                info, _etag(info), _lastModified(int(info.st_mtime)), b""
-            )
+            entry = CachedFile.ofStatus(info)
             if (
                 cache is not None
                 and type(self).openForReading is File.openForReading
@@ -560,9 +587,9 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
                     entry.data = opened.read(info.st_size)
                 if len(entry.data) == info.st_size:
                     cache.put(self.path, entry)
-                self._answer(request, entry, None)
+                answerFile(request, entry, None, self._sender)
             else:
-                self._answer(request, entry, opened)
+                answerFile(request, entry, opened, self._sender)
         except BaseException:
             # Whatever failed is the server's 500 to answer; the file must not
             # stay open until the garbage collector finds it.
@@ -615,108 +642,26 @@ class File(resource.Resource, FilePath[str]):  # type: ignore[misc]
         return sender
 
     def _setType(self, request: server.Request) -> None:
-        """Set the response's media type and content coding from the name."""
-        contentType, encoding = getTypeAndEncoding(
-            self.basename(),
-            self.contentTypes,
-            self.contentEncodings,
-            self.defaultType,
-        )
+        """
+        Set the response's media type and content coding from the name, as
+        L{getTypeAndEncoding} gives them.
+        """
+        _, ext, before = self._exts or self._extensions()
+        encodings = self.contentEncodings
+        encoding = None
+        if ext in encodings:
+            encoding = encodings[ext]
+            ext = before
+        contentType: str | bytes | None = self.contentTypes.get(ext, self.defaultType)
         if contentType is None:
             request.responseHeaders.removeHeader(b"content-type")
         else:
+            if type(contentType) is str:
+                # Bytes are checked by setHeader without a further call.
+                contentType = contentType.encode("utf-8")
             request.setHeader(b"content-type", contentType)
         if encoding is not None:
             request.setHeader(b"content-encoding", encoding)
-
-    def _answer(
-        self, request: server.Request, entry: CachedFile, opened: IO[bytes] | None
-    ) -> None:
-        """
-        Answer for the file: with its validators; then 304 or 412 if a
-        precondition fails, else the ranges asked for, or the whole file.
-
-        The decisions are the server's for a body returned whole (see
-        L{twisted_web_re._publish.conditional}), made from the file's length
-        alone; the body is then C{entry}'s data if C{opened} is C{None}, or
-        else read from C{opened}: in one go and sent with the head if the
-        file is small, streamed if not.
-        """
-        size = entry.info.st_size
-        coding = request.responseCoding()
-        etag = entry.etag if coding is None else codedETag(entry.etag, coding)
-        request.setHeader(b"etag", etag)
-        request.setHeader(b"last-modified", entry.lastModifiedHeader)
-        requestHeaders = request.requestHeaders.lowered()
-        pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
-        length = size
-        conditional = not _CONDITIONAL_FIELDS.isdisjoint(requestHeaders)
-        if conditional:
-            status = evaluatePreconditions(
-                request.method, requestHeaders, request.code, etag, entry.lastModified
-            )
-            if status is not None:
-                if opened is not None:
-                    opened.close()
-                request.setResponseCode(status)
-                # A 304 states the length of the 200 it stands for (RFC 9110
-                # section 8.6); a 412 has an empty body.
-                request.setHeader(
-                    b"content-length", b"%d" % (size if status == 304 else 0)
-                )
-                request.finish()
-                return
-        if coding is None and request.code == 200:
-            request.setHeader(b"accept-ranges", b"bytes")
-            plan = (
-                selectRanges(
-                    request.method, requestHeaders, 200, etag, entry.lastModified, size
-                )
-                if conditional
-                else None
-            )
-            if plan is not None:
-                headers = request.responseHeaders
-                layout = layoutRanges(
-                    plan, headers.getRawHeaders(b"content-type", [None])[-1]
-                )
-                request.setResponseCode(layout.status)
-                for name in layout.removeHeaders:
-                    headers.removeHeader(name)
-                for name, value in layout.setHeaders:
-                    request.setHeader(name, value)
-                pieces, length = layout.pieces, layout.contentLength
-        request.setHeader(b"content-length", b"%d" % length)
-        if request.method == b"HEAD" or not pieces:
-            if opened is not None:
-                opened.close()
-            request.finish()
-            return
-        if opened is None:
-            data = entry.data
-        elif size <= SMALL_FILE:
-            with opened:
-                # The length stated, not what a file growing meanwhile holds.
-                data = opened.read(size)
-        else:
-            FileProducer(
-                request,
-                opened,
-                pieces,
-                request.reactor,
-                self._sender(request, coding, pieces),
-            ).start()
-            return
-        if len(pieces) == 1 and pieces[0] == (0, size - 1):
-            request.write(data)
-        else:
-            request.write(
-                b"".join(
-                    piece if isinstance(piece, bytes) else data[piece[0] : piece[1] + 1]
-                    for piece in pieces
-                )
-            )
-        request.finish()
 
 
 class ASISProcessor(resource.Resource):

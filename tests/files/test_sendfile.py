@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from twisted.internet.testing import MemoryReactorClock
 
 from twisted_web_re import static
 from twisted_web_re._files.producer import BLOCK_SIZE, FileProducer
+from twisted_web_re._protocols.sendfile import WAITING
 from twisted_web_re._wire.writer import ResponseWriter
 
 BIG = 10 * 1024 * 1024
@@ -151,10 +152,15 @@ class Sender:
         self.body = body
         self.sent = wire
         self.asked: list[tuple[int, int]] = []
+        self.onWait: Callable[[], None] | None = None
 
     def __call__(self, fd: int, offset: int, count: int) -> int:
         self.asked.append((offset, count))
         n = min(self.plan.pop(0), count) if self.plan else 0
+        if n == WAITING:
+            assert self.onWait is not None
+            self.onWait()
+            return WAITING
         self.sent += self.body[offset : offset + n]
         return n
 
@@ -239,6 +245,41 @@ def test_producerSendsAShrunkFileCut(tmp_path: Path) -> None:
     assert request.cut and not request.finished
 
 
+def test_producerWaitsForRoom(tmp_path: Path) -> None:
+    """
+    When the socket is full the channel pauses the producer and says so:
+    the producer then neither reads nor writes the file (no copy of it
+    through Python) until the channel resumes it, and carries on from where
+    the last send ended.
+    """
+    content = pattern(4 * BLOCK_SIZE)
+    path = write(tmp_path / "f.bin", content)
+    request = Written()
+    clock = MemoryReactorClock()
+    sender = Sender([BLOCK_SIZE, WAITING], content, request.body)
+    with open(path, "rb", buffering=0) as opened:
+        producer = FileProducer(
+            request,  # type: ignore[arg-type]
+            opened,
+            ((0, len(content) - 1),),
+            clock,
+            sender,
+        )
+        sender.onWait = producer.pauseProducing
+        producer.start()
+        for _ in range(10):
+            clock.advance(0)
+        # Sent the first block, then waited: nothing read meanwhile.
+        assert bytes(request.body) == content[:BLOCK_SIZE]
+        assert sender.asked[-1] == (BLOCK_SIZE, 3 * BLOCK_SIZE)
+        assert opened.tell() == 0 and not request.finished
+        producer.resumeProducing()
+        for _ in range(10):
+            clock.advance(0)
+        assert request.finished and not request.cut
+    assert bytes(request.body) == content
+
+
 def test_writerAllowance() -> None:
     """
     Raw body bytes are allowed only once the head is out, for a body framed
@@ -305,3 +346,74 @@ def test_senderOnlyForPlainBodies(tmp_path: Path) -> None:
     own = Own(str(tmp_path))
     own.useSendfile = True
     assert own._sender(request, None, one) is None  # type: ignore[arg-type]
+
+
+class _Transport:
+    """The parts of a TCP transport C{sendFileRegion} looks at."""
+
+    _tempDataLen = 0
+    dataBuffer = b""
+    connected = True
+    disconnecting = False
+    _writeDisconnected = False
+    producerPaused = False
+    writing = False
+
+    def fileno(self) -> int:
+        return 99
+
+    def startWriting(self) -> None:
+        self.writing = True
+
+
+class _Output:
+    _direct = True
+    _held = None
+
+    def __init__(self) -> None:
+        self._transport = _Transport()
+
+
+class _Channel:
+    """The parts of an C{HTTPChannel} C{sendFileRegion} uses."""
+
+    _request = None
+
+    def __init__(self, length: int) -> None:
+        self._out = _Output()
+        self._writer = ResponseWriter(b"test")
+        self._writer.reset(b"HTTP/1.1", b"GET", True)
+        self._writer.commit(200, b"OK", {b"content-length": [b"%d" % length]}, [])
+        self._writer.head(None)
+        self.paused = False
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+
+def test_sendFileRegionBoundedAndWaits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    One C{sendfile} call is asked for no more than
+    L{sendfile.MAX_CHUNK} bytes (so that one connection cannot hold the
+    reactor for a whole file); a full socket pauses the channel's producer
+    and has the transport watch for room, and says L{WAITING}.
+    """
+    from twisted_web_re._protocols import sendfile
+
+    asked: list[int] = []
+    full = False
+
+    def fakeSendfile(out: int, fd: int, offset: int, count: int) -> int:
+        asked.append(count)
+        if full:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return count
+
+    monkeypatch.setattr(sendfile.os, "sendfile", fakeSendfile)
+    channel = _Channel(BIG)
+    assert sendfile.sendFileRegion(channel, 5, 0, BIG) == sendfile.MAX_CHUNK
+    assert asked == [sendfile.MAX_CHUNK]
+    full = True
+    assert sendfile.sendFileRegion(channel, 5, 0, BIG) == WAITING
+    transport = channel._out._transport
+    assert channel.paused and transport.producerPaused and transport.writing

@@ -23,6 +23,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import lru_cache
+
+from twisted_web_re._publish.headerparse import formatHTTPDate
 
 __all__ = ["RACY_SECONDS", "CachedFile", "FileCache", "statusKey"]
 
@@ -47,6 +50,12 @@ def statusKey(info: os.stat_result) -> _StatusKey:
         info.st_ctime_ns,
         info.st_mode,
     )
+
+
+@lru_cache(maxsize=1024)
+def _lastModified(seconds: int) -> bytes:
+    """The C{Last-Modified} value for a time, formatted once per time."""
+    return formatHTTPDate(seconds)
 
 
 class CachedFile:
@@ -76,6 +85,20 @@ class CachedFile:
         self.lastModified = int(info.st_mtime)
         self.lastModifiedHeader = lastModifiedHeader
         self.data = data
+
+    @classmethod
+    def ofStatus(cls, info: os.stat_result, data: bytes = b"") -> CachedFile:
+        """
+        Return the entry of a file of status C{info}: its entity tag (its
+        size and modification time to the nanosecond, so that it changes
+        whenever either does) and C{Last-Modified}, with C{data}.
+        """
+        return cls(
+            info,
+            b'"%x-%x"' % (info.st_size, info.st_mtime_ns),
+            _lastModified(int(info.st_mtime)),
+            data,
+        )
 
 
 class FileCache:

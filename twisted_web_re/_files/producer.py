@@ -50,9 +50,11 @@ class FileProducer:
         @param reactor: the reactor whose turns the writing is spread over.
         @param sendFile: given C{(fd, offset, count)}, sends up to C{count}
             bytes of the body straight from C{opened}'s descriptor and says
-            how many it sent (0 when it cannot now), as
-            C{HTTPChannel.sendFileRegion} does; what it does not send is
-            read and written.  C{None} to read and write every block.
+            how many it sent, as C{HTTPChannel.sendFileRegion} does: 0 when
+            it cannot now (the bytes are then read and written), or a
+            negative number when the socket is full and this producer was
+            paused until it has room.  C{None} to read and write every
+            block.
         """
         self._request = request
         self._file = opened
@@ -102,12 +104,16 @@ class FileProducer:
                     return
                 if self._sendFile is not None:
                     sent = self._sendFile(self._file.fileno(), self._offset, self._left)
-                    if sent:
+                    if sent > 0:
                         self._offset += sent
                         self._left -= sent
                         written += sent
                         self._moved = True
                         continue
+                    if sent < 0 and self._paused:
+                        # The socket is full; the connection resumes this
+                        # producer when it has room.
+                        return
                 if self._moved:
                     # sendfile reads at an offset, leaving the file's own
                     # position behind.

@@ -57,6 +57,7 @@ from twisted_web_re._protocols.internals import isPullAdapter, pullToPush
 from twisted_web_re._protocols.negotiation import HTTP2Protocol, Negotiation
 from twisted_web_re._protocols.output import Output
 from twisted_web_re._protocols.reactor import resolveReactor
+from twisted_web_re._protocols.sendfile import sendFileRegion
 from twisted_web_re._protocols.tlshandshake import logHandshakeFailure
 from twisted_web_re._version import SERVER_NAME
 from twisted_web_re._wire.errors import MisdirectedRequest, RequestTimeout, WireError
@@ -363,27 +364,17 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
     def sendFileRegion(self, fd: int, offset: int, count: int) -> int:
         """
         Send up to C{count} bytes of the current response's body straight
-        from the file open as C{fd}, from C{offset} (C{os.sendfile}): for a
-        body framed by its C{Content-Length}, once its head is out, on plain
-        TCP with nothing queued.  Not part of L{IStream}: a producer asks
-        for it by name, and writes the bytes itself when it is missing or
-        returns 0.
+        from the file open as C{fd}, from C{offset} (C{os.sendfile}; see
+        L{twisted_web_re._protocols.sendfile.sendFileRegion}).  Not part of
+        L{IStream}: a producer asks for it by name.
 
-        @return: the bytes sent, counted as body bytes written.
+        @return: the bytes sent; 0 when the producer must write them
+            itself; C{WAITING} (negative) when the socket is full and the
+            producer is paused until it has room.
         """
         if self._state is SWITCHED:
             return 0
-        writer = self._writer
-        allowed = writer.rawAllowance(count)
-        if not allowed:
-            return 0
-        sent = self._out.sendFile(fd, offset, allowed)
-        if sent:
-            writer.sentRaw(sent)
-            request = self._request
-            if request is not None:
-                request.sentLength = writer.sent
-        return sent
+        return sendFileRegion(self, fd, offset, count)
 
     def _logProblem(self) -> None:
         """Log what the writer found wrong with the application's framing."""

@@ -17,7 +17,6 @@ when it does not, so the fallback is never silently all there is.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -194,30 +193,6 @@ def sendNow(transport: Any, data: bytes) -> None:
             return
         data = data[sent:]
     transport.write(data)
-
-
-def sendFileNow(transport: Any, fd: int, offset: int, count: int) -> int:
-    """
-    Send up to C{count} bytes of the file open as C{fd}, from C{offset},
-    straight from the file to C{transport}'s socket (one that
-    L{canSendDirectly} accepted) with C{os.sendfile}, when nothing is
-    queued before them.  The socket is non-blocking: this never waits.
-
-    @return: the bytes sent; 0 when something is queued, the socket is
-        full, or it failed (the transport's next write finds out why).
-    """
-    if (
-        transport._tempDataLen
-        or transport.dataBuffer
-        or not transport.connected
-        or transport.disconnecting
-        or transport._writeDisconnected
-    ):
-        return 0
-    try:
-        return os.sendfile(transport.fileno(), fd, offset, count)
-    except OSError:
-        return 0
 
 
 def unsentBytes(transport: Any) -> int:

@@ -13,7 +13,6 @@ from twisted.internet.interfaces import ITransport
 
 from twisted_web_re._protocols.internals import (
     canSendDirectly,
-    sendFileNow,
     sendNow,
     unsentBytes,
 )
@@ -84,20 +83,6 @@ class Output:
                 sendNow(self._transport, data)
             else:
                 self._transport.write(data)
-
-    def sendFile(self, fd: int, offset: int, count: int) -> int:
-        """
-        Send up to C{count} bytes of the file open as C{fd}, from
-        C{offset}, straight to the socket: only on plain TCP, and only when
-        nothing is held back or queued before them.
-
-        @return: the bytes sent; 0 when it cannot be done now (the caller
-            then writes them with L{send}, which queues them and, when the
-            connection is full, pauses its producer until it drains).
-        """
-        if not self._direct or self._held is not None:
-            return 0
-        return sendFileNow(self._transport, fd, offset, count)
 
     def uncorkLast(self) -> None:
         """
