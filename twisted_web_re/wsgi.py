@@ -31,6 +31,7 @@ from twisted_web_re._gateways.wsgiexchange import (
 from twisted_web_re._gateways.wsgiexchange import Exchange
 from twisted_web_re._gateways.wsgifile import FileWrapper
 from twisted_web_re._gateways.wsgiinput import ClientDisconnected
+from twisted_web_re._gateways.wsgioutbox import Outbox
 from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import NOT_DONE_YET, Request
@@ -91,6 +92,7 @@ class WSGIResource:
         self._reactor = reactor
         self._threadpool = threadpool
         self._application = application
+        self._outbox = Outbox(reactor.callFromThread)
         self._active: set[Exchange] = set()
         self._uploads: dict[http.Request, Exchange] = {}
         self._queueReady = threading.Condition(threading.Lock())
@@ -168,6 +170,7 @@ class WSGIResource:
             self._application,
             self._reactor,
             self._threadpool,
+            outbox=self._outbox,
             streaming=streaming,
             dispatch=self._begin,
             over=self._forget,

@@ -36,6 +36,7 @@ from twisted_web_re._gateways.wsgifile import (
     fileBody,
 )
 from twisted_web_re._gateways.wsgiinput import SpooledInput, StreamingInput, makeEnviron
+from twisted_web_re._gateways.wsgioutbox import Outbox
 from twisted_web_re._gateways.wsgiresponse import parseHeaders, parseStatus
 from twisted_web_re._wire.status import NO_BODY_CODES
 from twisted_web_re.server import Request
@@ -445,6 +446,7 @@ class Exchange:
         reactor: WSGIReactor,
         threadpool: ThreadPool,
         *,
+        outbox: Outbox,
         streaming: bool,
         dispatch: Callable[[Exchange], None],
         over: Callable[[Exchange], None],
@@ -454,6 +456,8 @@ class Exchange:
         @param application: the WSGI application.
         @param reactor: the reactor the site runs in.
         @param threadpool: the pool file bodies are closed in.
+        @param outbox: how the worker has the reactor thread take what it
+            handed over.
         @param streaming: whether the body is still to arrive (through
             L{feed} and L{bodyArrived}) rather than complete in
             C{request.content}.
@@ -484,7 +488,7 @@ class Exchange:
             application,
             environ,
             handoff,
-            partial(reactor.callFromThread, self._flush),
+            partial(outbox.put, self._flush),
             request,
         )
 
