@@ -160,3 +160,88 @@ def test_outboxRunsEveryCallInOrder(logged: list[LogEvent]) -> None:
     assert len(wakeUps) == 1
     wakeUps.pop()()
     assert ran == [1, 2, 3, 4]
+
+
+class HeldPool:
+    """
+    A thread pool that holds the work handed to it until L{release}, then
+    passes it (and all later work) to a real pool.
+
+    @ivar calls: how many times work was handed to it.
+    """
+
+    def __init__(self, pool: ThreadPool) -> None:
+        self.max = pool.max
+        self.calls = 0
+        self._pool = pool
+        self._held: list[Callable[[], object]] | None = []
+        self._lock = threading.Lock()
+
+    def callInThread(self, f: Callable[[], object]) -> None:
+        with self._lock:
+            self.calls += 1
+            if self._held is not None:
+                self._held.append(f)
+                return
+        self._pool.callInThread(f)
+
+    def release(self) -> None:
+        """Run the held work, and pass on what comes next."""
+        with self._lock:
+            held, self._held = self._held, None
+        for f in held or ():
+            self._pool.callInThread(f)
+
+
+def test_burstCallsOneThreadAtATime(reactor: ThreadedReactor, pool: ThreadPool) -> None:
+    """
+    Requests arriving together, before any pool thread has started, ask the
+    pool for one thread, not one each: it calls the next when it finds more
+    queued, and every request is answered.
+    """
+    held = HeldPool(pool)
+    wsgiResource = wsgi.WSGIResource(reactor, held, hello)
+    connections = [Connection(reactor, wsgiResource) for _ in range(3)]
+    for connection in connections:
+        connection.send(request())
+    assert held.calls == 1
+    held.release()
+    for connection in connections:
+        assert connection.response().body == b"hello"
+    assert held.calls <= 3
+
+
+def test_burstBehindBlockedApplication(
+    reactor: ThreadedReactor, pool: ThreadPool
+) -> None:
+    """
+    Requests queued behind an application that blocks still get threads of
+    their own (up to the pool's size) by the chain of calls: the blocked one
+    is released only by the last of them.
+    """
+    last = threading.Event()
+    entered = iter(range(3))
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def app(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
+        with lock:
+            mine = next(entered)
+        if mine == 0:
+            assert last.wait(DEADLINE), "the later requests never ran"
+        elif mine == 2:
+            last.set()
+        with lock:
+            order.append(mine)
+        startResponse("200 OK", [])
+        return [b"%d" % mine]
+
+    held = HeldPool(pool)
+    wsgiResource = wsgi.WSGIResource(reactor, held, app)
+    connections = [Connection(reactor, wsgiResource) for _ in range(3)]
+    for connection in connections:
+        connection.send(request())
+    held.release()
+    bodies = sorted(connection.response().body for connection in connections)
+    assert bodies == [b"0", b"1", b"2"]
+    assert order[-1] == 0
