@@ -194,17 +194,25 @@ class WSGIResource:
         Pool threads running this resource's exchanges take the next one
         queued when they finish, and wait L{RUNNER_LINGER} seconds for one
         before giving their thread back to the pool.  One thread at a time
-        is called to the queue (a waiting one woken, or a new one asked of
-        the pool, up to its C{max}); the one called, finding more queued
-        than it takes, calls the next.  So a burst of requests wakes the
-        threads one after another as they are needed, rather than all at
-        once to fight over the interpreter, and a request still never waits
-        behind another's application while the pool has a thread to spare.
+        is called to the queue: a waiting one, woken at the end of the
+        reactor's turn, or else a new one asked of the pool at once, up to
+        its C{max}.  The one called, finding more queued than it takes,
+        calls the next.  So a burst of requests wakes the threads one after
+        another as they are needed, rather than all at once to fight over
+        the interpreter, and a request still never waits behind another's
+        application while the pool has a thread to spare.
 
         @raise Exception: the pool takes no work (it was stopped).
         """
         with self._queueReady:
             self._queue.append(exchange)
+            if not self._coming and self._idle > 0:
+                # Wake the waiting thread once the reactor has read what it
+                # can: it then finds the whole burst queued, rather than
+                # fighting the reactor for the interpreter at each request.
+                self._coming = 1
+                self._reactor.callLater(0, self._wake)
+                return
             spawn = self._summon()
         if spawn:
             try:
@@ -215,6 +223,14 @@ class WSGIResource:
                     self._arrived()
                     self._queue.remove(exchange)
                 raise
+
+    def _wake(self) -> None:
+        """
+        In the reactor thread, at the end of the turn that queued work: wake
+        a waiting pool thread (called to the queue by L{_dispatch}).
+        """
+        with self._queueReady:
+            self._queueReady.notify()
 
     def _summon(self) -> bool:
         """

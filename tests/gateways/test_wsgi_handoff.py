@@ -245,3 +245,40 @@ def test_burstBehindBlockedApplication(
     bodies = sorted(connection.response().body for connection in connections)
     assert bodies == [b"0", b"1", b"2"]
     assert order[-1] == 0
+
+
+def test_burstWakesWaitingThreadAfterReactorTurn(
+    reactor: ThreadedReactor, pool: ThreadPool
+) -> None:
+    """
+    Requests read in one turn of the reactor, while a pool thread waits for
+    work, are left queued until the turn ends; then that one thread is woken
+    and finds them all, and each is answered.
+    """
+    ran: list[int] = []
+
+    def app(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
+        ran.append(threading.get_ident())
+        startResponse("200 OK", [])
+        return [b"ok"]
+
+    wsgiResource = wsgi.WSGIResource(reactor, pool, app)
+    wsgiResource._linger = DEADLINE
+    first = Connection(reactor, wsgiResource)
+    first.send(request())
+    assert first.response().body == b"ok"
+    waitFor(lambda: wsgiResource._idle == 1)
+    connections = [Connection(reactor, wsgiResource) for _ in range(3)]
+    for connection in connections:
+        connection.send(request())
+    time.sleep(0.05)
+    assert len(ran) == 1
+    wakes = [
+        call
+        for call in reactor.clock.getDelayedCalls()
+        if call.func == wsgiResource._wake
+    ]
+    assert len(wakes) == 1
+    for connection in connections:
+        assert connection.response().body == b"ok"
+    assert len(set(ran)) == 1
