@@ -95,7 +95,8 @@ class WSGIResource:
         self._outbox = Outbox(reactor.callFromThread)
         self._active: set[Exchange] = set()
         self._uploads: dict[http.Request, Exchange] = {}
-        self._queueReady = threading.Condition(threading.Lock())
+        self._queueLock = threading.Lock()
+        self._queueReady = threading.Condition(self._queueLock)
         self._queue: deque[Exchange] = deque()
         self._runners = 0
         self._idle = 0
@@ -204,7 +205,7 @@ class WSGIResource:
 
         @raise Exception: the pool takes no work (it was stopped).
         """
-        with self._queueReady:
+        with self._queueLock:
             self._queue.append(exchange)
             if not self._coming and self._idle > 0:
                 # Wake the waiting thread once the reactor has read what it
@@ -218,7 +219,7 @@ class WSGIResource:
             try:
                 self._threadpool.callInThread(self._runQueued)
             except BaseException:
-                with self._queueReady:
+                with self._queueLock:
                     self._runners -= 1
                     self._arrived()
                     self._queue.remove(exchange)
@@ -229,12 +230,12 @@ class WSGIResource:
         In the reactor thread, at the end of the turn that queued work: wake
         a waiting pool thread (called to the queue by L{_dispatch}).
         """
-        with self._queueReady:
+        with self._queueLock:
             self._queueReady.notify()
 
     def _summon(self) -> bool:
         """
-        Under L{_queueReady}, with work queued: unless a thread is already
+        Under L{_queueLock}, with work queued: unless a thread is already
         on its way to the queue, wake a waiting one, or count a new one in.
 
         @return: whether the caller must ask the pool for the new thread.
@@ -257,11 +258,12 @@ class WSGIResource:
         In a pool thread: run queued exchanges, waiting a little for more,
         until there are none.
         """
+        lock = self._queueLock
         ready = self._queueReady
         queue = self._queue
         called = True
         while True:
-            with ready:
+            with lock:
                 if called:
                     called = False
                     self._arrived()
@@ -281,7 +283,7 @@ class WSGIResource:
 
     def _arrived(self) -> None:
         """
-        Under L{_queueReady}: a thread called to the queue (or one standing
+        Under L{_queueLock}: a thread called to the queue (or one standing
         in for it: a wait that timed out as it was woken) has come to it.
         """
         if self._coming:
@@ -296,7 +298,7 @@ class WSGIResource:
         try:
             self._threadpool.callInThread(self._runQueued)
         except BaseException:
-            with self._queueReady:
+            with self._queueLock:
                 self._runners -= 1
                 self._arrived()
 
@@ -316,7 +318,7 @@ class WSGIResource:
         wait for the responses still being produced, for L{shutdownGrace}
         seconds at most.
         """
-        with self._queueReady:
+        with self._queueLock:
             self._linger = 0
             self._queueReady.notify_all()
         if not self._active:

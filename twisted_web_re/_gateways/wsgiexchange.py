@@ -124,8 +124,11 @@ _TRANSITIONS: dict[ExchangeState, frozenset[ExchangeState]] = {
 class _Handoff:
     """
     What the worker thread hands to the reactor thread.  Every field is read
-    and written under L{cond}.
+    and written under L{lock}.
 
+    @ivar lock: guards every field.
+    @ivar ready: what a waiting worker waits on (over L{lock}); made when it
+        first has to wait, which most never do.
     @ivar chunks: body pieces sent and not yet taken.
     @ivar queued: their size.
     @ivar head: the response head, once, with the first piece or the end.
@@ -133,11 +136,12 @@ class _Handoff:
     @ivar scheduled: a flush is scheduled in the reactor thread.
     @ivar paused: the connection pushes back; the worker waits.
     @ivar stopped: the worker is released: it sends nothing more.
-    @ivar waiting: the worker waits on L{cond}.
+    @ivar waiting: the worker waits on L{ready}.
     """
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.ready: threading.Condition | None = None
         self.chunks: list[bytes] = []
         self.queued = 0
         self.head: _Head | None = None
@@ -157,7 +161,7 @@ class _Handoff:
         @return: whether it was taken, and whether the caller must schedule
             the flush.
         """
-        with self.cond:
+        with self.lock:
             if self.stopped:
                 return False, False
             if head is not None:
@@ -175,10 +179,13 @@ class _Handoff:
 
     def wait(self) -> None:
         """Wait until the worker may carry on, or is released."""
-        with self.cond:
+        with self.lock:
+            ready = self.ready
+            if ready is None:
+                ready = self.ready = threading.Condition(self.lock)
             while not self.stopped and self.mustWait():
                 self.waiting = True
-                self.cond.wait()
+                ready.wait()
             self.waiting = False
 
     def putEnd(self, head: _Head | None, end: _End) -> bool:
@@ -186,7 +193,7 @@ class _Handoff:
         Hand over how the application ended (with C{head}, if it still has
         to go); return whether the caller must schedule the flush.
         """
-        with self.cond:
+        with self.lock:
             if head is not None:
                 self.head = head
             self.end = end
@@ -196,35 +203,39 @@ class _Handoff:
 
     # -- the reactor thread ----------------------------------------------------
 
+    def _wake(self) -> None:
+        """Under L{lock}: let a waiting worker look again."""
+        if self.waiting:
+            assert self.ready is not None
+            self.ready.notify()
+
     def take(self) -> tuple[_Head | None, list[bytes], _End | None]:
         """Take everything handed over, and let a waiting worker carry on."""
-        with self.cond:
+        with self.lock:
             head, self.head = self.head, None
             chunks, self.chunks = self.chunks, []
             end, self.end = self.end, None
             self.queued = 0
             self.scheduled = False
-            if self.waiting:
-                self.cond.notify()
+            self._wake()
         return head, chunks, end
 
     def pause(self) -> None:
         """The client is not keeping up: the worker waits at its next send."""
-        with self.cond:
+        with self.lock:
             self.paused = True
 
     def resume(self) -> None:
         """The client caught up: a waiting worker carries on."""
-        with self.cond:
+        with self.lock:
             self.paused = False
-            if self.waiting:
-                self.cond.notify()
+            self._wake()
 
     def stop(self) -> None:
         """Release the worker: its sends are dropped from now on."""
-        with self.cond:
+        with self.lock:
             self.stopped = True
-            self.cond.notify_all()
+            self._wake()
 
 
 class _Worker:
