@@ -92,7 +92,7 @@ class WSGIResource:
         self._reactor = reactor
         self._threadpool = threadpool
         self._application = application
-        self._outbox = Outbox(reactor.callFromThread)
+        self._outbox = Outbox(reactor)
         self._active: set[Exchange] = set()
         self._uploads: dict[http.Request, Exchange] = {}
         self._queueLock = threading.Lock()

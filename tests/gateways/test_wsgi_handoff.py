@@ -142,7 +142,9 @@ def test_outboxRunsEveryCallInOrder(logged: list[LogEvent]) -> None:
     still run.
     """
     wakeUps: list[Callable[[], None]] = []
-    outbox = Outbox(wakeUps.append)
+    reactor = ThreadedReactor()
+    reactor.callFromThread = lambda f: wakeUps.append(f)
+    outbox = Outbox(reactor)
     ran: list[int] = []
 
     def failing() -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from twisted.logger import Logger
+
+from twisted_web_re._gateways.reactor import WSGIReactor
 
 __all__ = ["Outbox"]
 
@@ -28,11 +29,12 @@ class Outbox:
     others still run.
     """
 
-    def __init__(self, callFromThread: Callable[..., Any]) -> None:
+    def __init__(self, reactor: WSGIReactor) -> None:
         """
-        @param callFromThread: the reactor's C{callFromThread}.
+        @param reactor: the reactor whose thread runs the calls; its
+            C{callFromThread} is looked up only when a call is put.
         """
-        self._callFromThread = callFromThread
+        self._reactor = reactor
         self._lock = threading.Lock()
         self._calls: list[Callable[[], object]] = []
 
@@ -47,7 +49,7 @@ class Outbox:
             if len(calls) > 1:
                 # A run is already asked for, and has not taken the batch.
                 return
-        self._callFromThread(self._run)
+        self._reactor.callFromThread(self._run)
 
     def _run(self) -> None:
         """In the reactor thread: run the calls put so far."""
