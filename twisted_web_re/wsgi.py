@@ -31,6 +31,7 @@ from twisted_web_re._gateways.wsgiexchange import (
 from twisted_web_re._gateways.wsgiexchange import Exchange
 from twisted_web_re._gateways.wsgifile import FileWrapper
 from twisted_web_re._gateways.wsgiinput import ClientDisconnected
+from twisted_web_re._gateways.wsgioutbox import Outbox
 from twisted_web_re._publish.traversal import siteRequest
 from twisted_web_re.iweb import IRequest
 from twisted_web_re.server import NOT_DONE_YET, Request
@@ -91,12 +92,15 @@ class WSGIResource:
         self._reactor = reactor
         self._threadpool = threadpool
         self._application = application
+        self._outbox = Outbox(reactor)
         self._active: set[Exchange] = set()
         self._uploads: dict[http.Request, Exchange] = {}
-        self._queueReady = threading.Condition(threading.Lock())
+        self._queueLock = threading.Lock()
+        self._queueReady = threading.Condition(self._queueLock)
         self._queue: deque[Exchange] = deque()
         self._runners = 0
         self._idle = 0
+        self._coming = 0
         self._linger = RUNNER_LINGER
         self._drained: Deferred[None] | None = None
         reactor.addSystemEventTrigger("before", "shutdown", self._shutdown)
@@ -168,6 +172,7 @@ class WSGIResource:
             self._application,
             self._reactor,
             self._threadpool,
+            outbox=self._outbox,
             streaming=streaming,
             dispatch=self._begin,
             over=self._forget,
@@ -189,50 +194,113 @@ class WSGIResource:
 
         Pool threads running this resource's exchanges take the next one
         queued when they finish, and wait L{RUNNER_LINGER} seconds for one
-        before giving their thread back to the pool; so a request needs a
-        hand-over to the pool only while fewer of them are running or
-        waiting than it has work for (up to the pool's C{max}).  Under load,
-        most requests are a queue append and the wake-up of a waiting thread.
+        before giving their thread back to the pool.  One thread at a time
+        is called to the queue: a waiting one, woken at the end of the
+        reactor's turn, or else a new one asked of the pool at once, up to
+        its C{max}.  The one called, finding more queued than it takes,
+        calls the next.  So a burst of requests wakes the threads one after
+        another as they are needed, rather than all at once to fight over
+        the interpreter, and a request still never waits behind another's
+        application while the pool has a thread to spare.
 
         @raise Exception: the pool takes no work (it was stopped).
         """
-        limit = getattr(self._threadpool, "max", None)
-        with self._queueReady:
-            queue = self._queue
-            queue.append(exchange)
-            if len(queue) <= self._idle:
-                self._queueReady.notify()
+        with self._queueLock:
+            self._queue.append(exchange)
+            if not self._coming and self._idle > 0:
+                # Wake the waiting thread once the reactor has read what it
+                # can: it then finds the whole burst queued, rather than
+                # fighting the reactor for the interpreter at each request.
+                self._coming = 1
+                self._reactor.callLater(0, self._wake)
                 return
-            spawn = limit is None or self._runners < limit
-            if spawn:
-                self._runners += 1
+            spawn = self._summon()
         if spawn:
             try:
                 self._threadpool.callInThread(self._runQueued)
             except BaseException:
-                with self._queueReady:
+                with self._queueLock:
                     self._runners -= 1
-                    queue.remove(exchange)
+                    self._arrived()
+                    self._queue.remove(exchange)
                 raise
+
+    def _wake(self) -> None:
+        """
+        In the reactor thread, at the end of the turn that queued work: wake
+        a waiting pool thread (called to the queue by L{_dispatch}).
+        """
+        with self._queueLock:
+            self._queueReady.notify()
+
+    def _summon(self) -> bool:
+        """
+        Under L{_queueLock}, with work queued: unless a thread is already
+        on its way to the queue, wake a waiting one, or count a new one in.
+
+        @return: whether the caller must ask the pool for the new thread.
+        """
+        if self._coming:
+            return False
+        if self._idle > 0:
+            self._coming = 1
+            self._queueReady.notify()
+            return False
+        limit = getattr(self._threadpool, "max", None)
+        if limit is not None and self._runners >= limit:
+            return False
+        self._runners += 1
+        self._coming = 1
+        return True
 
     def _runQueued(self) -> None:
         """
         In a pool thread: run queued exchanges, waiting a little for more,
         until there are none.
         """
+        lock = self._queueLock
         ready = self._queueReady
         queue = self._queue
+        called = True
         while True:
-            with ready:
+            with lock:
+                if called:
+                    called = False
+                    self._arrived()
                 if not queue:
                     self._idle += 1
                     ready.wait(self._linger)
                     self._idle -= 1
+                    self._arrived()
                     if not queue:
                         self._runners -= 1
                         return
                 exchange = queue.popleft()
+                spawn = bool(queue) and self._summon()
+            if spawn:
+                self._spawnHelper()
             exchange.run()
+
+    def _arrived(self) -> None:
+        """
+        Under L{_queueLock}: a thread called to the queue (or one standing
+        in for it: a wait that timed out as it was woken) has come to it.
+        """
+        if self._coming:
+            self._coming -= 1
+
+    def _spawnHelper(self) -> None:
+        """
+        In a pool thread: ask the pool for one more thread for the queue; if
+        it takes no work (it was stopped), the threads already running take
+        what is queued.
+        """
+        try:
+            self._threadpool.callInThread(self._runQueued)
+        except BaseException:
+            with self._queueLock:
+                self._runners -= 1
+                self._arrived()
 
     def _forget(self, exchange: Exchange) -> None:
         """C{exchange} is over; the last one over ends a shutdown's wait."""
@@ -250,7 +318,7 @@ class WSGIResource:
         wait for the responses still being produced, for L{shutdownGrace}
         seconds at most.
         """
-        with self._queueReady:
+        with self._queueLock:
             self._linger = 0
             self._queueReady.notify_all()
         if not self._active:

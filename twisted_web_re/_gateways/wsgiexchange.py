@@ -36,6 +36,7 @@ from twisted_web_re._gateways.wsgifile import (
     fileBody,
 )
 from twisted_web_re._gateways.wsgiinput import SpooledInput, StreamingInput, makeEnviron
+from twisted_web_re._gateways.wsgioutbox import Outbox
 from twisted_web_re._gateways.wsgiresponse import parseHeaders, parseStatus
 from twisted_web_re._wire.status import NO_BODY_CODES
 from twisted_web_re.server import Request
@@ -123,8 +124,11 @@ _TRANSITIONS: dict[ExchangeState, frozenset[ExchangeState]] = {
 class _Handoff:
     """
     What the worker thread hands to the reactor thread.  Every field is read
-    and written under L{cond}.
+    and written under L{lock}.
 
+    @ivar lock: guards every field.
+    @ivar ready: what a waiting worker waits on (over L{lock}); made when it
+        first has to wait, which most never do.
     @ivar chunks: body pieces sent and not yet taken.
     @ivar queued: their size.
     @ivar head: the response head, once, with the first piece or the end.
@@ -132,11 +136,12 @@ class _Handoff:
     @ivar scheduled: a flush is scheduled in the reactor thread.
     @ivar paused: the connection pushes back; the worker waits.
     @ivar stopped: the worker is released: it sends nothing more.
-    @ivar waiting: the worker waits on L{cond}.
+    @ivar waiting: the worker waits on L{ready}.
     """
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.ready: threading.Condition | None = None
         self.chunks: list[bytes] = []
         self.queued = 0
         self.head: _Head | None = None
@@ -156,7 +161,7 @@ class _Handoff:
         @return: whether it was taken, and whether the caller must schedule
             the flush.
         """
-        with self.cond:
+        with self.lock:
             if self.stopped:
                 return False, False
             if head is not None:
@@ -174,10 +179,13 @@ class _Handoff:
 
     def wait(self) -> None:
         """Wait until the worker may carry on, or is released."""
-        with self.cond:
+        with self.lock:
+            ready = self.ready
+            if ready is None:
+                ready = self.ready = threading.Condition(self.lock)
             while not self.stopped and self.mustWait():
                 self.waiting = True
-                self.cond.wait()
+                ready.wait()
             self.waiting = False
 
     def putEnd(self, head: _Head | None, end: _End) -> bool:
@@ -185,7 +193,7 @@ class _Handoff:
         Hand over how the application ended (with C{head}, if it still has
         to go); return whether the caller must schedule the flush.
         """
-        with self.cond:
+        with self.lock:
             if head is not None:
                 self.head = head
             self.end = end
@@ -195,35 +203,39 @@ class _Handoff:
 
     # -- the reactor thread ----------------------------------------------------
 
+    def _wake(self) -> None:
+        """Under L{lock}: let a waiting worker look again."""
+        if self.waiting:
+            assert self.ready is not None
+            self.ready.notify()
+
     def take(self) -> tuple[_Head | None, list[bytes], _End | None]:
         """Take everything handed over, and let a waiting worker carry on."""
-        with self.cond:
+        with self.lock:
             head, self.head = self.head, None
             chunks, self.chunks = self.chunks, []
             end, self.end = self.end, None
             self.queued = 0
             self.scheduled = False
-            if self.waiting:
-                self.cond.notify()
+            self._wake()
         return head, chunks, end
 
     def pause(self) -> None:
         """The client is not keeping up: the worker waits at its next send."""
-        with self.cond:
+        with self.lock:
             self.paused = True
 
     def resume(self) -> None:
         """The client caught up: a waiting worker carries on."""
-        with self.cond:
+        with self.lock:
             self.paused = False
-            if self.waiting:
-                self.cond.notify()
+            self._wake()
 
     def stop(self) -> None:
         """Release the worker: its sends are dropped from now on."""
-        with self.cond:
+        with self.lock:
             self.stopped = True
-            self.cond.notify_all()
+            self._wake()
 
 
 class _Worker:
@@ -445,6 +457,7 @@ class Exchange:
         reactor: WSGIReactor,
         threadpool: ThreadPool,
         *,
+        outbox: Outbox,
         streaming: bool,
         dispatch: Callable[[Exchange], None],
         over: Callable[[Exchange], None],
@@ -454,6 +467,8 @@ class Exchange:
         @param application: the WSGI application.
         @param reactor: the reactor the site runs in.
         @param threadpool: the pool file bodies are closed in.
+        @param outbox: how the worker has the reactor thread take what it
+            handed over.
         @param streaming: whether the body is still to arrive (through
             L{feed} and L{bodyArrived}) rather than complete in
             C{request.content}.
@@ -484,7 +499,7 @@ class Exchange:
             application,
             environ,
             handoff,
-            partial(reactor.callFromThread, self._flush),
+            partial(outbox.put, self._flush),
             request,
         )
 

@@ -409,25 +409,21 @@ def makeEnviron(
     uri = request.uri
     secure = request.isSecure()
     port = request.getRequestPort()
-    environ.update(
-        {
-            "REQUEST_METHOD": request.method.decode("latin-1"),
-            "SCRIPT_NAME": (b"/" + b"/".join(prepath)).decode("latin-1")
-            if prepath
-            else "",
-            "PATH_INFO": (b"/" + b"/".join(postpath)).decode("latin-1")
-            if postpath
-            else "",
-            "QUERY_STRING": uri.partition(b"?")[2].decode("latin-1"),
-            "REQUEST_URI": uri.decode("latin-1"),
-            "SERVER_NAME": request.getRequestHostname().decode("latin-1"),
-            "SERVER_PORT": str(port if port is not None else 443 if secure else 80),
-            "SERVER_PROTOCOL": request.clientproto.decode("latin-1"),
-            "wsgi.url_scheme": "https" if secure else "http",
-            "wsgi.input": body,
-            "wsgi.errors": ErrorStream(),
-        }
+    environ["REQUEST_METHOD"] = request.method.decode("latin-1")
+    environ["SCRIPT_NAME"] = (
+        (b"/" + b"/".join(prepath)).decode("latin-1") if prepath else ""
     )
+    environ["PATH_INFO"] = (
+        (b"/" + b"/".join(postpath)).decode("latin-1") if postpath else ""
+    )
+    environ["QUERY_STRING"] = uri.partition(b"?")[2].decode("latin-1")
+    environ["REQUEST_URI"] = uri.decode("latin-1")
+    environ["SERVER_NAME"] = request.getRequestHostname().decode("latin-1")
+    environ["SERVER_PORT"] = str(port if port is not None else 443 if secure else 80)
+    environ["SERVER_PROTOCOL"] = request.clientproto.decode("latin-1")
+    environ["wsgi.url_scheme"] = "https" if secure else "http"
+    environ["wsgi.input"] = body
+    environ["wsgi.errors"] = ErrorStream()
     client = request.getClientAddress()
     clientHost = getattr(client, "host", None)
     if clientHost is not None:
@@ -437,8 +433,11 @@ def makeEnviron(
     # runs for every request.
     headers = request.requestHeaders
     raw = headers.lowered()
+    names = _ENVIRON_NAMES
     for name, values in raw.items():
-        key = _environName(name)
+        key = names.get(name, "")
+        if key == "":
+            key = _environName(name)
         if key is not None:
             value = (
                 values[0]
@@ -451,10 +450,10 @@ def makeEnviron(
         # A target in absolute form overrides Host (RFC 9112 section 3.2.2),
         # and applications rebuild their URL from HTTP_HOST (PEP 3333).
         environ["HTTP_HOST"] = authority.decode("latin-1")
-    contentType = headers.getLowered(b"content-type")
+    contentType = raw.get(b"content-type")
     if contentType:
         environ["CONTENT_TYPE"] = contentType[-1].decode("latin-1")
-    contentLength = headers.getLowered(b"content-length")
+    contentLength = raw.get(b"content-length")
     if contentLength:
         environ["CONTENT_LENGTH"] = contentLength[-1].decode("latin-1")
     elif b"transfer-encoding" in raw and not streaming:

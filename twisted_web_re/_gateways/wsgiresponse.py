@@ -69,6 +69,15 @@ def parseStatus(status: object) -> tuple[int, bytes]:
     return parsed
 
 
+#: Fields seen before, checked and converted: applications send the same
+#: few again and again.  Only short ones are kept, and the whole table is
+#: dropped when full, so that fields that vary (cookies, lengths) cannot
+#: grow it or crowd out those that do not.
+_FIELDS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_FIELDS_MAX = 512
+_FIELD_CACHED_LENGTH = 256
+
+
 def parseHeaders(headers: object) -> tuple[list[tuple[bytes, bytes]], int | None]:
     """
     Check WSGI response headers and return them as lower-cased bytes names and
@@ -86,6 +95,7 @@ def parseHeaders(headers: object) -> tuple[list[tuple[bytes, bytes]], int | None
         )
     parsed = []
     declared = None
+    fields = _FIELDS
     for header in headers:
         if (
             not isinstance(header, tuple)
@@ -94,28 +104,50 @@ def parseHeaders(headers: object) -> tuple[list[tuple[bytes, bytes]], int | None
             or type(header[1]) is not str
         ):
             raise TypeError(f"a WSGI response header is a (str, str) tuple: {header!r}")
-        name, value = header
-        try:
-            rawName = name.encode("latin-1")
-            rawValue = value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise ValueError(
-                f"a WSGI response header must be Latin-1: {header!r}"
-            ) from None
-        checkFieldName(rawName)
-        checkFieldValue(rawValue)
-        lower = rawName.lower()
-        if lower in _HOP_BY_HOP:
-            raise ValueError(
-                f"a WSGI application may not set the hop-by-hop header {name!r} "
-                f"(PEP 3333): the server manages the connection"
-            )
-        if lower == b"content-length":
-            rawValue = rawValue.strip()
-            if declared is not None or not rawValue.isdigit():
+        field = fields.get(header)
+        if field is None:
+            field = _parseField(header)
+            if len(header[1]) <= _FIELD_CACHED_LENGTH:
+                if len(fields) >= _FIELDS_MAX:
+                    fields.clear()
+                fields[(header[0], header[1])] = field
+        if field[0] == b"content-length":
+            if declared is not None:
                 raise ValueError(
                     f"a WSGI response declares an invalid Content-Length: {header!r}"
                 )
-            declared = int(rawValue)
-        parsed.append((lower, rawValue))
+            declared = int(field[1])
+        parsed.append(field)
     return parsed, declared
+
+
+def _parseField(header: tuple[str, str]) -> tuple[bytes, bytes]:
+    """
+    Check one WSGI response header and return its lower-cased bytes name and
+    its bytes value (a C{Content-Length} without surrounding spaces).
+
+    @raise ValueError: see L{parseHeaders}.
+    """
+    name, value = header
+    try:
+        rawName = name.encode("latin-1")
+        rawValue = value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"a WSGI response header must be Latin-1: {header!r}"
+        ) from None
+    checkFieldName(rawName)
+    checkFieldValue(rawValue)
+    lower = rawName.lower()
+    if lower in _HOP_BY_HOP:
+        raise ValueError(
+            f"a WSGI application may not set the hop-by-hop header {name!r} "
+            f"(PEP 3333): the server manages the connection"
+        )
+    if lower == b"content-length":
+        rawValue = rawValue.strip()
+        if not rawValue.isdigit():
+            raise ValueError(
+                f"a WSGI response declares an invalid Content-Length: {header!r}"
+            )
+    return lower, rawValue
