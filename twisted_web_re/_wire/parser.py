@@ -228,7 +228,12 @@ def parseHead(
         raise HeaderFieldsTooLarge("too many header fields")
     headers: dict[bytes, list[bytes]] = {}
     for name, value in fields:
-        headers.setdefault(name.lower(), []).append(value)
+        key = name.lower()
+        values = headers.get(key)
+        if values is None:
+            headers[key] = [value]
+        else:
+            values.append(value)
 
     if target[:1] != b"/":
         _checkTarget(method, target)
