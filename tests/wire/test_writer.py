@@ -157,3 +157,45 @@ def test_wholeBodyLongerThanDeclared() -> None:
     out = w.whole(b"hello")
     assert out.endswith(b"Content-Length: 3\r\n\r\nhel")
     assert not w.keepAlive and w.sent == 3 and w.problem is not None
+
+
+def _state(w: ResponseWriter) -> tuple[object, ...]:
+    return (w.keepAlive, w.sent, w.problem, w.chunked, w.pending, w.body(b"more"))
+
+
+@pytest.mark.parametrize("version", [b"HTTP/1.1", b"HTTP/1.0"])
+@pytest.mark.parametrize("keep", [True, False])
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+@pytest.mark.parametrize("code", [200, 204, 304, 404])
+@pytest.mark.parametrize("declared", [None, b"5", b"3", b"9", b"x"])
+@pytest.mark.parametrize("connection", [None, [b"close"], [b"upgrade"]])
+@pytest.mark.parametrize("body", [b"", b"hello"])
+def test_wholeIsHeadBodyAndEnd(
+    version: bytes,
+    keep: bool,
+    method: bytes,
+    code: int,
+    declared: bytes | None,
+    connection: list[bytes] | None,
+    body: bytes,
+) -> None:
+    """
+    A response given whole goes out byte for byte as if its head, its body
+    and its end had been given one after another (the length then known),
+    and leaves the connection in the same state: kept or not, the bytes
+    counted, any problem reported, whatever the request's version and
+    persistence and the response's status, length and Connection field.
+    """
+    fields = dict(FIELDS)
+    if declared is not None:
+        fields[b"content-length"] = [declared]
+    if connection is not None:
+        fields[b"connection"] = connection
+    whole = writer(version, method, keep)
+    whole.commit(code, b"X", fields, [])
+    steps = writer(version, method, keep)
+    steps.commit(code, b"X", fields, [])
+    out = steps.head(len(body))
+    out += steps.body(body) + steps.end()
+    assert whole.whole(body) == out
+    assert _state(whole) == _state(steps)

@@ -123,30 +123,34 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
     site: object | None = None
     # The reactor in use, from connectionMade on.
     _reactor: IReactorTime
+    # What every connection starts with: class attributes until the
+    # connection changes them, so that making a connection (once per
+    # request, for clients that do not keep connections alive) sets only
+    # what is its own.
+    _state: State = OPENING
+    _buffer = b""
+    _request: IStreamRequest | None = None
+    _decoder: BodyDecoder | None = None
+    _readPaused = False
+    _writePaused = False
+    _producer: IPushProducer | None = None
+    _switched: IProtocol | HTTP2Protocol | None = None
+    _timer: IDelayedCall | None = None
+    _since = 0.0
+    _pausedAt = 0.0
+    _limits: Limits = DEFAULT_LIMITS
+    _givenReactor: IReactorTime | None = None
+    _accessLog: AccessLog | None = None
+    _refuseBody: BodyRefusal | None = None
+    _peer: IAddress | None = None
+    _host: IAddress | None = None
+    _secure: bool | None = None
+    trustedProxies: tuple[Network, ...] = ()
+    _handshaken = False
 
     def __init__(self) -> None:
-        self._state: State = OPENING
-        self._buffer = b""
-        self._request: IStreamRequest | None = None
-        self._decoder: BodyDecoder | None = None
         self._writer = ResponseWriter(SERVER_NAME)
         self._out = Output()
-        self._readPaused = False
-        self._writePaused = False
-        self._producer: IPushProducer | None = None
-        self._switched: IProtocol | HTTP2Protocol | None = None
-        self._timer: IDelayedCall | None = None
-        self._since = 0.0
-        self._pausedAt = 0.0
-        self._limits: Limits = DEFAULT_LIMITS
-        self._givenReactor: IReactorTime | None = None
-        self._accessLog: AccessLog | None = None
-        self._refuseBody: BodyRefusal | None = None
-        self._peer: IAddress | None = None
-        self._host: IAddress | None = None
-        self._secure: bool | None = None
-        self.trustedProxies: tuple[Network, ...] = ()
-        self._handshaken = False
 
     def configure(
         self,

@@ -34,6 +34,11 @@ _MANAGED_304 = _MANAGED | {b"content-type", b"content-encoding"}
 
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
 
+# What follows a whole body's length on a connection that closes after it,
+# and on an HTTP/1.0 one that stays open.
+_LENGTH_CLOSE = b"\r\nConnection: close\r\n\r\n"
+_LENGTH_KEEP_ALIVE = b"\r\nConnection: keep-alive\r\n\r\n"
+
 #: The interim response that lets a client send the body it holds back.
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -258,12 +263,11 @@ class ResponseWriter:
             self._bodyAllowed
             and (declared is None or declared == length)
             and self._connection is None
-            and self.keepAlive
-            and self._version == b"HTTP/1.1"
         ):
             # The common case, framed by the body's own length with nothing
-            # to check and no Connection field: what head() and body()
-            # would return, without going through them.
+            # to check and no Connection field from the application: what
+            # head(), body() and end() would return, without going through
+            # them.
             head = self._head
             assert head is not None, "no response head committed"
             self._head = None
@@ -271,7 +275,11 @@ class ResponseWriter:
             if declared is not None:
                 self._lengthLeft = 0
             self.sent += length
-            return head + b"Content-Length: %d\r\n\r\n" % length + body
+            keepAlive = self.keepAlive
+            if keepAlive and self._version == b"HTTP/1.1":
+                return head + b"Content-Length: %d\r\n\r\n" % length + body
+            end = _LENGTH_KEEP_ALIVE if keepAlive else _LENGTH_CLOSE
+            return head + b"Content-Length: %d" % length + end + body
         out = self.head(length)
         if body and self._bodyAllowed:
             if self._lengthLeft is None:
