@@ -180,6 +180,29 @@ def test_chunkedDecoder(data: bytes, body: bytes, mode: str) -> None:
     assert decodeBody(decoder, data, mode) == body
 
 
+def test_chunkedSplitAtEveryOffset() -> None:
+    """
+    A chunked body of large and small chunks, cut in two at any offset,
+    decodes to its data, and leaves the next request's bytes after it.
+    """
+    data = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part)
+        for part in (bytes(range(200)), b"a", b"\r\n", bytes(range(256)) * 3)
+    )
+    body = bytes(range(200)) + b"a\r\n" + bytes(range(256)) * 3
+    stream = data + b"0\r\n\r\n" + NEXT_REQUEST
+    for cut in range(len(stream) + 1):
+        decoder = ChunkedDecoder(DEFAULT_LIMITS)
+        out: list[bytes] = []
+        buf = b""
+        for piece in (stream[:cut], stream[cut:]):
+            buf += piece
+            buf = buf[decoder.decode(buf, 0, out) :]
+        assert decoder.done, cut
+        assert b"".join(out) == body, cut
+        assert buf == NEXT_REQUEST, cut
+
+
 def test_chunkedTrailers(mode: str) -> None:
     """
     Trailer fields are kept, in order, as sent, with the whitespace around

@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_web_re._protocols.addresses import ConnectionAddresses
+from twisted_web_re._protocols.bodyreads import WideReads, widenReads
 from twisted_web_re._protocols.closing import closeWhenSent, stopWriting
 from twisted_web_re._protocols.forwarded import Network, isTrusted
 from twisted_web_re._protocols.http1state import (
@@ -121,6 +122,8 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
     requestFactory: RequestFactory | None = None
     factory: Factory | None = None
     site: object | None = None
+    # The transport's reads, widened while a large body arrives.
+    _wide: WideReads | None = None
     # The reactor in use, from connectionMade on.
     _reactor: IReactorTime
     # What every connection starts with: class attributes until the
@@ -517,6 +520,9 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
                     if request is not None:
                         for piece in pieces:
                             request.handleContentChunk(piece)
+                    wide = self._wide
+                    if wide is not None and decoder.received >= wide.narrowAfter:
+                        self._narrowReads()
                     if not decoder.done:
                         break
                     self._decoder = None
@@ -576,12 +582,20 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
         request.gotLength(declared)
         if head.expectContinue:
             self._out.send(CONTINUE)
-        self._decoder = (
-            ChunkedDecoder(self._limits) if declared is None else LengthDecoder(length)
-        )
+        if declared is None:
+            self._decoder = ChunkedDecoder(self._limits)
+        else:
+            self._decoder = LengthDecoder(length)
+            self._wide = widenReads(self.transport, length)
         self._setState(BODY)
         self._since = self._reactor.seconds()
         self._armTimer(self._limits.bodyTimeout)
+
+    def _narrowReads(self) -> None:
+        """Read as usual again, after a large body's last wide read."""
+        wide, self._wide = self._wide, None
+        if wide is not None:
+            wide.narrow()
 
     def _checkScheme(self, target: bytes) -> None:
         """
@@ -738,6 +752,7 @@ class HTTPChannel(ConnectionAddresses, Protocol, ProtocolSwitching):
         self._out.uncork()
         self._buffer = b""
         self._decoder = None
+        self._narrowReads()
         transport: Any = self.transport
         transport.unregisterProducer()
         if linger and stopWriting(transport):
