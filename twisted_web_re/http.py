@@ -408,7 +408,7 @@ class HTTPFactory(ServerFactory):
         if self._deferFormat:
             self._accessLog.addEntry(combinedFields(when, request))
         else:
-            self._accessLog.add(when, self._logFormatter(logDate(when), request))
+            self._accessLog.addEntry((when, self._logFormatter(logDate(when), request)))
 
     def flushLog(self) -> None:
         """

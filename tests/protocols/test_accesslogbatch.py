@@ -228,3 +228,23 @@ def test_stopWritesWaitingAndLaterLines(tmp_path: Path) -> None:
     assert lines[1].endswith(
         '"GET /late HTTP/1.1" 200 13 "http://example.com/from" "Agent/1.0 (test)"'
     )
+
+
+def test_batchOfOnlyABadLineWritesNothing(tmp_path: Path) -> None:
+    """
+    A batch whose one request cannot make a line adds nothing to the log
+    file, not even an empty line; the error is reported.
+    """
+    path = tmp_path / "access.log"
+    events: list[dict[str, Any]] = []
+    writer = AccessLogWriter(
+        str(path), None, LogPublisher(events.append), render=combinedLines
+    )
+    writer.open()
+    try:
+        writer._pending = [combinedFields(1.0, _Request({**_PLAIN, "code": "oops"}))]
+        writer.flush()
+    finally:
+        writer.close()
+    assert path.read_text() == ""
+    assert [e for e in events if e.get("log_failure")]

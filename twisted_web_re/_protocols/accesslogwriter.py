@@ -156,8 +156,10 @@ class AccessLogWriter:
             lines = self._render(entries)
         except Exception:
             entries, lines = self._renderEach(entries)
+            if not lines:
+                return
         if self.file is not None:
-            self.file.write("".join([line + "\n" for line in lines]))
+            self.file.write("\n".join(lines) + "\n")
             self.file.flush()
         else:
             self._toTwistedLog(entries, lines)
