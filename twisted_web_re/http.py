@@ -23,6 +23,8 @@ from zope.interface import implementer
 from twisted_web_re._protocols import http1
 from twisted_web_re._protocols.accesslog import (
     chooseLogFormatter,
+    combinedFields,
+    combinedLines,
     combinedLogFormatter,
     datetimeToLogString,
     jsonLogFormatter,
@@ -287,7 +289,15 @@ class HTTPFactory(ServerFactory):
             maxUnsentOutput=maxUnsentOutput,
             **http2Limits,  # type: ignore[arg-type]
         )
-        self._accessLog = AccessLogWriter(logPath, reactor)
+        # The package's own Combined Log Format lines are made a batch at a
+        # time as they are written, of the fields taken as each request ends.
+        self._deferFormat = self._logFormatter in (
+            combinedLogFormatter,
+            proxiedLogFormatter,
+        )
+        self._accessLog = AccessLogWriter(
+            logPath, reactor, render=combinedLines if self._deferFormat else None
+        )
         self._negotiation = Negotiation(
             h2=h2,
             h2cPriorKnowledge=h2cPriorKnowledge,
@@ -395,7 +405,10 @@ class HTTPFactory(ServerFactory):
         L{twisted_web_re._protocols.accesslogwriter}).
         """
         when = time.time()
-        self._accessLog.add(when, self._logFormatter(logDate(when), request))
+        if self._deferFormat:
+            self._accessLog.addEntry(combinedFields(when, request))
+        else:
+            self._accessLog.addEntry((when, self._logFormatter(logDate(when), request)))
 
     def flushLog(self) -> None:
         """

@@ -8,15 +8,21 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
+from twisted.internet.interfaces import IAddress
 from zope.interface import provider
 
 from twisted_web_re.iweb import IAccessLogFormatter, IHTTPRequest
 
 # Bytes that could end a quoted log field, forge a line, or are not ASCII.
 _UNSAFE_BYTES = re.compile(rb'["\\\x00-\x1f\x7f-\xff]')
+# The same as _UNSAFE_BYTES but for the quote and the newline, which a batch
+# counts instead.
+_UNSAFE_BUT_QUOTE_OR_NEWLINE = re.compile(rb"[\\\x00-\x09\x0b-\x1f\x7f-\xff]")
+# Stands for "no client host yet" in a batch.
+_NO_HOST = object()
 
 _MONTHS = [
     "Jan",
@@ -91,32 +97,150 @@ def _escape(value: bytes) -> bytes:
 
 
 def _formatLine(host: str, timestamp: str, request: IHTTPRequest) -> str:
-    length = request.sentLength
     headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    fields: tuple[bytes, ...] = (
+    return _line(
+        host,
+        timestamp,
         request.method,
         request.uri,
         request.clientproto,
+        request.code,
+        request.sentLength,
         referer[-1] if referer else b"-",
         agent[-1] if agent else b"-",
     )
+
+
+def _line(
+    host: str,
+    timestamp: str,
+    method: bytes,
+    uri: bytes,
+    proto: bytes,
+    code: int,
+    length: int,
+    referer: bytes,
+    agent: bytes,
+) -> str:
+    """One Combined Log Format line, the peer's fields escaped."""
     # One search over the peer's fields together, and the quoted part made
     # and decoded as bytes in one go: this runs for every request.
-    if _UNSAFE_BYTES.search(b"".join(fields)) is not None:
-        fields = tuple([_escape(field) for field in fields])
-    method, uri, proto, refererValue, agentValue = fields
+    if _UNSAFE_BYTES.search(b"".join((method, uri, proto, referer, agent))):
+        method, uri, proto, referer, agent = [
+            _escape(field) for field in (method, uri, proto, referer, agent)
+        ]
     quoted = b'"%s %s %s" %d %s "%s" "%s"' % (
         method,
         uri,
         proto,
-        request.code,
+        code,
         b"%d" % length if length else b"-",
-        refererValue,
-        agentValue,
+        referer,
+        agent,
     )
     return "%s - - %s %s" % (host, timestamp, quoted.decode("ascii"))
+
+
+#: What a Combined Log Format line is made of, taken as its request ends:
+#: the time (seconds since the epoch), the client's address, the method,
+#: target and protocol, the status, the body bytes sent, and the last
+#: Referer and User-Agent (C{b"-"} when absent).
+CombinedFields: TypeAlias = tuple[
+    float, "IAddress | None", bytes, bytes, bytes, int, int, bytes, bytes
+]
+
+
+def combinedFields(when: float, request: IHTTPRequest) -> CombinedFields:
+    """
+    Take what L{combinedLogFormatter} would make C{request}'s line of at
+    C{when}, for L{combinedLines} to format later, with others.
+    """
+    headers = request.requestHeaders.lowered()
+    referer = headers.get(b"referer")
+    agent = headers.get(b"user-agent")
+    return (
+        when,
+        request.getClientAddress(),
+        request.method,
+        request.uri,
+        request.clientproto,
+        request.code,
+        request.sentLength,
+        referer[-1] if referer else b"-",
+        agent[-1] if agent else b"-",
+    )
+
+
+def combinedLines(entries: Sequence[CombinedFields]) -> list[str]:
+    """
+    The lines L{combinedLogFormatter} makes of the requests C{entries} were
+    taken from by L{combinedFields}, in order.
+    """
+    # The whole batch is made as bytes and checked at once: when no field
+    # holds a byte to escape (the common case), each line holds exactly six
+    # quotes, the lines are told apart by their newlines, and nothing else
+    # is unsafe.  Otherwise each line is made on its own, as the formatter
+    # makes it.
+    made: list[bytes] = []
+    append = made.append
+    second = -1
+    stamp = b""
+    lastHost: object = _NO_HOST
+    host = b""
+    try:
+        for when, address, method, uri, proto, code, length, referer, agent in entries:
+            now = int(when)
+            if now != second:
+                second = now
+                stamp = logDate(now).encode("ascii")
+            hostText = getattr(address, "host", "-")
+            if hostText is not lastHost:
+                lastHost = hostText
+                host = str(hostText).encode("ascii")
+            append(
+                b'%s - - %s "%s %s %s" %d %s "%s" "%s"'
+                % (
+                    host,
+                    stamp,
+                    method,
+                    uri,
+                    proto,
+                    code,
+                    b"%d" % length if length else b"-",
+                    referer,
+                    agent,
+                )
+            )
+    except UnicodeEncodeError:
+        return _eachLine(entries)
+    batch = b"\n".join(made)
+    if (
+        batch.count(b'"') != 6 * len(made)
+        or batch.count(b"\n") != len(made) - 1
+        or _UNSAFE_BUT_QUOTE_OR_NEWLINE.search(batch) is not None
+    ):
+        return _eachLine(entries)
+    return batch.decode("ascii").split("\n")
+
+
+def _eachLine(entries: Sequence[CombinedFields]) -> list[str]:
+    """L{combinedLines}, one line at a time, escaping where needed."""
+    return [
+        _line(
+            str(getattr(address, "host", "-")),
+            logDate(when),
+            method,
+            uri,
+            proto,
+            code,
+            length,
+            referer,
+            agent,
+        )
+        for when, address, method, uri, proto, code, length, referer, agent in entries
+    ]
 
 
 @provider(IAccessLogFormatter)

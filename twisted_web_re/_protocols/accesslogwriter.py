@@ -14,11 +14,13 @@ its own, carrying its own time.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.logger import (
     FileLogObserver,
     ILogObserver,
+    Logger,
     LogLevel,
     LogPublisher,
     globalLogPublisher,
@@ -38,6 +40,18 @@ LOG_NAMESPACE = "twisted_web_re.http"
 
 # Stands for the text in a probe event, to find the observer's prefix.
 _MARK = "\x00access\x00"
+
+#: What a writer queues for each line: its time (seconds since the epoch)
+#: first, then what the writer's C{render} makes the line of.
+Entry = tuple[Any, ...]
+
+#: Makes the lines of a batch of entries, one per entry, in order.
+Render = Callable[[Sequence[Entry]], list[str]]
+
+
+def _givenLines(entries: Sequence[Entry]) -> list[str]:
+    """The lines of entries queued by L{AccessLogWriter.add}: their own."""
+    return [entry[1] for entry in entries]
 
 
 def _event(when: float, line: str) -> dict[str, Any]:
@@ -60,6 +74,10 @@ class AccessLogWriter:
     Once L{close}d (the factory stopped, as at a shutdown, while some
     responses may still be finishing), each line is written at once: a
     shutdown does not wait for a batch.
+
+    A line is queued either made (L{add}), or as the fields it is made of
+    (L{addEntry}), which the writer's C{render} formats a batch at a time
+    when the batch is written: the cost of formatting leaves the request.
     """
 
     def __init__(
@@ -67,6 +85,7 @@ class AccessLogWriter:
         path: str | None,
         reactor: Any = None,
         publisher: ILogObserver | None = None,
+        render: Render | None = None,
     ) -> None:
         """
         @param path: the file to append lines to while open, or C{None} for
@@ -75,12 +94,16 @@ class AccessLogWriter:
             default.
         @param publisher: where Twisted log events go; the global log
             publisher by default.
+        @param render: makes the lines of the entries given to L{addEntry};
+            by default, entries are C{(when, line)} pairs.
         """
         self.path = path
         self.file: logfile.LogFile | None = None
         self._reactor = reactor
         self._publisher: Any = globalLogPublisher if publisher is None else publisher
-        self._pending: list[tuple[float, str]] = []
+        self._log = Logger(LOG_NAMESPACE, observer=self._publisher)
+        self._render: Render = _givenLines if render is None else render
+        self._pending: list[Entry] = []
         self._closed = False
         self._prefixCache: tuple[Any, int, str, str] | None = None
 
@@ -104,13 +127,21 @@ class AccessLogWriter:
     def add(self, when: float, line: str) -> None:
         """
         Write C{line}, made at C{when} (seconds since the epoch), within
+        L{LOG_FLUSH_DELAY} seconds, or at once when closed; for a writer
+        without a C{render}.
+        """
+        self.addEntry((when, line))
+
+    def addEntry(self, entry: Entry) -> None:
+        """
+        Write the line C{render} makes of C{entry} (its time first) within
         L{LOG_FLUSH_DELAY} seconds, or at once when closed.
         """
         if self._closed:
-            self._writeLate(when, line)
+            self._writeLate(entry)
             return
         pending = self._pending
-        pending.append((when, line))
+        pending.append(entry)
         if len(pending) == 1:
             resolveReactor(self._reactor).callLater(LOG_FLUSH_DELAY, self.flush)
         elif len(pending) >= LOG_FLUSH_LINES:
@@ -121,31 +152,56 @@ class AccessLogWriter:
         entries, self._pending = self._pending, []
         if not entries:
             return
+        try:
+            lines = self._render(entries)
+        except Exception:
+            entries, lines = self._renderEach(entries)
+            if not lines:
+                return
         if self.file is not None:
-            self.file.write("".join([line + "\n" for _, line in entries]))
+            self.file.write("\n".join(lines) + "\n")
             self.file.flush()
         else:
-            self._toTwistedLog(entries)
+            self._toTwistedLog(entries, lines)
 
-    def _writeLate(self, when: float, line: str) -> None:
+    def _renderEach(self, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
+        """
+        Render C{entries} one by one, leaving out (and logging the error of)
+        each that cannot be, so that one bad entry loses no other line.
+        """
+        kept = []
+        lines = []
+        for entry in entries:
+            try:
+                [line] = self._render([entry])
+            except Exception:
+                self._log.failure("Cannot format an access-log line")
+            else:
+                kept.append(entry)
+                lines.append(line)
+        return kept, lines
+
+    def _writeLate(self, entry: Entry) -> None:
         """Write one line now, opening the file (if any) just for it."""
+        lines = self._render([entry])
         if self.path is None:
-            self._toTwistedLog([(when, line)])
+            self._toTwistedLog([entry], lines)
             return
         file = logfile.LogFile.fromFullPath(self.path)
         try:
-            file.write(line + "\n")
+            file.write(lines[0] + "\n")
         finally:
             file.close()
 
-    def _toTwistedLog(self, entries: list[tuple[float, str]]) -> None:
-        """Write C{entries} to the Twisted log, one record each."""
+    def _toTwistedLog(self, entries: Sequence[Entry], lines: list[str]) -> None:
+        """Write C{lines}, made of C{entries}, to the Twisted log, one record each."""
         observer = self._soleFileObserver()
         if observer is not None:
             pieces = []
             second = -1
             before = after = ""
-            for when, line in entries:
+            for entry, line in zip(entries, lines, strict=True):
+                when = entry[0]
                 if int(when) != second or second < 0:
                     parts = self._prefix(observer, when)
                     if parts is None:
@@ -163,8 +219,8 @@ class AccessLogWriter:
                 out.flush()
                 return
         publish = self._publisher
-        for when, line in entries:
-            publish(_event(when, line))
+        for entry, line in zip(entries, lines, strict=True):
+            publish(_event(entry[0], line))
 
     def _soleFileObserver(self) -> FileLogObserver | None:
         """
