@@ -156,3 +156,17 @@ class EncodingRequest(LocatedRequest):
                 if tail:
                     super().write(tail)
         super().finish()
+
+    def finishWith(self, body: bytes) -> None:
+        """
+        Write C{body} and finish, in one step when no content coding is
+        chosen (see L{Request.finishWith <twisted_web_re.http.Request.finishWith>}).
+        """
+        if self._plainFor(EncodingRequest):
+            if self._encoderFactories is not None and not self.startedWriting:
+                self._chooseEncoder()
+            if self._encoder is None and self._wholeReady(body):
+                self._finishWhole(body)
+                return
+        self.write(body)
+        self.finish()

@@ -709,20 +709,75 @@ class Request:
         for d in notifications:
             d.callback(None)
 
+    def finishWith(self, body: bytes) -> None:
+        """
+        Write C{body}, the rest of the response body, and finish: the same
+        response as C{write(body)} then L{finish}, sent in one step when
+        nothing stands in the way.
+
+        Nothing does when the response is neither started nor finished,
+        C{write} and C{finish} are not overridden, the request is not a
+        HEAD, and the body's length is known: by a C{Content-Length} equal
+        to C{len(body)}, or because L{process} is still running (a response
+        written whole inside it is sent with its length anyway).  Otherwise
+        this is exactly C{write(body)} then L{finish}, with their errors.
+
+        @param body: the body's remaining bytes.
+        @raise RuntimeError: the request is already finished, or its
+            connection was lost (see L{write} and L{finish}).
+        @raise TypeError: C{body} is not bytes.
+        """
+        if self._plainFor(Request) and self._wholeReady(body):
+            self._finishWhole(body)
+        else:
+            self.write(body)
+            self.finish()
+
+    def _plainFor(self, plain: type[Request]) -> bool:
+        """
+        Whether this request's C{write} and C{finish} are C{plain}'s, on
+        its class and on the instance: L{finishWith} may then stand for them.
+        """
+        cls = type(self)
+        own = self.__dict__
+        return (
+            cls.write is plain.write
+            and cls.finish is plain.finish
+            and "write" not in own
+            and "finish" not in own
+        )
+
+    def _wholeReady(self, body: bytes) -> bool:
+        """
+        Whether C{write(body)} then L{finish} would send what
+        L{_finishWhole} sends: a response not started, not a HEAD, its
+        length stated as C{body}'s or to be stated by it.
+        """
+        if (
+            self.startedWriting
+            or self.finished
+            or self._disconnected
+            or type(body) is not bytes
+            or self.method == b"HEAD"
+        ):
+            return False
+        if self._holding:
+            return True
+        return self.responseHeaders._raw.get(b"content-length") == [b"%d" % len(body)]
+
     def _finishWhole(self, body: bytes) -> None:
         """
-        Answer with C{body}, the whole body, and its length: what
-        C{setHeader(b"content-length", ...)}, L{write} and L{finish} do for
-        a response not started, in one step, for the caller to use only when
-        none of them is overridden (see L{plainWriting}) and the response is
-        neither started nor finished.
+        Answer with C{body}, the whole body: what L{write} and L{finish} do
+        for a response not started whose length is known (see
+        L{finishWith}), in one step, for the caller to use only when
+        neither is overridden and the response is neither started nor
+        finished.
         """
-        fields = self.responseHeaders._raw
-        # Digits only: nothing for setHeader to check.
-        fields[b"content-length"] = [b"%d" % len(body)]
         self.startedWriting = 1
         channel = self.channel
-        channel.writeHead(self.code, self.code_message, fields, self.cookies)
+        channel.writeHead(
+            self.code, self.code_message, self.responseHeaders._raw, self.cookies
+        )
         self._holding = False
         self.finished = 1
         self._headSent = True
