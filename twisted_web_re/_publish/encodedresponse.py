@@ -15,6 +15,7 @@ from twisted_web_re._publish.encoding import (
     codedETag,
 )
 from twisted_web_re._publish.located import LocatedRequest
+from twisted_web_re._publish.whole import plainFor, wholeReady
 
 
 class EncodingRequest(LocatedRequest):
@@ -162,10 +163,10 @@ class EncodingRequest(LocatedRequest):
         Write C{body} and finish, in one step when no content coding is
         chosen (see L{Request.finishWith <twisted_web_re.http.Request.finishWith>}).
         """
-        if self._plainFor(EncodingRequest):
+        if plainFor(self, EncodingRequest):
             if self._encoderFactories is not None and not self.startedWriting:
                 self._chooseEncoder()
-            if self._encoder is None and self._wholeReady(body):
+            if self._encoder is None and wholeReady(self, body):
                 self._finishWhole(body)
                 return
         self.write(body)

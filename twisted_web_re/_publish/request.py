@@ -41,6 +41,7 @@ from twisted_web_re._publish.spool import (
     spoolWrite,
     storageError,
 )
+from twisted_web_re._publish.whole import plainFor, wholeReady
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import TargetAuthority, targetAuthority
 from twisted_web_re._wire.serialise import checkReason, httpDate
@@ -727,43 +728,11 @@ class Request:
             connection was lost (see L{write} and L{finish}).
         @raise TypeError: C{body} is not bytes.
         """
-        if self._plainFor(Request) and self._wholeReady(body):
+        if plainFor(self, Request) and wholeReady(self, body):
             self._finishWhole(body)
         else:
             self.write(body)
             self.finish()
-
-    def _plainFor(self, plain: type[Request]) -> bool:
-        """
-        Whether this request's C{write} and C{finish} are C{plain}'s, on
-        its class and on the instance: L{finishWith} may then stand for them.
-        """
-        cls = type(self)
-        own = self.__dict__
-        return (
-            cls.write is plain.write
-            and cls.finish is plain.finish
-            and "write" not in own
-            and "finish" not in own
-        )
-
-    def _wholeReady(self, body: bytes) -> bool:
-        """
-        Whether C{write(body)} then L{finish} would send what
-        L{_finishWhole} sends: a response not started, not a HEAD, its
-        length stated as C{body}'s or to be stated by it.
-        """
-        if (
-            self.startedWriting
-            or self.finished
-            or self._disconnected
-            or type(body) is not bytes
-            or self.method == b"HEAD"
-        ):
-            return False
-        if self._holding:
-            return True
-        return self.responseHeaders._raw.get(b"content-length") == [b"%d" % len(body)]
 
     def _finishWhole(self, body: bytes) -> None:
         """
