@@ -184,6 +184,20 @@ class Headers:
         else:
             values.append(raw)
 
+    def _addLowered(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
+        """
+        Append each C{(name, value)} of C{fields}, as L{addRawHeader} does,
+        for fields already checked and their names lower-cased by the
+        caller's parser (a gateway's): they are not checked again.
+        """
+        raw = self._raw
+        for name, value in fields:
+            values = raw.get(name)
+            if values is None:
+                raw[name] = [value]
+            else:
+                values.append(value)
+
     @overload
     def getRawHeaders(self, name: bytes) -> list[bytes] | None: ...
 

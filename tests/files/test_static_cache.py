@@ -15,12 +15,12 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from test_static import Client, write
 
-from twisted_web_re import static
+from twisted_web_re import server, static
 from twisted_web_re._files import cache as _cache
 
 #: What every secret file holds: no response may contain it.
@@ -304,3 +304,67 @@ def test_keptAnswersAlike(
         assert kept.body == fresh.body
         if method == b"GET":
             assert (kept.status, kept.body) == (status, body)
+
+
+def test_keptFileEndsWithTheResponse(www: Path) -> None:
+    """
+    A kept file reaches the connection with the end of the response, in one
+    step, not as a body write then an end.
+    """
+    client, _ = serving(www)
+    client.request(b"/a.txt")
+    channel: Any = client.channel
+    writes: list[bytes] = []
+    ends: list[bytes] = []
+    writeBody, endResponse = channel.writeBody, channel.endResponse
+
+    def recordingWriteBody(data: bytes) -> None:
+        writes.append(data)
+        writeBody(data)
+
+    def recordingEndResponse(last: bytes = b"") -> None:
+        ends.append(last)
+        endResponse(last)
+
+    channel.writeBody = recordingWriteBody
+    channel.endResponse = recordingEndResponse
+    kept = client.request(b"/a.txt")
+    assert (kept.status, kept.body) == (200, b"first")
+    assert writes == []
+    assert ends == [b"first"]
+
+
+def test_keptFileThroughOverriddenSetHeader(www: Path) -> None:
+    """
+    A request class overriding C{setHeader} and C{write} sees the file's
+    fields set and its body written through them, and its client gets what
+    a plain request's does.
+    """
+    names: list[bytes] = []
+    bodies: list[bytes] = []
+
+    class Recording(server.Request):
+        def setHeader(self, name: bytes | str, value: bytes | str) -> None:
+            names.append(name if isinstance(name, bytes) else name.encode())
+            super().setHeader(name, value)
+
+        def write(self, data: bytes) -> None:
+            bodies.append(data)
+            super().write(data)
+
+    plain, _ = serving(www)
+    client, fileCache = serving(www)
+    client.channel.requestFactory = Recording  # type: ignore[assignment]
+    for _ in range(2):
+        names.clear()
+        bodies.clear()
+        got = client.request(b"/a.txt")
+        expected = plain.request(b"/a.txt")
+        assert {b"etag", b"last-modified", b"accept-ranges", b"content-length"} <= set(
+            names
+        )
+        assert bodies == [b"first"]
+        assert got.status == expected.status
+        assert undated(got.headers) == undated(expected.headers)
+        assert got.body == expected.body
+    assert len(fileCache) == 1

@@ -114,6 +114,42 @@ def test_listBodyOneHandoffOneWrite(reactor: ThreadedReactor, pool: ThreadPool) 
     assert len(writes) == 1
 
 
+def test_listBodyEndsWithTheResponse(
+    reactor: ThreadedReactor, pool: ThreadPool
+) -> None:
+    """
+    A list body reaches the connection with the end of the response, in one
+    step (L{server.Request.finishWith}), not as a body write then an end.
+    """
+
+    def app(environ: dict[str, Any], startResponse: Any) -> list[bytes]:
+        startResponse("200 OK", [("Content-Type", "text/plain")])
+        return [b"one ", b"two"]
+
+    connection = Connection(reactor, wsgi.WSGIResource(reactor, pool, app))
+    channel: Any = connection.channel
+    writes: list[bytes] = []
+    ends: list[bytes] = []
+    writeBody, endResponse = channel.writeBody, channel.endResponse
+
+    def recordingWriteBody(data: bytes) -> None:
+        writes.append(data)
+        writeBody(data)
+
+    def recordingEndResponse(last: bytes = b"") -> None:
+        ends.append(last)
+        endResponse(last)
+
+    channel.writeBody = recordingWriteBody
+    channel.endResponse = recordingEndResponse
+    connection.send(request())
+    response = connection.response()
+    assert response.body == b"one two"
+    assert response.values(b"content-length") == [b"7"]
+    assert writes == []
+    assert ends == [b"one two"]
+
+
 def test_generatorStreamsItemByItem(reactor: ThreadedReactor, pool: ThreadPool) -> None:
     """
     A generator's items still reach the client as they are produced: the

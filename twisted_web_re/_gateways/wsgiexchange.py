@@ -576,7 +576,14 @@ class Exchange:
                 return
             self._applyHead(head, chunks, end)
         if chunks:
-            self.request.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if head is not None and end is Outcome.COMPLETE and self._bodyComplete:
+                # The whole response is known now: finished in one step.
+                if self._input is not None:
+                    self._input.discard()
+                self._conclude(end, data)
+                return
+            self.request.write(data)
         if end is not None:
             self._appEnded(end)
 
@@ -590,15 +597,16 @@ class Exchange:
         request = self.request
         request.setResponseCode(code, reason)
         responseHeaders = request.responseHeaders
-        responseHeaders.removeHeader(b"content-type")
-        for name, value in headers:
-            responseHeaders.addRawHeader(name, value)
+        fields = responseHeaders._raw
+        fields.pop(b"content-type", None)
+        # Checked and lower-cased by parseHeaders already.
+        responseHeaders._addLowered(headers)
         if declared is None and end is not None and code not in NO_BODY_CODES:
             length = sum(map(len, chunks))
             if isinstance(end, FileBody):
                 length += end.left
             if length or request.method != b"HEAD":
-                responseHeaders.setRawHeaders(b"content-length", [b"%d" % length])
+                fields[b"content-length"] = [b"%d" % length]
 
     def _appEnded(self, end: _End) -> None:
         """
@@ -640,8 +648,11 @@ class Exchange:
         self._appEnded(end)
         self._closeInThread(sender.body.wrapper)
 
-    def _conclude(self, end: Outcome | Failure) -> None:
-        """Finish the response, or answer 500 (or abort) for a failure."""
+    def _conclude(self, end: Outcome | Failure, last: bytes | None = None) -> None:
+        """
+        Finish the response, with C{last} as the rest of its body if given,
+        or answer 500 (or abort) for a failure.
+        """
         self._moveTo(ExchangeState.DONE)
         self._over(self)
         request = self.request
@@ -650,8 +661,10 @@ class Exchange:
             request.processingFailed(end)
         elif end is Outcome.CUT:
             request.abortConnection()
-        else:
+        elif last is None:
             request.finish()
+        else:
+            request.finishWith(last)
 
     def _closeInThread(self, wrapper: FileWrapper) -> None:
         """

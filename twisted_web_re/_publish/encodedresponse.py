@@ -15,6 +15,7 @@ from twisted_web_re._publish.encoding import (
     codedETag,
 )
 from twisted_web_re._publish.located import LocatedRequest
+from twisted_web_re._publish.whole import plainFor, wholeReady
 
 
 class EncodingRequest(LocatedRequest):
@@ -156,3 +157,17 @@ class EncodingRequest(LocatedRequest):
                 if tail:
                     super().write(tail)
         super().finish()
+
+    def finishWith(self, body: bytes) -> None:
+        """
+        Write C{body} and finish, in one step when no content coding is
+        chosen (see L{Request.finishWith <twisted_web_re.http.Request.finishWith>}).
+        """
+        if plainFor(self, EncodingRequest):
+            if self._encoderFactories is not None and not self.startedWriting:
+                self._chooseEncoder()
+            if self._encoder is None and wholeReady(self, body):
+                self._finishWhole(body)
+                return
+        self.write(body)
+        self.finish()

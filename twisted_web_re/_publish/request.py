@@ -41,6 +41,7 @@ from twisted_web_re._publish.spool import (
     spoolWrite,
     storageError,
 )
+from twisted_web_re._publish.whole import plainFor, wholeReady
 from twisted_web_re._wire.limits import BODY_MEMORY_LIMIT
 from twisted_web_re._wire.parser import TargetAuthority, targetAuthority
 from twisted_web_re._wire.serialise import checkReason, httpDate
@@ -709,20 +710,43 @@ class Request:
         for d in notifications:
             d.callback(None)
 
+    def finishWith(self, body: bytes) -> None:
+        """
+        Write C{body}, the rest of the response body, and finish: the same
+        response as C{write(body)} then L{finish}, sent in one step when
+        nothing stands in the way.
+
+        Nothing does when the response is neither started nor finished,
+        C{write} and C{finish} are not overridden, the request is not a
+        HEAD, and the body's length is known: by a C{Content-Length} equal
+        to C{len(body)}, or because L{process} is still running (a response
+        written whole inside it is sent with its length anyway).  Otherwise
+        this is exactly C{write(body)} then L{finish}, with their errors.
+
+        @param body: the body's remaining bytes.
+        @raise RuntimeError: the request is already finished, or its
+            connection was lost (see L{write} and L{finish}).
+        @raise TypeError: C{body} is not bytes.
+        """
+        if plainFor(self, Request) and wholeReady(self, body):
+            self._finishWhole(body)
+        else:
+            self.write(body)
+            self.finish()
+
     def _finishWhole(self, body: bytes) -> None:
         """
-        Answer with C{body}, the whole body, and its length: what
-        C{setHeader(b"content-length", ...)}, L{write} and L{finish} do for
-        a response not started, in one step, for the caller to use only when
-        none of them is overridden (see L{plainWriting}) and the response is
-        neither started nor finished.
+        Answer with C{body}, the whole body: what L{write} and L{finish} do
+        for a response not started whose length is known (see
+        L{finishWith}), in one step, for the caller to use only when
+        neither is overridden and the response is neither started nor
+        finished.
         """
-        fields = self.responseHeaders._raw
-        # Digits only: nothing for setHeader to check.
-        fields[b"content-length"] = [b"%d" % len(body)]
         self.startedWriting = 1
         channel = self.channel
-        channel.writeHead(self.code, self.code_message, fields, self.cookies)
+        channel.writeHead(
+            self.code, self.code_message, self.responseHeaders._raw, self.cookies
+        )
         self._holding = False
         self.finished = 1
         self._headSent = True
