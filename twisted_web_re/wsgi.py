@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
-from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from twisted_web_re import http, resource
-from twisted_web_re._gateways.reactor import WSGIReactor
+from twisted_web_re._gateways.reactor import WorkerPool, WSGIReactor
 from twisted_web_re._gateways.wsgiexchange import (
     OUTPUT_HIGH_WATER as OUTPUT_HIGH_WATER,
 )
@@ -79,7 +78,7 @@ class WSGIResource:
     def __init__(
         self,
         reactor: WSGIReactor,
-        threadpool: ThreadPool,
+        threadpool: WorkerPool,
         application: WSGIApplication,
     ) -> None:
         """

@@ -2,7 +2,8 @@
 The reactor services each gateway needs, as one type each: Twisted names
 them in separate interfaces (L{IReactorTime}, L{IReactorFromThreads},
 L{IReactorCore}, L{IReactorProcess}), and every real reactor provides them
-all.
+all.  A WSGI resource's thread pool is typed here too: any object with
+C{callInThread} serves, as with twisted.web's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from twisted.internet.interfaces import (
     IProcessTransport,
 )
 
-__all__ = ["CGIReactor", "Scheduler", "WSGIReactor"]
+__all__ = ["CGIReactor", "Scheduler", "WSGIReactor", "WorkerPool"]
 
 
 class Scheduler(Protocol):
@@ -46,6 +47,19 @@ class WSGIReactor(Scheduler, Protocol):
         *args: object,
         **kw: object,
     ) -> Any: ...
+
+
+class WorkerPool(Protocol):
+    """
+    What a WSGI resource needs of its thread pool: L{ThreadPool.callInThread
+    <twisted.python.threadpool.ThreadPool.callInThread>}, which runs a
+    callable in one of its threads, or raises if it takes no more work.  A
+    C{max} attribute, when the pool has one, bounds the threads asked of it.
+    """
+
+    def callInThread(
+        self, func: Callable[..., object], *args: object, **kw: object
+    ) -> None: ...
 
 
 class CGIReactor(Scheduler, Protocol):

@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
-from twisted_web_re._gateways.reactor import WSGIReactor
+from twisted_web_re._gateways.reactor import WorkerPool, WSGIReactor
 from twisted_web_re._gateways.wsgifile import (
     FileBody,
     FileSender,
@@ -455,7 +454,7 @@ class Exchange:
         request: Request,
         application: WSGIApplication,
         reactor: WSGIReactor,
-        threadpool: ThreadPool,
+        threadpool: WorkerPool,
         *,
         outbox: Outbox,
         streaming: bool,
