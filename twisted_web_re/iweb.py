@@ -105,6 +105,13 @@ class IHTTPRequest(Interface):
     def finish() -> None:
         """End the response."""
 
+    def finishWith(body: bytes) -> None:
+        """
+        Write C{body} as the rest of the response body and end the response:
+        the same response as C{write(body)} then C{finish()}, sent in one step
+        where nothing stands in the way.
+        """
+
     def notifyFinish() -> object:
         """Return a Deferred firing on finish, failing on connection loss."""
 
