@@ -14,6 +14,7 @@ resources before the body, as it arrives.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, NoReturn
@@ -215,14 +216,7 @@ class WSGIResource:
                 return
             spawn = self._summon()
         if spawn:
-            try:
-                self._threadpool.callInThread(self._runQueued)
-            except BaseException:
-                with self._queueLock:
-                    self._runners -= 1
-                    self._arrived()
-                    self._queue.remove(exchange)
-                raise
+            self._askPool(exchange)
 
     def _wake(self) -> None:
         """
@@ -294,12 +288,25 @@ class WSGIResource:
         it takes no work (it was stopped), the threads already running take
         what is queued.
         """
+        with contextlib.suppress(BaseException):
+            self._askPool()
+
+    def _askPool(self, queued: Exchange | None = None) -> None:
+        """
+        Ask the pool for the thread L{_summon} counted in; if it takes no
+        work, count it out again, and take C{queued} back off the queue.
+
+        @raise BaseException: what the pool raised.
+        """
         try:
             self._threadpool.callInThread(self._runQueued)
         except BaseException:
             with self._queueLock:
                 self._runners -= 1
                 self._arrived()
+                if queued is not None:
+                    self._queue.remove(queued)
+            raise
 
     def _forget(self, exchange: Exchange) -> None:
         """C{exchange} is over; the last one over ends a shutdown's wait."""

@@ -97,12 +97,20 @@ def _escape(value: bytes) -> bytes:
 
 
 def _formatLine(host: str, timestamp: str, request: IHTTPRequest) -> str:
+    return _line(host, timestamp, *_requestFields(request))
+
+
+def _requestFields(
+    request: IHTTPRequest,
+) -> tuple[bytes, bytes, bytes, int, int, bytes, bytes]:
+    """
+    The request's part of its line: method, target, protocol, status, body
+    bytes sent, and the last Referer and User-Agent (C{b"-"} when absent).
+    """
     headers = request.requestHeaders.lowered()
     referer = headers.get(b"referer")
     agent = headers.get(b"user-agent")
-    return _line(
-        host,
-        timestamp,
+    return (
         request.method,
         request.uri,
         request.clientproto,
@@ -157,20 +165,7 @@ def combinedFields(when: float, request: IHTTPRequest) -> CombinedFields:
     Take what L{combinedLogFormatter} would make C{request}'s line of at
     C{when}, for L{combinedLines} to format later, with others.
     """
-    headers = request.requestHeaders.lowered()
-    referer = headers.get(b"referer")
-    agent = headers.get(b"user-agent")
-    return (
-        when,
-        request.getClientAddress(),
-        request.method,
-        request.uri,
-        request.clientproto,
-        request.code,
-        request.sentLength,
-        referer[-1] if referer else b"-",
-        agent[-1] if agent else b"-",
-    )
+    return (when, request.getClientAddress(), *_requestFields(request))
 
 
 def combinedLines(entries: Sequence[CombinedFields]) -> list[str]:
