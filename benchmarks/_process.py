@@ -209,19 +209,30 @@ def runServer(
         "0",
         *extra,
     ]
+    process = spawnLogged(argv, fd)
+    try:
+        port, pid = awaitReady(process, log)
+        yield Server(impl, kind, process, port, pid, log, contender.label)
+    finally:
+        stopProcess(process)
+
+
+def spawnLogged(argv: Sequence[str], fd: int) -> subprocess.Popen[bytes]:
+    """
+    Start a server in a session of its own (so L{stopProcess} kills all it
+    starts), its output and errors going to the open file C{fd}, which this
+    closes.
+
+    @return: the process.
+    """
     with os.fdopen(fd, "wb") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        port, pid = awaitReady(process, log)
-        yield Server(impl, kind, process, port, pid, log, contender.label)
-    finally:
-        stopProcess(process)
 
 
 def awaitReady(process: subprocess.Popen[bytes], log: Path) -> tuple[int, int]:

@@ -44,12 +44,13 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-from bench_http import (  # noqa: E402
+from _process import (  # noqa: E402
     ServerFailedError,
     ServerUnavailableError,
-    _awaitReady,
+    awaitReady,
     cpuSeconds,
     rssKiB,
+    spawnLogged,
     stopProcess,
 )
 
@@ -148,16 +149,9 @@ def serve(
         argv += ["--tls", str(tls[0]), str(tls[1])]
     if needH2:
         argv.append("--need-h2")
-    with os.fdopen(fd, "wb") as out:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = spawnLogged(argv, fd)
     try:
-        port, pid = _awaitReady(process, Path(name))
+        port, pid = awaitReady(process, Path(name))
         yield Running(process, port, pid)
     finally:
         stopProcess(process)

@@ -602,3 +602,25 @@ def test_cannedReplyAnswersEachRequest() -> None:
     assert transport.value() == _limit.RESPONSE * 3
     assert transport.value().endswith(b"Content-Length: 13\r\n\r\nHello, world!")
     assert not transport.disconnecting
+
+
+def test_everyBenchmarkModuleImports() -> None:
+    """
+    Every module in benchmarks/ imports, so a name moved between the
+    driver's modules cannot leave a script (bench_http2.py, say) broken
+    until someone runs it.
+    """
+    names = sorted(path.stem for path in BENCHMARKS.glob("*.py"))
+    script = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    importlib.import_module(name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *names],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
