@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
@@ -17,7 +17,6 @@ from twisted.internet.interfaces import (
     IReactorTime,
 )
 from twisted.internet.protocol import ServerFactory
-from twisted.python import logfile
 from zope.interface import implementer
 
 from twisted_web_re._protocols import http1
@@ -31,7 +30,7 @@ from twisted_web_re._protocols.accesslog import (
     logDate,
     proxiedLogFormatter,
 )
-from twisted_web_re._protocols.accesslogwriter import AccessLogWriter
+from twisted_web_re._protocols.accesslogwriter import AccessLogWriter, appendTo
 from twisted_web_re._protocols.forwarded import parseTrustedProxies
 from twisted_web_re._protocols.negotiation import HTTP2Protocol, Negotiation
 from twisted_web_re._publish.headerparse import parseHTTPDate
@@ -296,7 +295,10 @@ class HTTPFactory(ServerFactory):
             proxiedLogFormatter,
         )
         self._accessLog = AccessLogWriter(
-            logPath, reactor, render=combinedLines if self._deferFormat else None
+            logPath,
+            reactor,
+            render=combinedLines if self._deferFormat else None,
+            opener=self._openLogFile,
         )
         self._negotiation = Negotiation(
             h2=h2,
@@ -376,9 +378,17 @@ class HTTPFactory(ServerFactory):
         self._accessLog.close()
 
     @property
-    def logFile(self) -> logfile.LogFile | None:
+    def logFile(self) -> IO[str] | None:
         """The open access log file, if any."""
         return self._accessLog.file
+
+    def _openLogFile(self, path: str) -> IO[str]:
+        """
+        Open the access log file at C{path} for appending text, as the
+        factory starts.  Override to open it otherwise: with
+        L{twisted.python.logfile.DailyLogFile}, say, for rotation here.
+        """
+        return appendTo(path)
 
     def refuseBody(self, request: IStreamRequest, length: int | None) -> int | None:
         """

@@ -244,6 +244,52 @@ def test_logFileAppends(tmp_path: Path) -> None:
     assert len(lines) == 2
 
 
+def test_logFileNeverRotated(tmp_path: Path) -> None:
+    """
+    The access log is one file that grows, as with twisted.web: more than a
+    megabyte of lines leaves no rotated C{access.log.1} beside it (rotation
+    is for C{logrotate}, or an overridden C{_openLogFile}).
+    """
+    path = tmp_path / "access.log"
+    path.write_text("x" * 999_000 + "\n")
+    server = Server(hello, logPath=str(path))
+    server.factory.doStart()
+    try:
+        for _ in range(3):
+            server.feed(GET_FULL * 50)
+            server.clock.advance(LOG_WAIT)
+    finally:
+        server.factory.doStop()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.log"]
+    assert len(path.read_text().splitlines()) == 151
+
+
+def test_openLogFileOverridden(tmp_path: Path) -> None:
+    """
+    A factory subclass that overrides C{_openLogFile} (twisted.web's hook)
+    gets its own file object for the lines.
+    """
+    opened: list[str] = []
+    got = io.StringIO()
+
+    class Opening(http.HTTPFactory):
+        def _openLogFile(self, path: str) -> io.StringIO:
+            opened.append(path)
+            return got
+
+    path = str(tmp_path / "access.log")
+    server = Server(hello, factoryClass=Opening, logPath=path)
+    server.factory.doStart()
+    server.feed(GET_FULL)
+    server.clock.advance(LOG_WAIT)
+    lines = got.getvalue().splitlines()
+    server.factory.doStop()
+    assert opened == [path]
+    assert len(lines) == 1
+    assert LINE.fullmatch(lines[0])
+    assert not (tmp_path / "access.log").exists()
+
+
 def test_defaultLogIsAnEventPerRequest(accessEvents: list[dict[str, Any]]) -> None:
     """
     Without C{logPath}, each request's line goes to the Twisted log, shortly

@@ -15,7 +15,7 @@ its own, carrying its own time.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from twisted.logger import (
     FileLogObserver,
@@ -25,7 +25,6 @@ from twisted.logger import (
     LogPublisher,
     globalLogPublisher,
 )
-from twisted.python import logfile
 
 from twisted_web_re._protocols.reactor import resolveReactor
 
@@ -66,6 +65,16 @@ def _event(when: float, line: str) -> dict[str, Any]:
     }
 
 
+def appendTo(path: str) -> IO[str]:
+    """
+    Open the access log file at C{path} for appending, as twisted.web does:
+    one file that grows, never rotated here (rotate it with C{logrotate} or
+    the like, or override C{HTTPFactory._openLogFile}), line-buffered so
+    each batch reaches it in one write.
+    """
+    return open(path, "a", 1, encoding="utf-8", newline="\n")
+
+
 class AccessLogWriter:
     """
     Writes access-log lines in batches, to a file while it is open, and to
@@ -86,6 +95,7 @@ class AccessLogWriter:
         reactor: Any = None,
         publisher: ILogObserver | None = None,
         render: Render | None = None,
+        opener: Callable[[str], IO[str]] | None = None,
     ) -> None:
         """
         @param path: the file to append lines to while open, or C{None} for
@@ -96,9 +106,12 @@ class AccessLogWriter:
             publisher by default.
         @param render: makes the lines of the entries given to L{addEntry};
             by default, entries are C{(when, line)} pairs.
+        @param opener: opens C{path} for appending text; L{appendTo} by
+            default.
         """
         self.path = path
-        self.file: logfile.LogFile | None = None
+        self.file: IO[str] | None = None
+        self._opener = appendTo if opener is None else opener
         self._reactor = reactor
         self._publisher: Any = globalLogPublisher if publisher is None else publisher
         self._log = Logger(LOG_NAMESPACE, observer=self._publisher)
@@ -111,7 +124,7 @@ class AccessLogWriter:
         """Open the file, if there is one, and batch lines again."""
         self._closed = False
         if self.path is not None and self.file is None:
-            self.file = logfile.LogFile.fromFullPath(self.path)
+            self.file = self._opener(self.path)
 
     def close(self) -> None:
         """
@@ -187,7 +200,7 @@ class AccessLogWriter:
         if self.path is None:
             self._toTwistedLog([entry], lines)
             return
-        file = logfile.LogFile.fromFullPath(self.path)
+        file = self._opener(self.path)
         try:
             file.write(lines[0] + "\n")
         finally:
