@@ -102,6 +102,15 @@ class Headers:
         """
         return self._raw
 
+    def setLowered(self, name: bytes, values: list[bytes]) -> None:
+        """
+        Set the field C{name}, given in lower-case bytes, to C{values}, as
+        L{setRawHeaders} does but without its checks: for values the caller
+        made itself and knows to be safe in a head (digits, a date, an entity
+        tag it built).  The headers own C{values} from then on.
+        """
+        self._raw[name] = values
+
     def getLowered(self, name: bytes) -> list[bytes] | None:
         """
         Return the values of the field C{name}, given already in lower-case
@@ -184,7 +193,7 @@ class Headers:
         else:
             values.append(raw)
 
-    def _addLowered(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
+    def addLowered(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
         """
         Append each C{(name, value)} of C{fields}, as L{addRawHeader} does,
         for fields already checked and their names lower-cased by the

@@ -63,13 +63,9 @@ def answerFile(
     size = entry.info.st_size
     coding = request.responseCoding()
     etag = entry.etag if coding is None else codedETag(entry.etag, coding)
-    fields = _plainFields(request)
-    if fields is None:
-        request.setHeader(b"etag", etag)
-        request.setHeader(b"last-modified", entry.lastModifiedHeader)
-    else:
-        fields[b"etag"] = [etag]
-        fields[b"last-modified"] = [entry.lastModifiedHeader]
+    setField = _fieldSetter(request)
+    setField(b"etag", etag)
+    setField(b"last-modified", entry.lastModifiedHeader)
     requestHeaders = request.requestHeaders.lowered()
     pieces: tuple[bytes | tuple[int, int], ...] = ((0, size - 1),) if size else ()
     length = size
@@ -88,10 +84,7 @@ def answerFile(
             request.finish()
             return
     if coding is None and request.code == 200:
-        if fields is None:
-            request.setHeader(b"accept-ranges", b"bytes")
-        else:
-            fields[b"accept-ranges"] = [b"bytes"]
+        setField(b"accept-ranges", b"bytes")
         plan = (
             selectRanges(
                 request.method, requestHeaders, 200, etag, entry.lastModified, size
@@ -110,10 +103,7 @@ def answerFile(
             for name, value in layout.setHeaders:
                 request.setHeader(name, value)
             pieces, length = layout.pieces, layout.contentLength
-    if fields is None:
-        request.setHeader(b"content-length", b"%d" % length)
-    else:
-        fields[b"content-length"] = [b"%d" % length]
+    setField(b"content-length", b"%d" % length)
     if request.method == b"HEAD" or not pieces:
         if opened is not None:
             opened.close()
@@ -145,15 +135,15 @@ def answerFile(
         )
 
 
-def _plainFields(request: Request) -> dict[bytes, list[bytes]] | None:
+def _fieldSetter(request: Request) -> Callable[[bytes, bytes], None]:
     """
-    The response's fields, for L{answerFile} to set those it makes (an
-    entity tag, a date, digits: nothing for C{setHeader} to check) in
-    place, when C{setHeader} is not overridden; else C{None}, and each goes
-    through C{setHeader}.
+    How L{answerFile} sets the fields it makes (an entity tag, a date,
+    digits: nothing for C{setHeader} to check): straight into the response's
+    fields when C{setHeader} is not overridden, else through C{setHeader}.
     """
     if type(request).setHeader is Request.setHeader and "setHeader" not in vars(
         request
     ):
-        return request.responseHeaders._raw
-    return None
+        setLowered = request.responseHeaders.setLowered
+        return lambda name, value: setLowered(name, [value])
+    return request.setHeader

@@ -596,16 +596,15 @@ class Exchange:
         request = self.request
         request.setResponseCode(code, reason)
         responseHeaders = request.responseHeaders
-        fields = responseHeaders._raw
-        fields.pop(b"content-type", None)
+        responseHeaders.removeHeader(b"content-type")
         # Checked and lower-cased by parseHeaders already.
-        responseHeaders._addLowered(headers)
+        responseHeaders.addLowered(headers)
         if declared is None and end is not None and code not in NO_BODY_CODES:
             length = sum(map(len, chunks))
             if isinstance(end, FileBody):
                 length += end.left
             if length or request.method != b"HEAD":
-                fields[b"content-length"] = [b"%d" % length]
+                responseHeaders.setLowered(b"content-length", [b"%d" % length])
 
     def _appEnded(self, end: _End) -> None:
         """

@@ -184,7 +184,7 @@ class RenderingRequest(FormRequest, EncodingRequest):
                 # Nearly every response: what the three calls below would
                 # do, in one step.  Digits only: nothing for setHeader to
                 # check.
-                self.responseHeaders._raw[b"content-length"] = [b"%d" % len(body)]
+                self.responseHeaders.setLowered(b"content-length", [b"%d" % len(body)])
                 self._finishWhole(body)
                 return
             self.setHeader(b"content-length", b"%d" % len(body))

@@ -745,7 +745,7 @@ class Request:
         self.startedWriting = 1
         channel = self.channel
         channel.writeHead(
-            self.code, self.code_message, self.responseHeaders._raw, self.cookies
+            self.code, self.code_message, self.responseHeaders.lowered(), self.cookies
         )
         self._holding = False
         self.finished = 1

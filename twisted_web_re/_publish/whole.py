@@ -44,4 +44,4 @@ def wholeReady(request: Request, body: bytes) -> bool:
         return False
     if request._holding:
         return True
-    return request.responseHeaders._raw.get(b"content-length") == [b"%d" % len(body)]
+    return request.responseHeaders.getLowered(b"content-length") == [b"%d" % len(body)]
