@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.internet.interfaces import (
     IConnector,
     IConsumer,
@@ -27,7 +26,7 @@ from twisted.python.failure import Failure
 
 from twisted_web_re._proxy.pages import answerFailure
 from twisted_web_re._proxy.request import ProxiedRequest, switcher
-from twisted_web_re._proxy.upstream import UpstreamError
+from twisted_web_re._proxy.upstream import UpstreamError, connectFailure
 
 _log = Logger()
 
@@ -150,13 +149,7 @@ class _Connecting(ClientFactory):
         return _BackendEnd(self._tunnel)
 
     def clientConnectionFailed(self, connector: object, reason: Failure) -> None:
-        if reason.check(TimeoutError):
-            error = UpstreamError("could not connect in time", timeout=True)
-        elif reason.check(DNSLookupError):
-            error = UpstreamError("host name not found")
-        else:
-            error = UpstreamError(f"could not connect: {reason.getErrorMessage()}")
-        self._tunnel.failed(error)
+        self._tunnel.failed(connectFailure(reason))
 
 
 class ConnectTunnel:

@@ -13,7 +13,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from twisted.internet.defer import Deferred
-from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.internet.interfaces import IDelayedCall, IReactorTCP, IReactorTime
 from twisted.internet.protocol import ClientFactory, Protocol
 from twisted.logger import Logger
@@ -21,7 +20,11 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.failure import Failure
 
 from twisted_web_re._proxy.tls import clientTLS
-from twisted_web_re._proxy.upstream import UpstreamConnection, UpstreamError
+from twisted_web_re._proxy.upstream import (
+    UpstreamConnection,
+    UpstreamError,
+    connectFailure,
+)
 
 _log = Logger()
 
@@ -114,13 +117,7 @@ class _Connecting(ClientFactory):
         return connection
 
     def clientConnectionFailed(self, connector: object, reason: Failure) -> None:
-        if reason.check(TimeoutError):
-            error = UpstreamError("could not connect in time", timeout=True)
-        elif reason.check(DNSLookupError):
-            error = UpstreamError("host name not found")
-        else:
-            error = UpstreamError(f"could not connect: {reason.getErrorMessage()}")
-        self._ready.errback(error)
+        self._ready.errback(connectFailure(reason))
 
 
 class _Waiter:

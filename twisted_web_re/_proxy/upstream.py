@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
 from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
@@ -45,6 +46,18 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.timeout = timeout
         self.untouched = untouched
+
+
+def connectFailure(reason: Failure) -> UpstreamError:
+    """
+    The L{UpstreamError} for a connection to the backend that could not be
+    made: a timeout (a 504), a host name not found, or any other refusal.
+    """
+    if reason.check(TimeoutError):
+        return UpstreamError("could not connect in time", timeout=True)
+    if reason.check(DNSLookupError):
+        return UpstreamError("host name not found")
+    return UpstreamError(f"could not connect: {reason.getErrorMessage()}")
 
 
 class Exchange(TypingProtocol):
