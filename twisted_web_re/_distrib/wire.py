@@ -31,6 +31,7 @@ from twisted_web_re._distrib.limits import (
     MAX_FIELDS,
     MAX_HEAD_BYTES,
 )
+from twisted_web_re._wire.parser import HOP_BY_HOP
 from twisted_web_re.http_headers import Headers
 from twisted_web_re.iweb import IRequest
 
@@ -312,7 +313,7 @@ def readResponseHead(
             if type(value) is not bytes or _UNSAFE_VALUE.search(value):
                 raise ValueError(f"bad value of {name!r:.50}")
             size += len(name) + len(value)
-        if name.lower() not in _HOP_BY_HOP:
+        if name.lower() not in HOP_BY_HOP:
             fields.setRawHeaders(name, values)
     for cookie in cookies:
         if type(cookie) is not bytes or _UNSAFE_VALUE.search(cookie):
@@ -329,17 +330,3 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # RFC 9110 section 5.5: no CR, LF, NUL or other controls but HTAB in a value:
 # a personal server must not split the front's response.
 _UNSAFE_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-
-# RFC 9110 section 7.6.1: fields about one connection, which the front's own
-# protocol decides for its client.
-_HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    }
-)

@@ -11,21 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from twisted_web_re._wire.parser import connectionTokens
-
-#: Fields that describe one connection, never the message: RFC 9110 section
-#: 7.6.1, with C{Proxy-Connection} and C{Keep-Alive} that old clients send.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    }
-)
+from twisted_web_re._wire.parser import HOP_BY_HOP, connectionTokens
 
 #: Fields of a request never sent upstream: the hop-by-hop ones, and those
 #: this proxy sets itself (the framing, C{Host}) or has dealt with

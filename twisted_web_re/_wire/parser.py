@@ -391,6 +391,22 @@ def _bodyLength(
     return length
 
 
+#: Fields that describe one connection, never the message: RFC 9110 section
+#: 7.6.1, with C{Proxy-Connection} and C{Keep-Alive} that old clients send.
+#: A proxy or a front relaying a message drops them; each hop sets its own.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+
+
 def connectionTokens(values: list[bytes]) -> set[bytes]:
     """
     Return the lower-cased tokens of C{Connection} field values.
